@@ -1,0 +1,36 @@
+# Two commands for everyone: `make run` and `make test`. Both create the
+# virtual environment on first use and reinstall when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench snapshot-report clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+## Start the counter in training mode (fictional town, emulated agencies).
+run: $(STAMP)
+	$(BIN)/counter
+
+## The whole test suite (PostgreSQL store tests need COUNTER_TEST_PG_URL).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Benchmarks: figures and ratios against references measured in the same run.
+## PostgreSQL figures too when COUNTER_BENCH_PG_URL is set.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Review snapshot differences in a browser-readable report.
+snapshot-report: $(STAMP)
+	$(BIN)/python -m pytest tests/snapshot --snapshot-report snapshot_report.html
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache snapshot_report.html

@@ -1,0 +1,26 @@
+"""Koha, the library system of the town's médiathèques: does the person hold a card?
+
+Settings only at import time (pydantic); the adapter, which needs httpx, is
+imported when a backend is built (see backends.plugin).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from backends.plugin import Plugin
+from counter.settings import BackendSettings
+
+
+class KohaSettings(BackendSettings):
+    kind: Literal["koha"]
+    # The Koha API user (HTTP Basic); its password is the keyring secret.
+    username: str = "counter"
+
+
+plugin = Plugin(
+    kind="koha",
+    label="Koha (médiathèque)",
+    Settings=KohaSettings,
+    adapter="backends.koha.adapter:KohaBackend",
+)

@@ -1,0 +1,504 @@
+"""The `counter` command: starts the app, and administration sub-commands.
+
+Agents see French messages; administrators' sub-commands speak English.
+Imports stay lazy so that `counter` paints its first screen quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from counter import __version__
+from counter.domain.text import shown
+from counter.terminal import echo, first_line
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+# `fixtures generate`: far above the benchmarks' million inhabitants, far below what fills a disk.
+MAX_HOUSEHOLDS = 2_000_000
+MAX_PERSONS = 5_000_000
+MAX_ID = 2**63 - 1  # a database id (BIGINT)
+CONFIG_MESSAGE_LIMIT = 2000
+MIXED = "Le guichet refuse de démarrer : "  # every problem of the file, in one line
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in one line made safe for the terminal (it quotes
+    what was typed, which may hold ESC sequences)."""
+
+    def error(self, message: str):
+        echo(f"{self.prog}: {message} (see '{self.prog} --help')", err=True)
+        self.exit(EXIT_USAGE)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="counter",
+        description="Guichet unique: the town hall's family-services counter.",
+        epilog="Without a command, starts the counter (training mode when no configuration file is given).",
+    )
+    parser.add_argument("--version", action="version", version=f"counter {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="configuration file (else $COUNTER_CONFIG; none = training mode)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("doctor", help="check mode, configuration, data directory, database and keyring")
+
+    db = commands.add_parser("db", help="database administration")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply the schema migrations")
+    db_commands.add_parser("status", help="show the schema revision")
+
+    agents = commands.add_parser("agents", help="manage the agents allowed to use the counter")
+    agent_commands = agents.add_subparsers(dest="agents_command", metavar="ACTION", required=True)
+    add = agent_commands.add_parser("add", help="register an agent (their operating-system login)")
+    add.add_argument("login")
+    add.add_argument("--role", required=True, choices=("agent", "supervisor", "trainer"))
+    add.add_argument("--name", default="", help="display name")
+    agent_commands.add_parser("list", help="list the agents")
+    disable = agent_commands.add_parser("disable", help="disable an agent")
+    disable.add_argument("login")
+    from counter import cli_trust
+
+    cli_trust.register_agents(agent_commands)
+    enable = agent_commands.add_parser("enable", help="enable a disabled agent again (role kept)")
+    enable.add_argument("login")
+
+    credentials = commands.add_parser("credentials", help="agency credentials, kept in the system keyring")
+    credential_commands = credentials.add_subparsers(dest="credentials_command", metavar="ACTION", required=True)
+    set_credential = credential_commands.add_parser(
+        "set", help="store the secret of backend NAME (prompted; read from stdin when it is not a terminal)")
+    set_credential.add_argument("name")
+    credential_commands.add_parser("check", help="for each backend: is a secret stored, does the agency accept it")
+
+    fixtures = commands.add_parser("fixtures", help="the fictional town (training, tests, benchmarks)")
+    fixture_commands = fixtures.add_subparsers(dest="fixtures_command", metavar="ACTION", required=True)
+    generate = fixture_commands.add_parser("generate", help="write a generated town as CSV files")
+    generate.add_argument("--out", required=True, metavar="DIR")
+    size = generate.add_mutually_exclusive_group()
+    size.add_argument("--households", type=_at_most(MAX_HOUSEHOLDS), metavar="N")
+    size.add_argument("--persons", type=_at_most(MAX_PERSONS), metavar="N", help="about N inhabitants")
+    generate.add_argument("--seed", type=int, default=None)
+    from counter import cli_export, cli_import, cli_outbox, cli_train
+
+    cli_train.register(commands)
+    cli_export.register(commands)
+    cli_import.register(commands)
+    cli_outbox.register(commands)
+    cli_trust.register(commands)
+
+    serve = fixture_commands.add_parser(
+        "serve", help="serve the emulated agencies over HTTP on loopback (one port per backend)")
+    serve.add_argument("--port", type=_port, default=8700, help="first port (default 8700)")
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1: loopback only)")
+    serve.add_argument("--token", default=None,
+                       help="require exactly this credential (default: accept any well-formed one)")
+    return parser
+
+
+def _port(text: str) -> int:
+    value = _positive(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a port: {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text[:40]!r}")
+    return value
+
+
+def _at_most(limit: int):
+    def whole(text: str) -> int:
+        value = _positive(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"must be at most {limit}: {text[:40]!r}")
+        return value
+
+    return whole
+
+
+message_id = _at_most(MAX_ID)
+
+
+def _undecodable(argv: Sequence[str]) -> bool:
+    # Python hands over bytes that are not UTF-8 as lone surrogates ('\udcff'):
+    # neither the database nor the terminal can take them.
+    return any("\udc80" <= char <= "\udcff" for arg in argv for char in arg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if _undecodable(argv):
+        echo("counter: the arguments are not UTF-8 text (check the terminal's encoding)", err=True)
+        return EXIT_USAGE
+    args = _parser().parse_args(argv)
+    if args.config is not None and not args.config.strip():
+        echo("counter: --config needs the path of a configuration file", err=True)
+        return EXIT_USAGE
+    from counter.config import ConfigError
+    from counter.runtime import resolve
+
+    try:
+        runtime = resolve(args.config)
+    except ConfigError as exc:
+        echo(f"counter: configuration error: {exc}", err=True, limit=CONFIG_MESSAGE_LIMIT)
+        return exc.exit_status
+
+    handler = {
+        None: _run_app,
+        "doctor": _doctor,
+        "db": _db,
+        "agents": _agents,
+        "credentials": _credentials,
+        "fixtures": _fixtures,
+        "export": _export,
+        "outbox": _outbox,
+        "import": _import,
+        "train": _train,
+        "replay": _replay,
+        "audit": _trust,
+        "purge": _trust,
+    }[args.command]
+    try:
+        return handler(runtime, args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `counter outbox list | head`: the reader left, nothing to say
+        sys.stderr.close()
+        return EXIT_FAILED
+
+
+def _data_dir_problem(runtime) -> str | None:
+    """Why the data directory cannot be created or written, or None."""
+    import os
+
+    try:
+        runtime.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    if not os.access(runtime.data_dir, os.W_OK):
+        return "not writable"
+    return None
+
+
+def _run_app(runtime, _args) -> int:
+    from dataclasses import replace
+
+    from counter.logs import setup_logging
+
+    if problem := _data_dir_problem(runtime):
+        echo(f"Le guichet ne peut pas démarrer : le dossier de données {runtime.data_dir} est inutilisable "
+             f"({problem}). Prévenez l'administrateur (COUNTER_HOME ou data_dir de la configuration).", err=True)
+        return EXIT_FAILED
+    setup_logging(runtime.log_dir)
+    if not runtime.training:
+        refusal, role = _production_refusal(runtime)
+        if refusal:
+            echo(refusal, err=True)
+            # Training and production data mixing is a configuration mistake: exit 2.
+            return EXIT_USAGE if refusal.startswith(MIXED) else EXIT_FAILED
+        runtime = replace(runtime, role=role)
+    from counter.app_factory import build_app, read_backend_secrets
+
+    # Before the app takes the terminal: a keyring that asks for its own password
+    # asks here, on the plain terminal, or fails; never inside the screens.
+    # (Training's emulated agencies need no secret: the keyring is not touched.)
+    secrets = read_backend_secrets(runtime)
+    if secrets.problem:
+        import logging
+
+        logging.getLogger("counter").warning("agency secrets unavailable: %s", secrets.problem)
+    build_app(replace(runtime, secrets=secrets)).run()
+    return EXIT_OK
+
+
+def _production_refusal(runtime) -> tuple[str | None, str]:
+    """(a French message when production cannot start, else None; the agent's role)."""
+    from counter.app_factory import NotMigrated, open_store
+    from counter.services.agents import AgentService
+    from counter.store.dataset import MixedData
+
+    try:
+        store = open_store(runtime)
+    except MixedData as exc:
+        return f"{MIXED}{exc}", ""
+    except NotMigrated as exc:
+        return f"Le guichet ne peut pas démarrer : {exc}", ""
+    except Exception:  # noqa: BLE001 — unreachable server, bad credentials…
+        import logging
+
+        logging.getLogger("counter").exception("production database unreachable at start")
+        return (
+            "Le guichet ne peut pas démarrer : la base de données ne répond pas. "
+            "Prévenez l'administrateur (« counter doctor » donne le détail)."
+        ), ""
+    try:
+        agent = AgentService(store).get(runtime.agent_login)
+    finally:
+        store.dispose()
+    if agent is None or not agent.active:
+        state = "désactivé" if agent else "inconnu"
+        return (
+            f"Accès refusé : l'identifiant « {runtime.agent_login} » est {state} au guichet. "
+            f"Un superviseur peut l'ajouter : counter agents add {runtime.agent_login} --role agent"
+        ), ""
+    if agent.role == "trainer":
+        return (f"{MIXED}l'identifiant « {runtime.agent_login} » est formateur : "
+                "le rôle formateur n'existe qu'en mode formation."), ""
+    return None, agent.role
+
+
+def _doctor(runtime, _args) -> int:
+    from counter.doctor import run_checks
+
+    checks = run_checks(runtime)
+    width = max(len(c.name) for c in checks)
+    for check in checks:
+        echo(f"{check.name:<{width}}  [{check.label:>4}]  {check.detail}")
+    failed = [c for c in checks if c.required and not c.ok]
+    if failed:
+        echo(f"\n{len(failed)} required check(s) failed.", err=True)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _open_for_admin(runtime):
+    from counter.store.engine import Store, StoreError
+
+    try:
+        return Store(runtime.database_url)
+    except StoreError as exc:
+        echo(f"counter: {exc}", err=True)
+        return None
+
+
+def _db(runtime, args) -> int:
+    from counter.store import migrate
+
+    store = _open_for_admin(runtime)
+    if store is None:
+        return EXIT_FAILED
+    try:
+        before = migrate.current_revision(store)
+        if args.db_command == "status":
+            state = "current" if before == migrate.HEAD else f"behind (head is {migrate.HEAD})"
+            echo(f"{store.describe()}: revision {before or 'none'}, {state}")
+            return EXIT_OK if before == migrate.HEAD else EXIT_FAILED
+        migrate.upgrade(store)
+        after = migrate.current_revision(store)
+        echo(f"{store.describe()}: revision {before or 'none'} -> {after}")
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001
+        echo(f"counter: database error: {type(exc).__name__}: {first_line(exc)}", err=True)
+        return EXIT_FAILED
+    finally:
+        store.dispose()
+
+
+def open_current_store(runtime):
+    """The store for an administrators' command, or None after saying why (English)."""
+    from counter.app_factory import NotMigrated, open_store
+    from counter.store.dataset import MixedData
+
+    try:
+        return open_store(runtime)
+    except NotMigrated:
+        echo("counter: the database schema is not current: run 'counter db upgrade' first", err=True)
+    except MixedData as exc:
+        echo(f"counter: refused, training and production data would mix: {exc}", err=True)
+    except Exception as exc:  # noqa: BLE001 — unreachable server, bad credentials…
+        echo(f"counter: database error: {type(exc).__name__}: {first_line(exc)}", err=True)
+    return None
+
+
+def _agents(runtime, args) -> int:
+    from counter.services.agents import AgentError, AgentService
+
+    store = open_current_store(runtime)
+    if store is None:
+        return EXIT_FAILED
+    from counter.services import audit
+
+    service = AgentService(store)
+    try:
+        actor = audit.actor_for(store, runtime.agent_login, runtime.training)
+        if args.agents_command == "add":
+            agent = service.add(args.login, args.role, args.name, by=actor)
+            echo(f"agent {agent.login} added ({agent.role})")
+        elif args.agents_command == "disable":
+            agent = service.disable(args.login, by=actor)
+            echo(f"agent {agent.login} disabled")
+        elif args.agents_command == "reset-pin":
+            from counter.services.lock import LockService
+
+            try:
+                LockService(store).reset(args.login, actor)
+            except LookupError:
+                echo(f"counter: no agent {args.login[:64]!r}", err=True)
+                return EXIT_FAILED
+            echo(f"PIN of {args.login} cleared: they choose a new one at their next start")
+        elif args.agents_command == "enable":
+            agent = service.enable(args.login, by=actor)
+            echo(f"agent {agent.login} enabled ({agent.role})")
+        else:
+            agents = service.list()
+            if not agents:
+                echo("no agents registered")
+            for agent in agents:
+                state = "active" if agent.active else "disabled"
+                echo(f"{shown(agent.login, 64):<20} {agent.role:<11} {state:<9} {shown(agent.display_name, 80)}")
+        return EXIT_OK
+    except AgentError as exc:
+        echo(f"counter: {exc}", err=True)
+        return EXIT_FAILED
+    except audit.Forbidden as exc:
+        hint = ("" if audit.has_supervisor(store) else
+                f" (no supervisor yet: add one first, e.g. 'counter agents add {runtime.agent_login} --role supervisor')")
+        echo(f"counter: {exc.english()}{hint}", err=True)
+        return EXIT_USAGE
+    finally:
+        store.dispose()
+
+
+def _trust(runtime, args) -> int:
+    from counter import cli_trust
+
+    return cli_trust.run(runtime, args)
+
+
+def _outbox(runtime, args) -> int:
+    from counter import cli_outbox
+
+    return cli_outbox.run(runtime, args)
+
+
+def _import(runtime, args) -> int:
+    from counter import cli_import
+
+    return cli_import.run(runtime, args)
+
+
+def _train(runtime, args) -> int:
+    from counter import cli_train
+
+    return cli_train.train(runtime, args)
+
+
+def _replay(runtime, args) -> int:
+    from counter import cli_train
+
+    return cli_train.replay(runtime, args)
+
+
+def _export(runtime, args) -> int:
+    from counter import cli_export
+
+    return cli_export.run(runtime, args)
+
+
+def _credentials(runtime, args) -> int:
+    from counter.credentials import CredentialError, keyring_problem, set_secret
+
+    if args.credentials_command == "check":
+        return _credentials_check(runtime)
+    names = _backend_names(runtime)
+    if args.name not in names:
+        echo(f"counter: no backend named {args.name[:64]!r} (configured: {', '.join(names) or 'none'})", err=True)
+        return EXIT_FAILED
+    problem = keyring_problem()
+    if problem:
+        echo(f"counter: {problem}", err=True)
+        return EXIT_FAILED
+    try:
+        if sys.stdin.isatty():
+            import getpass
+
+            secret = getpass.getpass(f"Secret for backend {args.name!r} (not echoed): ")
+        else:
+            secret = sys.stdin.readline().rstrip("\r\n")
+    except UnicodeDecodeError:
+        echo("counter: the secret is not UTF-8 text: nothing stored", err=True)
+        return EXIT_FAILED
+    except EOFError:
+        echo("counter: no secret given: nothing stored", err=True)
+        return EXIT_FAILED
+    try:
+        set_secret(args.name, secret)
+    except CredentialError as exc:
+        echo(f"counter: {exc}", err=True)
+        return EXIT_FAILED
+    echo(f"secret stored for backend {args.name!r} (keyring service 'counter')")
+    _audit_credential(runtime, args.name)
+    return EXIT_OK
+
+
+def _audit_credential(runtime, name: str) -> None:
+    """The change goes into the audit trail (the backend's name, never the secret)."""
+    from counter.services import audit
+
+    store = open_current_store(runtime)
+    if store is None:
+        echo("counter: warning: the change could not be written to the audit trail", err=True)
+        return
+    try:
+        actor = audit.actor_for(store, runtime.agent_login, runtime.training)
+        audit.record(store, actor, "credential.set", "backend", name)
+    finally:
+        store.dispose()
+
+
+def _backend_names(runtime) -> list[str]:
+    from counter.runtime import TRAINING_BACKENDS
+
+    return list(runtime.backends if runtime.backends is not None else TRAINING_BACKENDS)
+
+
+def _credentials_check(runtime) -> int:
+    from counter.doctor import credential_checks
+
+    checks = credential_checks(runtime)
+    for check in checks:
+        echo(f"{check.name:<24} [{check.label:>4}]  {check.detail}")
+    return EXIT_FAILED if any(c.required and not c.ok for c in checks) else EXIT_OK
+
+
+def _fixtures(runtime, args) -> int:
+    if args.fixtures_command == "serve":
+        from fixtures.serve import serve
+
+        return serve(runtime, host=args.host, first_port=args.port, token=args.token)
+    from pathlib import Path
+
+    from fixtures.town.generator import TownSpec, persons_target_households
+    from fixtures.town.writer import write_town
+
+    households = args.households or (persons_target_households(args.persons) if args.persons else None)
+    spec = TownSpec()
+    overrides = {}
+    if households:
+        overrides["households"] = households
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    if overrides:
+        from dataclasses import replace
+
+        spec = replace(spec, **overrides)
+    try:
+        counts = write_town(Path(args.out), spec)
+    except OSError as exc:
+        echo(f"counter: cannot write the town to {args.out}: {exc.strerror or type(exc).__name__}", err=True)
+        return EXIT_FAILED
+    echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

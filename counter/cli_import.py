@@ -1,0 +1,71 @@
+"""`counter import schools|sectors`: the carte scolaire from CSV (administrators, English).
+
+Wired into counter.cli by ``register(subparsers)`` and ``run(runtime, args)``;
+the format is in docs/administration.md, the rules in counter.services.sector_import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_FAILED = 0, 1
+MAX_SHOWN = 200  # problems printed; the count says how many more
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    command = subparsers.add_parser("import", help="import the carte scolaire (schools, street sectors) from CSV")
+    actions = command.add_subparsers(dest="import_command", metavar="WHAT", required=True)
+    schools = actions.add_parser("schools", help="schools by UAI (columns: uai, name, kind)")
+    sectors = actions.add_parser(
+        "sectors", help="street ranges -> school sector; the file is the whole carte scolaire")
+    for action in (schools, sectors):
+        action.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV with a header line (comma or semicolon)")
+        action.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    return command
+
+
+def run(runtime, args) -> int:
+    from counter.cli import open_current_store
+    from counter.services.sector_import import ImportFileError, import_schools, import_sectors
+
+    store = open_current_store(runtime)
+    if store is None:
+        return EXIT_FAILED
+    importer = import_schools if args.import_command == "schools" else import_sectors
+    try:
+        report = importer(store, args.file, runtime.agent_login or "admin", dry_run=args.dry_run)
+    except ImportFileError as exc:
+        print(f"counter: {args.file}: not imported, nothing was written:", file=sys.stderr)
+        for line, message in exc.problems[:MAX_SHOWN]:
+            print(f"  line {line}: {message}" if line else f"  {message}", file=sys.stderr)
+        if len(exc.problems) > MAX_SHOWN:
+            print(f"  … and {len(exc.problems) - MAX_SHOWN} more", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 — the database gone mid-import: rolled back
+        print(f"counter: database error, nothing was written: {type(exc).__name__}: "
+              f"{str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        store.dispose()
+    _print(report, args.import_command)
+    return EXIT_OK
+
+
+def _print(report, what: str) -> None:
+    dry = report.dry_run
+    added, removed, updated = ("to add", "to remove", "to update") if dry else ("added", "removed", "updated")
+    print(f"{'dry run: ' if dry else ''}{report.lines} line(s) read")
+    if what == "schools":
+        print(f"schools: {len(report.schools_added)} {added}, {len(report.schools_updated)} {updated}")
+    else:
+        print(f"rules: {report.rules_added} {added}, {report.rules_removed} {removed}, {report.rules_kept} unchanged")
+        print(f"sectors: {len(report.sectors_added)} {added}, {len(report.sectors_updated)} {updated}")
+        for street in report.streets_added:
+            print(f"new street: {street}")
+        for sector in report.sectors_unused:
+            print(f"sector no longer in the carte scolaire (kept): {sector}")
+    if not report.changed:
+        print("nothing to change: the database already matches the file")
+    elif dry:
+        print("dry run: nothing was written")

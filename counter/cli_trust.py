@@ -1,0 +1,118 @@
+"""`counter audit verify|export` and `counter purge`: the audit trail for administrators.
+
+Who runs the command is the operating-system login, with their role in the
+agents table (counter.services.audit.actor_for). English messages, errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from counter.terminal import echo, first_line
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+OUTPUT_MODE = 0o640
+
+
+def register(commands) -> None:
+    audit = commands.add_parser("audit", help="the tamper-evident audit trail")
+    actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    actions.add_parser("verify", help="check the whole hash chain; names the first broken entry")
+    export = actions.add_parser("export", help="the entries since a date, for the data-protection officer")
+    export.add_argument("--since", required=True, metavar="DATE", help="JJ/MM/AAAA or YYYY-MM-DD")
+    export.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
+    export.add_argument("--out", metavar="FILE", default=None, help="write to FILE (mode 0640) instead of stdout")
+    purge = commands.add_parser("purge", help="remove expired audit entries, drafts and cached agency data")
+    purge.add_argument("--older-than", metavar="DURATION", default=None,
+                       help="audit entries older than this (30d, 12w, 6m, 1y; default [retention] audit)")
+    purge.add_argument("--drafts-older-than", metavar="DURATION", default=None,
+                       help="unfinished visits untouched for this long (default [retention] drafts)")
+
+
+def parse_date(text: str) -> date:
+    """JJ/MM/AAAA or YYYY-MM-DD."""
+    text = (text or "").strip()
+    try:
+        if "/" in text:
+            return datetime.strptime(text, "%d/%m/%Y").date()
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"invalid date {text[:40]!r}: expected JJ/MM/AAAA or YYYY-MM-DD") from None
+
+
+def run(runtime, args) -> int:
+    from counter.cli import open_current_store
+    from counter.services import audit
+
+    # Arguments first: a typo never opens the database.
+    try:
+        if args.command == "audit" and args.audit_command == "export":
+            since = parse_date(args.since)
+            if not 1900 <= since.year <= 9999:
+                raise ValueError(f"invalid date {args.since[:40]!r}: years 1900 to 9999")
+            if args.out is not None and not args.out.strip():
+                raise ValueError("--out needs a file name")
+        if args.command == "purge":
+            audit_age = audit.parse_duration(args.older_than or runtime.retention_audit)
+            drafts_age = audit.parse_duration(args.drafts_older_than or runtime.retention_drafts)
+    except ValueError as exc:
+        echo(f"counter: {exc}", err=True)
+        return EXIT_USAGE
+    store = open_current_store(runtime)
+    if store is None:
+        return EXIT_FAILED
+    try:
+        actor = audit.actor_for(store, runtime.agent_login, runtime.training)
+        if args.command == "purge":
+            audit.require(store, actor, "audit.export")
+            now = datetime.now(UTC)
+            report = audit.purge(store, actor, now - audit_age, now - drafts_age)
+            echo(f"purged: {report.audit_entries} audit entr{'y' if report.audit_entries == 1 else 'ies'}, "
+                 f"{report.drafts} draft(s), {report.cached} cached agency figure(s); checkpoint written")
+            return EXIT_OK
+        if args.audit_command == "verify":
+            audit.require(store, actor, "audit.view")
+            broken, count = audit.verify(store)
+            if broken is None:
+                echo(f"chain intact: {count} entries")
+                return EXIT_OK
+            echo(f"chain broken at {broken.describe()}; {count} entries verified before it", err=True)
+            return EXIT_FAILED
+        audit.require(store, actor, "audit.export")
+        moment = datetime.combine(since, time.min).astimezone(UTC)
+        count = _export(store, moment, args.format, args.out)
+        if args.out:
+            echo(f"{count} audit entr{'y' if count == 1 else 'ies'} written to {args.out}", err=True)
+        return EXIT_OK
+    except audit.Forbidden as exc:
+        echo(f"counter: {exc.english()}", err=True)
+        return EXIT_USAGE
+    except OSError as exc:
+        echo(f"counter: cannot write {args.out}: {exc.strerror or type(exc).__name__}", err=True)
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 — never a traceback
+        echo(f"counter: database error: {type(exc).__name__}: {first_line(exc)}", err=True)
+        return EXIT_FAILED
+    finally:
+        store.dispose()
+
+
+def _export(store, since: datetime, fmt: str, output: str | None) -> int:
+    from counter.services.audit import export
+
+    if output is None:
+        count = export(store, since, fmt, sys.stdout)
+        sys.stdout.flush()
+        return count
+    from counter.files import atomic_file
+
+    with atomic_file(Path(output), OUTPUT_MODE, text=True) as handle:
+        return export(store, since, fmt, handle)
+
+
+def register_agents(agent_commands: argparse._SubParsersAction) -> None:
+    reset = agent_commands.add_parser("reset-pin", help="clear an agent's PIN (they set a new one at the next start)")
+    reset.add_argument("login")

@@ -1,0 +1,50 @@
+"""Who may do what at the counter: the roles and their actions.
+
+The rule lives here once; services enforce it (counter.services.audit.require),
+screens only hide what the services would refuse.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Action(enum.StrEnum):
+    SEARCH = "search"
+    CONSULT = "consult"
+    REGISTER = "register"
+    OUTBOX = "outbox"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    CANCEL = "cancel"
+    AGENTS = "agents"
+    EXPORT = "export"  # registrations for the town's services
+    TRAIN = "train"
+
+
+_AGENT = frozenset({Action.SEARCH, Action.CONSULT, Action.REGISTER})
+_SUPERVISOR = _AGENT | {Action.OUTBOX, Action.AUDIT_VIEW, Action.AUDIT_EXPORT, Action.CANCEL,
+                        Action.AGENTS, Action.EXPORT}
+# A trainer runs training sessions: everything, but only on the training database.
+_TRAINER = _SUPERVISOR | {Action.TRAIN}
+
+ROLES: dict[str, frozenset[Action]] = {"agent": _AGENT, "supervisor": _SUPERVISOR, "trainer": _TRAINER}
+
+# French, for the message an agent sees.
+LABELS = {
+    Action.SEARCH: "rechercher", Action.CONSULT: "consulter un dossier", Action.REGISTER: "inscrire",
+    Action.OUTBOX: "gérer les envois", Action.AUDIT_VIEW: "consulter le journal d'audit",
+    Action.AUDIT_EXPORT: "exporter le journal d'audit", Action.CANCEL: "annuler une inscription",
+    Action.AGENTS: "gérer les agents", Action.EXPORT: "exporter les inscriptions",
+    Action.TRAIN: "animer une formation",
+}
+
+
+def allowed(role: str, action: str, *, training: bool = False) -> bool:
+    """Whether ``role`` may do ``action``; a trainer may do nothing outside training."""
+    if role == "trainer" and not training:
+        return False
+    try:
+        return Action(action) in ROLES.get(role, frozenset())
+    except ValueError:  # an action nobody may do
+        return False

@@ -1,0 +1,105 @@
+"""How well a person matches the typed words: exact beats prefix beats near.
+
+Each typed word is matched against the person's name tokens; the strengths add
+up. Ties go to where the words matched, then the closest completions, then
+alphabetical order (see docs/search.md).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+from counter.domain.names import fold, name_parts, name_tokens
+from counter.domain.phonetic import phonetic_key
+from counter.domain.typos import MIN_TYPO_LENGTH, within_one_edit
+
+# Phonetic keys of very short words match too much to be useful.
+MIN_PHONETIC_LENGTH = 4
+
+
+class Match(enum.IntEnum):
+    NONE = 0
+    NEAR = 1  # one typo away, or the same French pronunciation
+    PREFIX = 2
+    EXACT = 3
+
+
+def is_near(word: str, token: str) -> bool:
+    """A one-letter typo of a 5+ letter name, or a French phonetic match."""
+    if len(token) >= MIN_TYPO_LENGTH and len(word) >= MIN_TYPO_LENGTH - 1:
+        if within_one_edit(word, token):
+            return True
+    if len(word) >= MIN_PHONETIC_LENGTH and len(token) >= MIN_PHONETIC_LENGTH - 1:
+        return phonetic_key(word) == phonetic_key(token)
+    return False
+
+
+def match_word(word: str, tokens: Sequence[str]) -> tuple[Match, int]:
+    """Best match of one word among tokens, with the extra letters of a prefix match."""
+    if word in tokens:
+        return Match.EXACT, 0
+    prefixed = [len(t) - len(word) for t in tokens if t.startswith(word)]
+    if prefixed:
+        return Match.PREFIX, min(prefixed)
+    if any(is_near(word, t) for t in tokens):
+        return Match.NEAR, 0
+    return Match.NONE, 0
+
+
+# Where a typed word matched, from the most to the least telling (lower is better).
+DISPLAYED_SURNAME = 0  # the whole surname the person goes by (usage name, else birth name)
+FIRST_GIVEN_NAME = 1  # the given name people use
+OTHER_SURNAME = 2  # the birth name of someone who goes by another name
+OTHER_GIVEN_NAME = 3
+SURNAME_PART = 4  # one part of a compound surname (ROUX in BLANC ROUX)
+NO_SURNAME = 5  # added when no word matched a surname at all
+
+
+def _matches_as(word: str, strength: Match, tokens: Sequence[str]) -> bool:
+    if strength is Match.EXACT:
+        return word in tokens
+    if strength is Match.PREFIX:
+        return any(t.startswith(word) for t in tokens)
+    return any(is_near(word, t) for t in tokens)
+
+
+def _cost(word: str, strength: Match, fields: list[tuple[int, list[str]]]) -> int:
+    """The most telling field where ``word`` matches as strongly as it does anywhere."""
+    return min(cost for cost, tokens in fields if _matches_as(word, strength, tokens))
+
+
+def rank_key(words: Sequence[str], birth_name: str, usage_name: str | None, given_names: Sequence[str]):
+    """Sort key of a person for the typed words, or None when a word matches nothing.
+
+    In order: match strength (exact > prefix > near); then where the words
+    matched (see the constants above: ``roux j`` puts ROUX Jade before
+    JOLY-ROUX née ROUX, and ``martin`` puts the MARTIN before someone whose
+    given name is Martin); then the closest completion; then the name as shown.
+    """
+    shown_surname = usage_name or birth_name
+    other_surname = birth_name if usage_name and usage_name != birth_name else None
+    surname_tokens = [t for n in (shown_surname, other_surname) if n for t in name_tokens(n)]
+    fields = [
+        (DISPLAYED_SURNAME, ["".join(name_parts(shown_surname))]),
+        (FIRST_GIVEN_NAME, name_tokens(given_names[0]) if given_names else []),
+        (OTHER_SURNAME, ["".join(name_parts(other_surname))] if other_surname else []),
+        (OTHER_GIVEN_NAME, [t for g in given_names[1:] for t in name_tokens(g)]),
+        (SURNAME_PART, surname_tokens),
+    ]
+    all_tokens = [t for _, tokens in fields for t in tokens]
+    strength = extra = cost = 0
+    on_a_surname = False
+    for word in words:
+        match, more = match_word(word, all_tokens)
+        if match is Match.NONE:
+            return None
+        strength += match
+        extra += more
+        where = _cost(word, match, fields)
+        cost += where
+        on_a_surname = on_a_surname or where in (DISPLAYED_SURNAME, OTHER_SURNAME, SURNAME_PART)
+    if words and not on_a_surname:
+        cost += NO_SURNAME
+    shown = f"{usage_name} {birth_name}" if other_surname else birth_name
+    return (-strength, cost, extra, fold(shown), fold(", ".join(given_names)))

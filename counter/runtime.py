@@ -1,0 +1,127 @@
+"""The running context: mode, configuration, data directory, database, agent.
+
+Resolved once by the CLI and handed to the app factory; nothing here opens the
+database or imports a heavy module.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from counter.clock import SystemClock
+
+if TYPE_CHECKING:
+    from counter.domain.rules import TownRules
+
+ENV_CONFIG = "COUNTER_CONFIG"
+ENV_HOME = "COUNTER_HOME"
+TRAINING_DB = "training/counter.sqlite3"
+DEFAULT_TOWN = "Bellerive-sur-Loire"
+
+# Training without a configuration file: every built-in agency, emulated in-process.
+TRAINING_BACKENDS: Mapping[str, Mapping[str, Any]] = {
+    # The fictional town's SIRET (the recipient API Particulier requires).
+    "api_particulier": {"kind": "api_particulier", "recipient": "21459999900015"},
+    "koha": {"kind": "koha"},
+    "city": {"kind": "city"},
+}
+
+
+@dataclass(frozen=True)
+class Runtime:
+    mode: str  # "training" | "production"
+    data_dir: Path
+    database_url: str
+    config_path: Path | None = None
+    town_name: str = DEFAULT_TOWN
+    theme: str = "auto"
+    agent_login: str = ""
+    # The agent's role: production reads it from the agents table at start;
+    # training is run by trainers.
+    role: str = "trainer"
+    clock: object = field(default_factory=SystemClock)
+    # Validated backend settings by name; None: the training defaults, validated
+    # when the services open (keeps pydantic off the start-up path).
+    backends: Mapping[str, Any] | None = None
+    emulators: Mapping[str, Any] = field(default_factory=dict)
+    # Tariffs, library categories, printer from the configuration; None: the
+    # defaults (counter.domain.rules.default_rules()).
+    rules: TownRules | None = None
+    # The backends' secrets (counter.credentials.KeyringRead), read by the CLI
+    # before the app takes the terminal; None: not read yet.
+    secrets: Any = None
+    # The training scenario (fixtures.scenarios.Scenario) of `counter train NAME`; None: plain training.
+    scenario: Any = None
+    idle_lock_minutes: int = 5
+    retention_audit: str = "1y"
+    retention_drafts: str = "30d"
+
+    @property
+    def training(self) -> bool:
+        return self.mode == "training"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("counter", appauthor=False))
+
+
+def config_path_from(arg: str | None, env: Mapping[str, str]) -> Path | None:
+    value = arg or env.get(ENV_CONFIG) or None
+    return Path(value).expanduser() if value else None
+
+
+def resolve(config_arg: str | None = None, env: Mapping[str, str] | None = None, **overrides) -> Runtime:
+    """Work out the mode and paths; raises ConfigError for a bad configuration."""
+    import getpass
+
+    env = os.environ if env is None else env
+    path = config_path_from(config_arg, env)
+    # The agent is the operating-system login (checked against the agents table in production).
+    login = overrides.pop("agent_login", None) or getpass.getuser()
+    if path is None:
+        data_dir = Path(env[ENV_HOME]).expanduser() if env.get(ENV_HOME) else default_data_dir()
+        return Runtime(
+            mode="training",
+            data_dir=data_dir,
+            database_url=f"sqlite:///{data_dir / TRAINING_DB}",
+            agent_login=login,
+            **overrides,
+        )
+
+    from counter.config import load_settings, validate_backends
+
+    settings = load_settings(path)
+    backends = validate_backends(settings, str(path)) if settings.backends else None
+    if env.get(ENV_HOME):
+        data_dir = Path(env[ENV_HOME]).expanduser()
+    elif settings.data_dir:
+        data_dir = Path(settings.data_dir).expanduser()
+    else:
+        data_dir = default_data_dir()
+    training = settings.mode == "training"
+    return Runtime(
+        mode=settings.mode,
+        data_dir=data_dir,
+        database_url=f"sqlite:///{data_dir / TRAINING_DB}" if training else settings.database.url,
+        config_path=path,
+        town_name=settings.town.name,
+        theme=settings.ui.theme,
+        agent_login=login,
+        backends=backends if backends is not None or training else {},
+        emulators=dict(settings.emulators),
+        rules=settings.town_rules(),
+        idle_lock_minutes=settings.ui.idle_lock_minutes,
+        retention_audit=settings.retention.audit,
+        retention_drafts=settings.retention.drafts,
+        **overrides,
+    )

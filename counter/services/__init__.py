@@ -1,0 +1,1 @@
+"""Services: what the screens and the CLI call. Rules live here and in domain."""

@@ -1,0 +1,177 @@
+"""A family new to the town: its address, household, members — written at once.
+
+Persons are written through the ORM so that the mapper events fill their
+search tokens and the name vocabulary in the same transaction: a new family is
+found by the citizen search as soon as it is committed, and a failure leaves
+no trace at all (no address, household, person, token or audit entry).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+
+from sqlalchemy import text
+
+from counter.clock import SystemClock
+from counter.domain.identity_checks import (
+    ADULT_ROLES,
+    PersonInput,
+    check_address,
+    check_family,
+    check_other_address,
+    check_person,
+)
+from counter.domain.names import fold
+from counter.domain.visits import FieldError
+from counter.store.engine import Store
+from counter.store.models import Address, AuditEntry, Household, HouseholdMember, Person, Street
+
+
+class FamilyError(Exception):
+    """Nothing was written; ``errors`` say where: (member index, or None for the
+    address and the household as a whole; the field error)."""
+
+    def __init__(self, errors: list[tuple[int | None, FieldError]]) -> None:
+        super().__init__("; ".join(e.message for _, e in errors))
+        self.errors = errors
+
+
+MSG_NO_STREET = "Cette rue n'est plus dans la liste de la ville : choisissez-la de nouveau."
+MSG_NO_HOUSEHOLD = "Ce foyer n'existe pas (ou plus)."
+
+
+class FamilyService:
+    def __init__(self, store: Store, agent: str, host: str | None = None, clock=None) -> None:
+        self.store = store
+        self.agent = agent
+        self.host = host or socket.gethostname()
+        self.clock = clock or SystemClock()
+
+    def streets(self) -> list[tuple[int, str]]:
+        """The town's streets, alphabetical the same way on both databases."""
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, name FROM street")).all()
+        return sorted(((r.id, r.name) for r in rows), key=lambda s: (fold(s[1]), s[0]))
+
+    def check(self, street_id: int | None, number: int | None, suffix: str | None, complement: str | None,
+              members: list[PersonInput]) -> list[tuple[int | None, FieldError]]:
+        """Every problem of a new family; nothing is written."""
+        today = self.clock.today()
+        errors: list[tuple[int | None, FieldError]] = [
+            (None, e) for e in check_address(street_id, number, suffix, complement, self._street_name(street_id))]
+        for index, member in enumerate(members):
+            errors.extend((index, e) for e in check_person(member, today))
+        errors.extend((None, e) for e in check_family(members, today))
+        return errors
+
+    def _street_name(self, street_id: int | None) -> str | None:
+        if street_id is None:
+            return None
+        with self.store.engine.connect() as connection:
+            return connection.execute(text("SELECT name FROM street WHERE id = :id"), {"id": street_id}).scalar()
+
+    def create(self, street_id: int, number: int | None, suffix: str | None, complement: str | None,
+               members: list[PersonInput]) -> int:
+        """Write the family in one transaction; the new household's id."""
+        errors = self.check(street_id, number, suffix, complement, members)
+        if errors:
+            raise FamilyError(errors)
+        with self.store.write() as session:
+            street = session.get(Street, street_id)
+            if street is None:
+                raise FamilyError([(None, FieldError("street", MSG_NO_STREET))])
+            address = Address(street_id=street.id, number=number, suffix=_suffix(suffix),
+                              complement=_blank_none(complement), postal_code=street.postal_code, city=street.city)
+            session.add(address)
+            session.flush()
+            household = Household(address_id=address.id)
+            session.add(household)
+            session.flush()
+            for member in members:
+                self._add_person(session, household.id, member)
+            adults = sum(m.role in ADULT_ROLES for m in members)
+            self._audit(session, "household.create", household.id,
+                        {"members": len(members), "adults": adults, "children": len(members) - adults})
+            return household.id
+
+    def add_member(self, household_id: int, member: PersonInput) -> int:
+        """One more person in an existing household (a child the town did not know)."""
+        errors = check_person(member, self.clock.today())
+        if errors:
+            raise FamilyError([(0, e) for e in errors])
+        with self.store.write() as session:
+            if session.get(Household, household_id) is None:
+                raise FamilyError([(None, FieldError("household", MSG_NO_HOUSEHOLD))])
+            rows = session.execute(text(
+                "SELECT p.birth_name, p.given_names, p.birth_year, p.birth_month, p.birth_day FROM person p "
+                "JOIN household_member m ON m.person_id = p.id WHERE m.household_id = :h"),
+                {"h": household_id}).all()
+            known = {(fold(r.birth_name), fold(r.given_names), r.birth_year, r.birth_month, r.birth_day)
+                     for r in rows}
+            if member.identity_key() in known:
+                raise FamilyError([(0, FieldError("members", "Cette personne fait déjà partie du foyer "
+                                                             "(mêmes noms, prénoms et date de naissance)."))])
+            person_id = self._add_person(session, household_id, member)
+            details = {"person": person_id, "role": member.role}
+            if member.birthplace_to_complete and not member.to_person_fields()["birth_insee_code"]:
+                details["birthplace"] = "to_complete"
+            self._audit(session, "household.add_member", household_id, details)
+            return person_id
+
+    def set_address(self, household_id: int, street_id: int | None, number: int | None = None,
+                    suffix: str | None = None, complement: str | None = None, line: str | None = None,
+                    postal_code: str | None = None, city: str | None = None) -> int:
+        """Move the household to an address: a street of the town (its postal code
+        and city follow the street), or a free address as an agency gives it.
+        A new address row: others pointing at the old one are left alone."""
+        if street_id is not None:
+            errors = check_address(street_id, number, suffix, complement, self._street_name(street_id))
+        else:
+            errors = check_other_address(line, postal_code, city, complement)
+        if errors:
+            raise FamilyError([(None, e) for e in errors])
+        with self.store.write() as session:
+            household = session.get(Household, household_id)
+            if household is None:
+                raise FamilyError([(None, FieldError("household", MSG_NO_HOUSEHOLD))])
+            if street_id is not None:
+                street = session.get(Street, street_id)
+                if street is None:
+                    raise FamilyError([(None, FieldError("street", MSG_NO_STREET))])
+                address = Address(street_id=street.id, number=number, suffix=_suffix(suffix),
+                                  complement=_blank_none(complement), postal_code=street.postal_code,
+                                  city=street.city)
+            else:
+                address = Address(line=" ".join(line.split()), complement=_blank_none(complement),
+                                  postal_code=postal_code.strip(), city=" ".join(city.split()))
+            session.add(address)
+            session.flush()
+            household.address_id = address.id
+            session.add(household)
+            self._audit(session, "household.address", household_id,
+                        {"address": address.id, "in_town": street_id is not None})
+            return address.id
+
+    def _add_person(self, session, household_id: int, member: PersonInput) -> int:
+        person = Person(**member.to_person_fields())  # the mapper events index it
+        session.add(person)
+        session.flush()
+        session.add(HouseholdMember(household_id=household_id, person_id=person.id, role=member.role))
+        session.flush()
+        return person.id
+
+    def _audit(self, session, action: str, household_id: int, details: dict) -> None:
+        # Counts and ids only: the audit trail never holds names or dates.
+        session.add(AuditEntry(agent=self.agent, host=self.host, action=action, target_type="household",
+                               target_id=str(household_id), details=json.dumps(details, sort_keys=True)))
+
+
+def _blank_none(value: str | None) -> str | None:
+    value = " ".join((value or "").split())
+    return value or None
+
+
+def _suffix(value: str | None) -> str | None:
+    value = _blank_none(value)
+    return value.lower() if value else None

@@ -1,0 +1,556 @@
+"""Confirmed registrations after the visit: find them, read them, cancel them.
+
+Cancelling is a supervisor's act (a trainer's too, in training). It happens in
+one write transaction: the registration is marked cancelled, a school place it
+held is given back, its crèche waiting-list rank is closed up, and an outbox
+message not yet delivered is cancelled so that the relay (which only takes
+``pending`` messages) never sends it. A registration the town's family system
+already received gets a cancellation message of its own (contract 1.2, its own
+idempotency key), delivered once by the relay; a library card already in Koha
+has nothing to undo there, and the supervisor is told to warn the library.
+A message being sent at that very moment (its lease is held) makes the cancel
+wait for the outcome: cancelling under the relay's feet could lose a delivery.
+
+Every refused cancel is audited, like every cancel. Audit details carry no
+personal data: the reason, typed by the agent, stays on the registration.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select, text, update
+
+from counter.domain.names import fold, query_token, split_given_names
+from counter.domain.visits import KIND_LABELS, STATE_LABELS, Kind, RegState
+from counter.clock import as_utc, utc_now
+from counter.store.engine import Store
+from counter.services.audit import Forbidden as AuditForbidden
+from counter.store.models import AuditEntry, Creche, OutboxMessage, Person, Registration, School, Visit
+
+SUPERVISORS = ("supervisor",)
+MAX_REASON = 300  # Registration.cancel_reason
+CANCELLED = "cancelled"  # an outbox message (and a registration's delivery) that will never be sent
+UNBORN = "Enfant à naître"
+
+DELIVERY_LABELS = {
+    "pending": "en attente",
+    "delivered": "transmise",
+    "refused": "refusée",
+    CANCELLED: "annulé",
+}
+OUTBOX_LABELS = {
+    "pending": "en attente",
+    "delivered": "transmis",
+    "refused": "refusé",
+    CANCELLED: "annulé",
+}
+OPERATION_LABELS = {"city.registration": "inscription", "city.cancellation": "annulation", "koha.patron": "lecteur"}
+# A delivered registration whose target takes no cancellation: what the supervisor must do.
+DELIVERED_NOT_TOLD = {
+    "library": (" La carte avait déjà été transmise à la médiathèque (« {target} ») : Koha n'a rien à annuler, "
+                "la carte reste valable. Prévenez la médiathèque si elle doit être retirée."),
+    None: " Elle avait déjà été transmise à « {target} » : prévenez ce service de l'annulation.",
+}
+_DAYS = {"lun": "lundi", "mar": "mardi", "mer": "mercredi", "jeu": "jeudi", "ven": "vendredi"}
+
+
+class RegistrationError(Exception):
+    """The operation cannot be done; the message (French) says why, for the agent."""
+
+
+class Forbidden(RegistrationError, AuditForbidden):
+    """The agent's role does not allow the operation."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationView:
+    id: int
+    visit_code: str | None
+    created_at: datetime  # UTC
+    kind: str
+    kind_label: str
+    state: str
+    state_label: str
+    person_label: str
+    place: str  # the school or the first-choice crèche, "" for a library card
+    level: str | None
+    school_year: int | None
+    rank: int | None  # the provisional rank the counter gave
+    delivery: str
+    delivery_label: str
+    town_rank: int | None = None  # the town's, once it received the application
+    visit_id: int | None = None
+    cancelled_at: datetime | None = None  # UTC
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.state == RegState.CANCELLED
+
+    @property
+    def rank_label(self) -> str:
+        """The town's rank once it gave one, else the counter's, said to be provisional."""
+        if self.town_rank is not None:
+            return f"rang {self.town_rank} (mairie)"
+        return f"rang provisoire {self.rank}" if self.rank is not None else ""
+
+    @property
+    def date_label(self) -> str:
+        return local_date(self.created_at)
+
+    @property
+    def school_year_label(self) -> str:
+        return f"{self.school_year}-{self.school_year + 1}" if self.school_year else ""
+
+    def heading(self) -> str:
+        return (f"{self.kind_label} — {self.person_label} · inscription n° {self.id} · "
+                f"visite {self.visit_code or '—'} du {self.date_label}")
+
+    def cancel_line(self) -> str:
+        return (f"Annulée le {local_date(self.cancelled_at)} par {self.cancelled_by or '—'} : "
+                f"{self.cancel_reason or '—'}")
+
+    def cancel_consequence(self) -> str:
+        """What cancelling does beyond this database, said before the supervisor confirms."""
+        if self.delivery != "delivered":
+            return "Pas encore transmise : elle ne le sera pas."
+        if self.kind == Kind.LIBRARY:
+            return "Carte déjà dans Koha : rien n'y sera annulé, prévenez la médiathèque."
+        return "Déjà transmise à la mairie : l'annulation lui sera envoyée."
+
+    def lines(self) -> list[str]:
+        """What the list knows, in French (the detail adds the request and the delivery)."""
+        lines = [self.heading()]
+        if self.kind == Kind.SCHOOL:
+            lines.append(f"École : {self.place or '—'} · niveau {self.level or '—'} · année {self.school_year_label}")
+        elif self.kind == Kind.CRECHE:
+            rank = f" · {self.rank_label}" if self.rank_label else ""
+            lines.append(f"Crèche : {self.place or '—'}{rank}")
+        lines.append(f"État : {self.state_label} · envoi : {self.delivery_label}")
+        if self.cancelled:
+            lines.append(self.cancel_line())
+        return lines
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationDetail:
+    view: RegistrationView
+    details: dict  # the request as typed (counter.domain.visits), decoded
+    price: dict
+    choices: tuple[str, ...]  # crèches in order of preference
+    external_ref: str | None
+    outbox_id: int | None
+    outbox_target: str | None
+    outbox_state: str | None
+    outbox_attempts: int
+    outbox_last_error: str | None
+    outbox_operation: str | None = None
+
+    def lines(self) -> list[str]:
+        """The detail in French, one fact a line (external text: show as plain text)."""
+        v, d = self.view, self.details
+        lines = [v.heading()]
+        if v.kind == Kind.SCHOOL:
+            lines.append(f"École : {v.place or '—'} · niveau {v.level or '—'} · année {v.school_year_label}")
+            if d.get("derogation_reason"):
+                lines.append(f"Dérogation : {d['derogation_reason']}")
+            if d.get("canteen_days"):
+                lines.append("Cantine : " + _days(d["canteen_days"]))
+            if d.get("after_school_days"):
+                lines.append("Périscolaire : " + _days(d["after_school_days"]))
+        elif v.kind == Kind.CRECHE:
+            lines.append("Crèches demandées : " + (" > ".join(self.choices) or "—"))
+            if v.town_rank is not None:
+                given = f" ; rang provisoire donné au guichet : {v.rank}" if v.rank not in (None, v.town_rank) else ""
+                lines.append(f"Rang sur la liste d'attente de la mairie : {v.town_rank}{given}")
+            elif v.rank is not None:
+                lines.append(f"Rang provisoire sur la liste d'attente : {v.rank} (la mairie le confirme à réception)")
+            facts = []
+            if d.get("due_date"):
+                facts.append(f"naissance prévue le {_iso_date(d['due_date'])}")
+            if d.get("start_date"):
+                facts.append(f"entrée le {_iso_date(d['start_date'])}")
+            if d.get("days_per_week"):
+                facts.append(f"{d['days_per_week']} j/semaine, {d.get('hours_per_week', '?')} h/semaine")
+            if facts:
+                lines.append("Accueil : " + ", ".join(str(f) for f in facts))
+        elif v.kind == Kind.LIBRARY:
+            lines.append(f"Catégorie de lecteur : {d.get('category') or '—'}"
+                         + (" (renouvellement)" if d.get("renew") else ""))
+        lines.append(f"État : {v.state_label}")
+        lines.append(self.delivery_line())
+        if v.cancelled:
+            lines.append(v.cancel_line())
+        return lines
+
+    def delivery_line(self) -> str:
+        if self.outbox_state is None:
+            return "Envoi : aucun message"
+        where = f" à « {self.outbox_target} »" if self.outbox_target else ""
+        what = " de l'annulation" if self.outbox_operation == "city.cancellation" else ""
+        line = f"Envoi{what}{where} : {OUTBOX_LABELS.get(self.outbox_state, self.outbox_state)}"
+        if self.outbox_attempts:
+            line += f" ({self.outbox_attempts} essai{'s' if self.outbox_attempts > 1 else ''})"
+        if self.external_ref:
+            line += f" · réf. {self.external_ref}"
+        if self.outbox_last_error and self.outbox_state != "delivered":
+            line += f" — {self.outbox_last_error}"
+        return line
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    registration_id: int
+    previous_state: str
+    place_freed: bool
+    outbox: str  # cancelled | delivered | none
+    message: str  # French, for the status line
+    cancellation_message: int | None = None  # the outbox message telling the target, when one is sent
+
+
+def message_lines(message) -> list[str]:
+    """One outbox message (counter.services.outbox.OutboxView) in French, for the supervisors' screen."""
+    kind = _label(Kind, KIND_LABELS, message.kind)
+    lines = [f"Message n° {message.id} · inscription n° {message.registration_id} ({kind}, visite "
+             f"{message.visit_code or '—'}) · à « {message.target} » · "
+             f"{OPERATION_LABELS.get(message.operation, message.operation)}"]
+    state = f"État : {OUTBOX_LABELS.get(message.state, message.state)} · {message.attempts} essai" \
+            + ("s" if message.attempts > 1 else "")
+    if message.state == "pending":
+        state += f" · prochain essai le {local_datetime(message.next_attempt_at)}"
+    elif message.state == "delivered":
+        state += f" · transmis le {local_datetime(message.delivered_at)}"
+        if message.external_ref:
+            state += f" (réf. {message.external_ref})"
+    lines.append(state)
+    if message.last_error and message.state != "delivered":
+        lines.append(f"Dernière erreur : {message.last_error}")
+    return lines
+
+
+def may_supervise(role: str, training: bool) -> bool:
+    """Supervisors cancel and relaunch; in training, trainers play that part."""
+    return role in SUPERVISORS or (training and role == "trainer")
+
+
+
+
+def local_date(moment: datetime | None) -> str:
+    """jj/mm/aaaa on this machine's clock."""
+    moment = as_utc(moment)
+    return moment.astimezone().strftime("%d/%m/%Y") if moment else ""
+
+
+def local_datetime(moment: datetime | None) -> str:
+    moment = as_utc(moment)
+    return moment.astimezone().strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def short_datetime(moment: datetime | None) -> str:
+    """jj/mm hh:mm on this machine's clock: a column at 80 columns (the panel gives the year)."""
+    moment = as_utc(moment)
+    return moment.astimezone().strftime("%d/%m %H:%M") if moment else ""
+
+
+def _iso_date(value: str) -> str:
+    try:
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _days(days) -> str:
+    return ", ".join(_DAYS.get(d, str(d)) for d in days)
+
+
+def _label(enum_type, labels: dict, value: str) -> str:
+    try:
+        return labels[enum_type(value)]
+    except (ValueError, KeyError):
+        return value
+
+
+def _person_label(given_names: str | None, birth_name: str | None, usage_name: str | None) -> str:
+    if birth_name is None:
+        return UNBORN
+    given = " ".join(split_given_names(given_names or ""))
+    return f"{given} {usage_name or birth_name}".strip()
+
+
+class RegistrationService:
+    def __init__(self, store: Store, agent: str, role: str, host: str | None = None, *, training: bool = False,
+                 now: Callable[[], datetime] = utc_now) -> None:
+        self.store = store
+        self.agent = agent
+        self.role = role
+        self.training = training
+        self.host = host or socket.gethostname()
+        self.now = now
+
+    @property
+    def can_supervise(self) -> bool:
+        return may_supervise(self.role, self.training)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def _query(self):
+        return (select(Registration, Visit.code, Person.given_names, Person.birth_name, Person.usage_name,
+                       School.name, Creche.name)
+                .select_from(Registration)
+                .join(Visit, Visit.id == Registration.visit_id)
+                .outerjoin(Person, Person.id == Registration.person_id)
+                .outerjoin(School, School.id == Registration.school_id)
+                .outerjoin(Creche, Creche.id == Registration.creche_id))
+
+    @staticmethod
+    def _view(row) -> RegistrationView:
+        r, code, given, birth_name, usage_name, school, creche = row
+        return RegistrationView(
+            id=r.id, visit_code=code, created_at=as_utc(r.created_at), kind=r.kind,
+            kind_label=_label(Kind, KIND_LABELS, r.kind), state=r.state,
+            state_label=_label(RegState, STATE_LABELS, r.state),
+            person_label=_person_label(given, birth_name, usage_name),
+            place=school or creche or "", level=r.level, school_year=r.school_year, rank=r.rank,
+            delivery=r.delivery, delivery_label=DELIVERY_LABELS.get(r.delivery, r.delivery),
+            town_rank=r.town_rank, visit_id=r.visit_id,
+            cancelled_at=as_utc(r.cancelled_at), cancelled_by=r.cancelled_by, cancel_reason=r.cancel_reason,
+        )
+
+    def search(self, text_: str, limit: int = 50) -> list[RegistrationView]:
+        """By visit code (exact, any case), else by name: every typed word starts one of
+        the person's folded name tokens (birth or usage name, given names). Newest first."""
+        typed = text_.strip()
+        if not typed:
+            return []
+        newest = (Registration.created_at.desc(), Registration.id.desc())
+        with self.store.read() as session:
+            if " " not in typed:
+                # Codes are written upper-case (counter.domain.receipt): the unique index answers.
+                rows = session.execute(self._query().where(Visit.code.in_({typed, typed.upper()}))
+                                       .order_by(*newest).limit(limit)).all()
+                if rows:
+                    return [self._view(row) for row in rows]
+            words = [w for w in (query_token(part) for part in fold(typed).split()) if w]
+            if not words:
+                return []
+            # search_text holds the folded tokens separated by spaces (counter.store.indexing);
+            # the tokens are [a-z0-9] only, so no LIKE wildcard can come from the agent.
+            padded = " " + Person.search_text
+            query = self._query().where(*(padded.like(f"% {w}%") for w in words))
+            return [self._view(row) for row in session.execute(query.order_by(*newest).limit(limit)).all()]
+
+    def get(self, registration_id: int) -> RegistrationDetail:
+        with self.store.read() as session:
+            row = session.execute(self._query().where(Registration.id == registration_id)).first()
+            if row is None:
+                raise RegistrationError("Cette inscription n'existe pas.")
+            registration = row[0]
+            message = session.execute(select(OutboxMessage).where(OutboxMessage.registration_id == registration_id)
+                                      .order_by(OutboxMessage.id.desc()).limit(1)).scalars().first()
+            details = _decode(registration.details)
+            choices: tuple[str, ...] = ()
+            ids = [i for i in details.get("creche_ids") or () if isinstance(i, int)]
+            if ids:
+                names = dict(session.execute(select(Creche.id, Creche.name).where(Creche.id.in_(ids))).all())
+                choices = tuple(names.get(i, f"crèche n° {i}") for i in ids)
+            return RegistrationDetail(
+                view=self._view(row), details=details, price=_decode(registration.price), choices=choices,
+                external_ref=registration.external_ref,
+                outbox_id=message.id if message else None,
+                outbox_target=message.target if message else None,
+                outbox_state=message.state if message else None,
+                outbox_attempts=message.attempts if message else 0,
+                outbox_last_error=message.last_error if message else None,
+                outbox_operation=message.operation if message else None,
+            )
+
+    # -- the receipt ---------------------------------------------------------------------------
+
+    def receipt(self, visit_id: int, *, reprint: bool = False):
+        """The receipt handed over at this visit, as stored with it (counter.domain.receipt.Receipt).
+        ``reprint`` audits that it is printed again (it holds personal data)."""
+        from counter.services.receipts import stored_receipt
+
+        receipt = stored_receipt(self.store, visit_id)
+        if receipt is None:
+            raise RegistrationError("Récépissé non conservé pour cette visite (confirmée avant que les "
+                                    "récépissés soient gardés en base) : code et inscriptions restent ici.")
+        if reprint:
+            with self.store.write() as session:
+                self._audit(session, "receipt.reprint", "visit", visit_id, {"code": receipt.code})
+        return receipt
+
+    # -- cancelling ---------------------------------------------------------------------------
+
+    def cancel(self, registration_id: int, reason: str) -> CancelResult:
+        if not self.can_supervise:
+            self._refuse("registration.cancel_refused", "registration", registration_id)
+            raise Forbidden("Seul un superviseur peut annuler une inscription.")
+        reason = " ".join((reason or "").split())
+        if not reason:
+            raise RegistrationError("Indiquez le motif de l'annulation.")
+        if len(reason) > MAX_REASON:
+            raise RegistrationError(f"Motif trop long : {MAX_REASON} caractères au plus.")
+        now = self.now()
+        with self.store.write() as session:
+            # FOR UPDATE on PostgreSQL (SQLite already holds the write lock): two
+            # supervisors cancelling at once, the second sees the first's result.
+            registration = session.execute(select(Registration).where(Registration.id == registration_id)
+                                           .with_for_update()).scalars().first()
+            if registration is None:
+                raise RegistrationError("Cette inscription n'existe pas.")
+            if registration.state == RegState.CANCELLED:
+                raise RegistrationError("Cette inscription est déjà annulée.")
+            previous, kind = registration.state, registration.kind
+            outbox, target, delivered = self._stop_delivery(session, registration_id, now)
+            told = None  # the cancellation sent to the target system, when it takes one
+            if delivered is not None:
+                told = self._tell_target(session, registration, delivered, reason)
+            place_freed = False
+            if registration.kind == Kind.SCHOOL and previous == RegState.REGISTERED:
+                freed = session.execute(text(
+                    "UPDATE school_capacity SET booked = booked - 1 WHERE school_id = :s AND school_year = :y "
+                    "AND level = :l AND booked > 0"),
+                    {"s": registration.school_id, "y": registration.school_year, "l": registration.level})
+                place_freed = freed.rowcount == 1
+            if (registration.kind == Kind.CRECHE and previous == RegState.WAITING_LIST and registration.rank
+                    and registration.delivery != "delivered"):
+                self._close_up(session, registration.creche_id, registration.rank, registration_id)
+            values = {"state": RegState.CANCELLED.value, "cancelled_at": now, "cancelled_by": self.agent,
+                      "cancel_reason": reason}
+            if outbox == CANCELLED:
+                values["delivery"] = CANCELLED
+            session.execute(update(Registration).where(Registration.id == registration_id).values(**values))
+            audit = {"previous_state": previous, "place_freed": place_freed, "outbox": outbox}
+            if told is not None:
+                audit["cancellation_message"] = told
+            self._audit(session, "registration.cancel", "registration", registration_id, audit)
+        message = "Inscription annulée."
+        if place_freed:
+            message += " La place est rendue à l'école."
+        if told is not None:
+            message += f" L'annulation sera transmise à « {target} » (suivi : F10)."
+        elif outbox == "delivered":
+            message += DELIVERED_NOT_TOLD.get(kind, DELIVERED_NOT_TOLD[None]).format(target=target)
+        elif outbox == CANCELLED:
+            message += " Elle ne sera pas transmise."
+        return CancelResult(registration_id, previous, place_freed, outbox, message, told)
+
+    def _tell_target(self, session, registration, delivered: OutboxMessage, reason: str) -> int | None:
+        """Queue the cancellation of a delivered registration for its target, when the
+        target takes cancellations (the city, contract 1.2); the message id, else None.
+        Koha has nothing to undo: a card made or renewed stays the library's to withdraw."""
+        from counter.domain.deliveries import CITY_CANCELLATION, CITY_REGISTRATION, cancellation_key
+
+        if delivered.operation != CITY_REGISTRATION or not delivered.external_ref:
+            return None
+        code = session.execute(select(Visit.code).where(Visit.id == registration.visit_id)).scalar() or "_"
+        payload = {"registration_id": delivered.external_ref, "body": {"reason": reason}}
+        message = OutboxMessage(registration_id=registration.id, target=delivered.target,
+                                operation=CITY_CANCELLATION,
+                                payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+                                idempotency_key=cancellation_key(code, registration.id), next_attempt_at=self.now())
+        session.add(message)
+        session.flush()
+        return message.id
+
+    def _stop_delivery(self, session, registration_id: int,
+                       now: datetime) -> tuple[str, str | None, OutboxMessage | None]:
+        """Cancel the registration's messages not yet delivered;
+        ("cancelled" | "delivered" | "none", target, the delivered message or None)."""
+        messages = session.execute(select(OutboxMessage).where(OutboxMessage.registration_id == registration_id)
+                                   .order_by(OutboxMessage.id)).scalars().all()
+        if not messages:
+            return "none", None, None
+        outcome, target, delivered = "none", messages[-1].target, None
+        for message in messages:
+            if message.state == "delivered":
+                outcome, target, delivered = "delivered", message.target, message
+                continue
+            if message.state == CANCELLED:
+                continue
+            # Conditional: a relay claiming it meanwhile (PostgreSQL) makes this miss.
+            free = or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
+            stopped = session.execute(update(OutboxMessage)
+                                      .where(OutboxMessage.id == message.id,
+                                             OutboxMessage.state.in_(("pending", "refused")), free)
+                                      .values(state=CANCELLED, lease_until=None))
+            if stopped.rowcount != 1:
+                raise RegistrationError(f"Envoi en cours vers « {message.target} » : réessayez dans une minute.")
+            if outcome == "none":
+                outcome = CANCELLED
+        return outcome, target, delivered
+
+    def _close_up(self, session, creche_id: int | None, rank: int, registration_id: int) -> None:
+        """An application the town never received leaves: this counter's other undelivered
+        applications behind it on the same list move up one (their ranks are provisional,
+        counted as the town's list plus the undelivered ones: counter.services.visits)."""
+        from counter.services.visits import lock_waiting_lists
+
+        if creche_id is None:
+            return
+        if self.store.dialect == "postgresql":  # serialised with rank allocation (VisitService)
+            lock_waiting_lists(session, [creche_id])
+        same_list = select(Creche.id).where(or_(
+            Creche.id == creche_id,
+            Creche.waiting_list == select(Creche.waiting_list).where(Creche.id == creche_id).scalar_subquery()))
+        session.execute(update(Registration)
+                        .where(Registration.kind == Kind.CRECHE.value, Registration.creche_id.in_(same_list),
+                               Registration.state == RegState.WAITING_LIST.value, Registration.delivery == "pending",
+                               Registration.rank > rank, Registration.id != registration_id)
+                        .values(rank=Registration.rank - 1))
+
+    # -- the outbox, for supervisors ---------------------------------------------------------------
+
+    def outbox_messages(self, state: str | None = None):
+        """The outbox as counter.services.outbox lists it; supervisors only."""
+        from counter.services.outbox import list_messages
+
+        if not self.can_supervise:
+            raise Forbidden("Réservé aux superviseurs : suivi des envois.")
+        return list_messages(self.store, state)
+
+    def retry_message(self, message_id: int) -> str:
+        """Relaunch one refused message (counter.services.outbox.retry); French outcome."""
+        from counter.services.outbox import REFUSED, retry
+
+        if not self.can_supervise:
+            self._refuse("outbox.retry_refused", "outbox", message_id)
+            raise Forbidden("Seul un superviseur peut relancer un envoi.")
+        with self.store.read() as session:
+            state = session.execute(select(OutboxMessage.state).where(OutboxMessage.id == message_id)).scalar()
+        if state is None:
+            raise RegistrationError("Ce message n'existe plus.")
+        if state != REFUSED:
+            raise RegistrationError("Seul un envoi refusé peut être relancé.")
+        # retry() also revives pending and cancelled ids: only a refused one is passed here.
+        count = retry(self.store, [message_id], now=self.now())
+        with self.store.write() as session:
+            self._audit(session, "outbox.retry", "outbox", message_id, {"count": count})
+        return f"Envoi n° {message_id} relancé : il part au prochain passage." if count else \
+            "Ce message n'a pas pu être relancé."
+
+    # -- audit --------------------------------------------------------------------------------------
+
+    def _refuse(self, action: str, target_type: str, target_id) -> None:
+        """Audit a refused attempt in a transaction of its own: it stays even though nothing else happens."""
+        with self.store.write() as session:
+            self._audit(session, action, target_type, target_id, {"role": self.role})
+
+    def _audit(self, session, action: str, target_type: str, target_id, details: dict | None = None) -> None:
+        session.add(AuditEntry(agent=self.agent, host=self.host, action=action, target_type=target_type,
+                               target_id=str(target_id), details=json.dumps(details or {}, sort_keys=True)))
+
+
+def _decode(value: str | None) -> dict:
+    try:
+        data = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,536 @@
+"""A visit: drafts saved at every step, then one confirming transaction.
+
+Confirmation writes the registrations, their outbox messages and the audit
+entries together or not at all. School places are booked inside that
+transaction with a conditional update, so the last place is never given twice:
+the second agent's registration goes to the waiting list, and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.exc import IntegrityError
+
+from counter.domain.dates import BirthDate
+from counter.domain.names import split_given_names
+from counter.domain.library import LibraryRules
+from counter.domain.people import AddressView
+from counter.domain.receipt import PROVISIONAL_RANK_NOTE, Receipt, from_json, to_json
+from counter.domain.schooling import coming_school_year, open_school_years, school_level
+from counter.domain.visits import (
+    CrecheRequest,
+    FieldError,
+    LibraryRequest,
+    RegState,
+    Request,
+    SchoolRequest,
+    VisitDraft,
+    check_creche,
+    check_library,
+    check_school,
+    duplicates,
+    kind_of,
+)
+from counter.store.engine import Store
+from counter.store.models import AuditEntry, OutboxMessage, Registration, Visit
+
+
+class VisitError(Exception):
+    """The visit cannot be confirmed as it is; ``errors`` say where (index, field error)."""
+
+    def __init__(self, errors: list[tuple[int, FieldError]]) -> None:
+        super().__init__("; ".join(e.message for _, e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Member:
+    person_id: int
+    role: str
+    birth_name: str
+    usage_name: str | None
+    given_names: tuple[str, ...]
+    sex: str
+    birth: BirthDate
+
+    @property
+    def label(self) -> str:
+        name = self.usage_name or self.birth_name
+        first = self.given_names[0] if self.given_names else ""
+        return f"{first} {name}".strip()
+
+
+@dataclass(frozen=True)
+class Option:
+    id: int
+    name: str
+    code: str = ""  # a school's UAI, a crèche's code in the family system
+    kind: str = ""  # maternelle | elementaire | primaire
+
+
+@dataclass(frozen=True)
+class VisitContext:
+    """What the forms need to offer: members, the sector's schools, the crèches."""
+
+    visit_id: int
+    household_id: int | None
+    household: str
+    address: AddressView | None
+    members: tuple[Member, ...]
+    separated_parents: bool  # a parent of the household has an address of their own
+    school_year: int  # the coming school year: the default of a school registration
+    sector_schools: dict[str, int] = field(default_factory=dict)  # "maternelle"/"elementaire" → school id
+    schools: tuple[Option, ...] = ()
+    creches: tuple[Option, ...] = ()
+    existing_school_years: dict[int, set[int]] = field(default_factory=dict)  # person → years registered
+    school_years: tuple[int, ...] = ()  # open to registration today, oldest first
+    # Places left: (school id, school year, level) → capacity − booked; a level
+    # without a row takes everyone.
+    places: dict[tuple[int, int, str], int] = field(default_factory=dict)
+
+    def member(self, person_id: int | None) -> Member | None:
+        return next((m for m in self.members if m.person_id == person_id), None)
+
+    def level_of(self, member: Member, school_year: int | None = None) -> str | None:
+        return school_level(member.birth, self.school_year if school_year is None else school_year)
+
+    @property
+    def lone_parent(self) -> bool:
+        """One parent or guardian in the household, none living elsewhere."""
+        return sum(m.role in ("parent", "other_guardian") for m in self.members) == 1 and not self.separated_parents
+
+    def separated_default(self) -> bool | None:
+        """What the household's data says about separated parents, for the agent
+        to confirm: yes when a parent lives elsewhere, no when both live here,
+        None for a lone parent (separated, widowed or alone: only the family knows)."""
+        if self.separated_parents:
+            return True
+        return None if self.lone_parent else False
+
+    def places_left(self, school_id: int, school_year: int, level: str) -> int | None:
+        return self.places.get((school_id, school_year, level))
+
+    def sector_school_for(self, level: str) -> int | None:
+        kind = "maternelle" if level in ("TPS", "PS", "MS", "GS") else "elementaire"
+        return self.sector_schools.get(kind)
+
+    def children(self, today: date) -> list[Member]:
+        return [m for m in self.members if m.birth.age_on(today) < 18]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One confirmed registration."""
+
+    registration_id: int
+    request: Request
+    state: RegState
+    rank: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    visit_id: int
+    code: str
+    outcomes: tuple[Outcome, ...]
+    already: bool = False  # the visit had been confirmed before (a replay after a crash)
+    receipt: Receipt | None = None  # as stored with the visit (None: confirmed before receipts were kept)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class VisitService:
+    def __init__(self, store: Store, clock, agent: str, targets: dict[str, str] | None = None,
+                 host: str | None = None, library_codes: set[str] | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.agent = agent
+        # The town's library categories, for the check that confirm() repeats.
+        if library_codes is None:
+            from counter.domain.rules import default_rules
+
+            library_codes = default_rules().library.codes
+        self.library_codes = set(library_codes)
+        # Which backend receives each kind of registration (outbox target names).
+        self.targets = targets or {"school": "city", "creche": "city", "library": "koha"}
+        self.host = host or socket.gethostname()
+
+    # -- drafts ---------------------------------------------------------------------
+
+    def start(self, household_id: int | None = None, person_id: int | None = None) -> int:
+        draft = VisitDraft(household_id=household_id, person_id=person_id)
+        with self.store.write() as session:
+            visit = Visit(household_id=household_id, person_id=person_id, agent_login=self.agent,
+                          draft=draft.to_json())
+            session.add(visit)
+            session.flush()
+            self._audit(session, "visit.start", "visit", visit.id)
+            return visit.id
+
+    def save(self, visit_id: int, draft: VisitDraft) -> None:
+        """Save what is typed; a confirmed or abandoned visit is left alone."""
+        with self.store.write() as session:
+            visit = session.get(Visit, visit_id)
+            if visit is not None and visit.state == "draft":
+                visit.draft, visit.updated_at = draft.to_json(), _now()
+
+    def load(self, visit_id: int) -> tuple[str, VisitDraft]:
+        with self.store.engine.connect() as connection:
+            row = connection.execute(text("SELECT state, draft FROM visit WHERE id = :id"), {"id": visit_id}).one()
+        return row.state, VisitDraft.from_json(row.draft)
+
+    def drafts(self) -> list[tuple[int, int | None, datetime, int]]:
+        """This agent's unfinished visits: (id, household, last saved, registrations typed)."""
+        from sqlmodel import select
+
+        with self.store.read() as session:
+            rows = session.exec(select(Visit).where(Visit.agent_login == self.agent, Visit.state == "draft")
+                                .order_by(Visit.updated_at.desc())).all()
+            return [(v.id, v.household_id, v.updated_at, len(VisitDraft.from_json(v.draft).requests)) for v in rows]
+
+    def abandon(self, visit_id: int) -> None:
+        with self.store.write() as session:
+            visit = session.get(Visit, visit_id)
+            if visit is not None and visit.state == "draft":
+                visit.state, visit.updated_at = "abandoned", _now()
+                self._audit(session, "visit.abandon", "visit", visit_id)
+
+    # -- what the forms offer ----------------------------------------------------------
+
+    def context(self, visit_id: int) -> VisitContext:
+        from counter.services.households import HouseholdService
+
+        with self.store.engine.connect() as connection:
+            visit = connection.execute(text("SELECT household_id, person_id FROM visit WHERE id = :id"),
+                                       {"id": visit_id}).one()
+            schools = tuple(Option(r.id, r.name, r.uai, r.kind) for r in connection.execute(
+                text("SELECT id, name, uai, kind FROM school ORDER BY name")))
+            creches = tuple(Option(r.id, r.name, r.code or "") for r in connection.execute(
+                text("SELECT id, name, code FROM creche ORDER BY name")))
+            person_ids = [visit.person_id] if visit.person_id else []
+            if visit.household_id is not None:
+                person_ids = list(connection.execute(
+                    text("SELECT person_id FROM household_member WHERE household_id = :h ORDER BY id"),
+                    {"h": visit.household_id}).scalars())
+            existing: dict[int, set[int]] = {}
+            if person_ids:
+                for row in connection.execute(
+                        text("SELECT person_id, school_year FROM registration WHERE kind = 'school' "
+                             "AND state != 'cancelled' AND person_id IN :ids"
+                             ).bindparams(bindparam("ids", expanding=True)),
+                        {"ids": [int(i) for i in person_ids]}):
+                    existing.setdefault(row.person_id, set()).add(row.school_year)
+            years = open_school_years(self.clock.today())
+            places = {(r.school_id, r.school_year, r.level): max(0, r.capacity - r.booked) for r in connection.execute(
+                text("SELECT school_id, school_year, level, capacity, booked FROM school_capacity "
+                     "WHERE school_year IN :years").bindparams(bindparam("years", expanding=True)),
+                {"years": list(years)})}
+        household = HouseholdService(self.store).get(visit.household_id) if visit.household_id else None
+        if household is not None:
+            members = tuple(
+                Member(m.person.id, m.role, m.person.birth_name, m.person.usage_name, m.person.given_names,
+                       m.person.sex, m.person.birth)
+                for m in household.members
+            )
+            separated = any(m.own_address is not None and m.role in ("parent", "other_guardian")
+                            for m in household.members)
+            address = household.address
+        else:
+            members = tuple(self._lone_member(pid) for pid in person_ids)
+            separated, address = False, None
+        return VisitContext(
+            visit_id=visit_id,
+            household_id=visit.household_id,
+            household=household.label if household else "sans foyer",
+            address=address,
+            members=members,
+            separated_parents=separated,
+            school_year=coming_school_year(self.clock.today()),
+            sector_schools=self._sector_schools(visit.household_id),
+            schools=schools,
+            creches=creches,
+            existing_school_years=existing,
+            school_years=years,
+            places=places,
+        )
+
+    def _lone_member(self, person_id: int) -> Member:
+        with self.store.engine.connect() as connection:
+            p = connection.execute(text(
+                "SELECT id, birth_name, usage_name, given_names, sex, birth_year, birth_month, birth_day "
+                "FROM person WHERE id = :id"), {"id": person_id}).one()
+        return Member(p.id, "person", p.birth_name, p.usage_name, tuple(split_given_names(p.given_names)), p.sex,
+                      BirthDate(p.birth_year, p.birth_month, p.birth_day))
+
+    def _sector_schools(self, household_id: int | None) -> dict[str, int]:
+        """The sector's maternelle and élémentaire for the household's address (street and number)."""
+        if household_id is None:
+            return {}
+        from counter.domain.sectors import sector_for
+
+        with self.store.engine.connect() as connection:
+            address = connection.execute(text(
+                "SELECT a.street_id, a.number FROM household h JOIN address a ON a.id = h.address_id "
+                "WHERE h.id = :h"), {"h": household_id}).first()
+            if address is None or address.street_id is None:
+                return {}
+            rules = connection.execute(text(
+                "SELECT number_from, number_to, parity, sector_id FROM sector_rule WHERE street_id = :s"),
+                {"s": address.street_id}).all()
+            sector_id = sector_for(address.number, rules)
+            if sector_id is None:
+                return {}
+            sector = connection.execute(text(
+                "SELECT maternelle_id, elementaire_id FROM school_sector WHERE id = :id"), {"id": sector_id}).one()
+        return {k: v for k, v in (("maternelle", sector.maternelle_id), ("elementaire", sector.elementaire_id)) if v}
+
+    # -- checking -------------------------------------------------------------------------
+
+    def check(self, context: VisitContext, draft: VisitDraft, library_codes: set[str]) -> list[tuple[int, FieldError]]:
+        """Every problem of the draft, with the index of the request it belongs to."""
+        today = self.clock.today()
+        found: list[tuple[int, FieldError]] = []
+        schools = {s.id for s in context.schools}
+        creches = {c.id for c in context.creches}
+        for index, request in enumerate(draft.requests):
+            member = context.member(getattr(request, "person_id", None))
+            if isinstance(request, SchoolRequest):
+                if member is None:
+                    found.append((index, FieldError("person_id", "Choisissez l'enfant.")))
+                    continue
+                if request.school_id not in schools:
+                    found.append((index, FieldError("school_id", "École inconnue de la commune : choisissez-la "
+                                                                 "dans la liste.")))
+                years = context.existing_school_years.get(member.person_id, set())
+                found += [(index, e) for e in check_school(request, member.birth, years, open_years=context.school_years,
+                                                           custody_asked=context.separated_default() is None)]
+            elif isinstance(request, CrecheRequest):
+                if request.person_id is not None and member is None:
+                    found.append((index, FieldError("person_id", "Choisissez l'enfant.")))
+                    continue
+                if any(c not in creches for c in request.creche_ids):
+                    found.append((index, FieldError("creche_ids", "Crèche inconnue de la commune : choisissez-la "
+                                                                  "dans la liste.")))
+                found += [(index, e) for e in check_creche(request, member.birth if member else None, today)]
+            elif isinstance(request, LibraryRequest):
+                if member is None:
+                    found.append((index, FieldError("person_id", "Choisissez le membre du foyer.")))
+                    continue
+                guarantor = context.member(request.guarantor_id) if request.guarantor_id is not None else None
+                if request.guarantor_id is not None and (guarantor is None or guarantor.birth.age_on(today) < 18):
+                    found.append((index, FieldError("guarantor_id", "L'adulte responsable est un adulte du foyer.")))
+                found += [(index, e) for e in check_library(request, member.birth, today, library_codes)]
+        for error in duplicates(draft.requests):
+            found.append((len(draft.requests) - 1, error))
+        return found
+
+    # -- confirming ----------------------------------------------------------------------------
+
+    def confirm(self, visit_id: int, draft: VisitDraft, *, code: str, payloads, receipt=None) -> Confirmation:
+        """One transaction: registrations, places, ranks, outbox messages, audit entries, the receipt.
+
+        ``payloads(request, registration_id, state) -> (operation, payload dict)``
+        builds each outbox message (counter.domain.deliveries); ``code`` is the
+        receipt's tracking code, kept if the visit had already been confirmed.
+        ``receipt(confirmation) -> Receipt`` words the receipt once the outcomes
+        are known; it is stored with the visit, so that its files can always be
+        written again (counter.services.receipts.ensure_saved).
+        """
+        from counter.domain.deliveries import idempotency_key
+
+        # The rules the forms apply, once more: nothing the screen would refuse is
+        # written, whoever calls. A visit already confirmed is replayed below.
+        with self.store.engine.connect() as connection:
+            state = connection.execute(text("SELECT state FROM visit WHERE id = :id"), {"id": visit_id}).scalar()
+        if state is None:
+            raise VisitError([(0, FieldError("visit", "Cette visite n'existe pas."))])
+        if state == "draft":
+            problems = self.check(self.context(visit_id), draft, self.library_codes)
+            if problems:
+                raise VisitError(problems)
+        twice = duplicates(draft.requests)
+        if twice:  # the screen checks first; a draft replayed from elsewhere is checked all the same
+            raise VisitError([(len(draft.requests) - 1, twice[0])])
+        outcomes: list[Outcome] = []
+        try:
+            with self.store.write() as session:
+                visit = session.get(Visit, visit_id)
+                if visit.state == "confirmed":
+                    return self._already(visit_id, visit.code)
+                if visit.state != "draft":
+                    raise VisitError([(0, FieldError("visit", "Cette visite a été abandonnée."))])
+                self._lock_creches(session, [r.creche_ids[0] for r in draft.requests
+                                             if isinstance(r, CrecheRequest) and r.creche_ids])
+                for request in draft.requests:
+                    outcome = self._register(session, visit_id, request)
+                    operation, payload = payloads(request, outcome.registration_id, outcome.state)
+                    session.add(OutboxMessage(
+                        registration_id=outcome.registration_id,
+                        target=self.targets[kind_of(request).value],
+                        operation=operation,
+                        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+                        idempotency_key=idempotency_key(code, outcome.registration_id),
+                    ))
+                    self._audit(session, "registration.create", "registration", outcome.registration_id,
+                                {"kind": kind_of(request).value, "state": outcome.state.value, "visit": visit_id})
+                    outcomes.append(outcome)
+                handed = receipt(Confirmation(visit_id, code, tuple(outcomes))) if receipt is not None else None
+                visit.state, visit.code, visit.draft = "confirmed", code, draft.to_json()
+                visit.receipt = to_json(handed) if handed is not None else None
+                visit.confirmed_at = visit.updated_at = _now()
+                self._audit(session, "visit.confirm", "visit", visit_id, {"code": code, "count": len(outcomes)})
+                session.flush()
+        except IntegrityError:
+            # Another agent registered the same child for the same year meanwhile.
+            raise VisitError([(0, FieldError("school_year", "Un autre guichet vient d'inscrire cet enfant "
+                                                            "pour cette année : rien n'a été enregistré."))]) from None
+        return Confirmation(visit_id, code, tuple(outcomes), receipt=handed)
+
+    def _register(self, session, visit_id: int, request: Request) -> Outcome:
+        registration = Registration(visit_id=visit_id, person_id=getattr(request, "person_id", None),
+                                    kind=kind_of(request).value, state="", details=json.dumps(
+                                        _details(request), ensure_ascii=False, sort_keys=True))
+        note, rank = "", None
+        if isinstance(request, SchoolRequest):
+            if request.derogation:
+                state = RegState.DEROGATION_REQUESTED  # decided later: no place is booked meanwhile
+            elif self._book_place(session, request):
+                state = RegState.REGISTERED
+            else:
+                state = RegState.WAITING_LIST
+                note = "Plus de place à ce niveau dans cette école : inscription placée en liste d'attente."
+            registration.school_year, registration.school_id = request.school_year, request.school_id
+            registration.level = request.level
+        elif isinstance(request, CrecheRequest):
+            first = request.creche_ids[0]
+            rank = provisional_rank(session, first)  # under the lock taken by confirm()
+            state = RegState.WAITING_LIST
+            registration.creche_id, registration.rank = first, rank
+            note = PROVISIONAL_RANK_NOTE
+        else:
+            state = RegState.TO_DELIVER
+        registration.state = state.value
+        session.add(registration)
+        session.flush()  # the unique index on live school registrations speaks here
+        return Outcome(registration.id, request, state, rank, note)
+
+    def _book_place(self, session, request: SchoolRequest) -> bool:
+        """Take a place if one is left; a school level without configured places takes everyone."""
+        capacity = session.execute(
+            text("SELECT id FROM school_capacity WHERE school_id = :s AND school_year = :y AND level = :l"),
+            {"s": request.school_id, "y": request.school_year, "l": request.level},
+        ).first()
+        if capacity is None:
+            return True
+        # Atomic on both databases: SQLite holds the write lock (BEGIN IMMEDIATE),
+        # PostgreSQL locks the row and re-checks the condition.
+        taken = session.execute(
+            text("UPDATE school_capacity SET booked = booked + 1 WHERE id = :id AND booked < capacity"),
+            {"id": capacity.id},
+        )
+        return taken.rowcount == 1
+
+    def _lock_creches(self, session, creche_ids: list[int]) -> None:
+        """Serialise rank allocation per waiting list (SQLite already holds the write lock)."""
+        if self.store.dialect == "postgresql" and creche_ids:
+            lock_waiting_lists(session, creche_ids)
+
+    def _already(self, visit_id: int, code: str) -> Confirmation:
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT id, state, rank, kind FROM registration WHERE visit_id = :v ORDER BY id"), {"v": visit_id}).all()
+            visit = connection.execute(text("SELECT draft, receipt FROM visit WHERE id = :id"), {"id": visit_id}).one()
+        draft = VisitDraft.from_json(visit.draft)
+        outcomes = tuple(Outcome(r.id, request, RegState(r.state), r.rank) for r, request in zip(rows, draft.requests))
+        return Confirmation(visit_id, code, outcomes, already=True,
+                            receipt=from_json(visit.receipt) if visit.receipt else None)
+
+    def _audit(self, session, action: str, target_type: str, target_id, details: dict | None = None) -> None:
+        session.add(AuditEntry(agent=self.agent, host=self.host, action=action, target_type=target_type,
+                               target_id=str(target_id), details=json.dumps(details or {}, sort_keys=True)))
+
+
+def lock_waiting_lists(session, creche_ids: list[int]) -> None:
+    """PostgreSQL: lock the rows of these crèches and of every crèche sharing their
+    lists, in id order (two transactions never wait for each other in a circle)."""
+    session.execute(text(
+        "SELECT id FROM creche WHERE id IN :ids OR waiting_list IN "
+        "(SELECT waiting_list FROM creche WHERE id IN :ids AND waiting_list IS NOT NULL) ORDER BY id FOR UPDATE"
+    ).bindparams(bindparam("ids", expanding=True)), {"ids": sorted({int(i) for i in creche_ids})})
+
+
+def provisional_rank(session, creche_id: int) -> int:
+    """The rank a new application for ``creche_id`` (first choice) gets on the town's list.
+
+    The town's list as last synchronised (``creche.waiting_list_length``, kept
+    up by the ranks the town answers at delivery), plus this database's live
+    applications for a crèche of the same list that the town has not received
+    yet, plus one. Crèches never synchronised each count as a list of their own.
+    Provisional: the town's answer at delivery is the rank (``town_rank``).
+    """
+    creche = session.execute(text("SELECT waiting_list, waiting_list_length FROM creche WHERE id = :id"),
+                             {"id": creche_id}).one()
+    same_list = "c.waiting_list = :list" if creche.waiting_list is not None else "c.id = :id"
+    undelivered = session.execute(text(
+        "SELECT count(*) FROM registration r JOIN creche c ON c.id = r.creche_id "
+        f"WHERE r.kind = 'creche' AND r.state = 'waiting_list' AND r.delivery = 'pending' AND {same_list}"),
+        {"list": creche.waiting_list, "id": creche_id}).scalar_one()
+    return (creche.waiting_list_length or 0) + undelivered + 1
+
+
+def _details(request: Request) -> dict:
+    from dataclasses import asdict
+
+    return {k: (v.isoformat() if isinstance(v, date) else list(v) if isinstance(v, tuple) else v)
+            for k, v in asdict(request).items()}
+
+
+
+def payload_builder(store: Store, context: VisitContext, today: date, library: LibraryRules | None = None):
+    """``(request, registration_id, state) -> (operation, payload)`` for the outbox.
+
+    ``today`` is the confirmation date: a library card made or renewed today is
+    valid until ``library.valid_until(today)`` (the town's rules; a year by default).
+    """
+    from counter.domain.deliveries import (
+        CITY_REGISTRATION,
+        KOHA_PATRON,
+        RELAY_KEY,
+        card_notes,
+        creche_body,
+        patron_body,
+        school_body,
+    )
+    from counter.domain.rules import default_rules
+
+    valid_until = (library or default_rules().library).valid_until(today)
+    schools = {s.id: s.code for s in context.schools}
+    # Every crèche has its family-system code (migration 0002, the loader); a
+    # missing one stops the confirmation with a clear error rather than a bad message.
+    creches = {c.id: c.code or None for c in context.creches}
+    with store.engine.connect() as connection:
+        library_code = connection.execute(text("SELECT code FROM library_branch ORDER BY id LIMIT 1")).scalar()
+    adults = [m for m in context.members if m.role in ("parent", "other_guardian", "person")]
+
+    def build(request: Request, registration_id: int, state) -> tuple[str, dict]:
+        member = context.member(getattr(request, "person_id", None))
+        if isinstance(request, SchoolRequest):
+            return CITY_REGISTRATION, school_body(request, member, schools[request.school_id], None,
+                                                  address=context.address)
+        if isinstance(request, CrecheRequest):
+            return CITY_REGISTRATION, creche_body(request, member, [creches.get(c) for c in request.creche_ids],
+                                                  None, None, parent=adults[0] if adults else None,
+                                                  address=context.address)
+        body = patron_body(request, member, context.address, library_code or "", None, valid_until=valid_until)
+        guarantor = context.member(request.guarantor_id) if request.guarantor_id is not None else None
+        return KOHA_PATRON, {**body, RELAY_KEY: card_notes(member, guarantor, today)}
+
+    return build

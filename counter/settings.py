@@ -1,0 +1,342 @@
+"""The validated shape of the configuration file (see counter.config)."""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from counter.domain.library import LibraryCategory, LibraryRules
+from counter.domain.text import has_controls
+from counter.domain.rules import TownRules, default_rules
+from counter.domain.tariffs import CrecheTariffRules, QfBracket
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_controls(cls, value):
+        # Names, labels and URLs are shown on screens and terminals: an ESC or a
+        # bidi override in the file would reach them (TOML escapes allow "\u001b").
+        if isinstance(value, str) and has_controls(value):
+            raise ValueError("control or invisible characters are not allowed")
+        return value
+
+
+# A backend's name: a keyring entry, a section of `counter doctor`, a table name.
+_BACKEND_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+def _names(table: dict, what: str) -> dict:
+    for name in table:
+        if not _BACKEND_NAME.fullmatch(name):
+            raise ValueError(f"{what} name {name[:40]!r}: letters, digits, '_' and '-' only (40 at most)")
+    return table
+
+
+class DatabaseSettings(_Strict):
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        from counter.store.engine import StoreError, normalise_url
+
+        try:
+            url = normalise_url(make_url(value))
+        except (ArgumentError, StoreError, ValueError) as exc:
+            raise ValueError(f"not a usable database URL ({exc})") from None
+        if url.get_backend_name() == "sqlite" and not url.database:
+            raise ValueError("a SQLite URL needs a file path: sqlite:////var/lib/counter/counter.db")
+        if url.get_backend_name() == "postgresql" and not url.database:
+            raise ValueError("a PostgreSQL URL needs a database name")
+        return value
+
+
+class TownSettings(_Strict):
+    name: str = Field(default="Bellerive-sur-Loire", min_length=1, max_length=80)
+
+
+class UiSettings(_Strict):
+    theme: Literal["auto", "console", "textual-dark", "textual-light"] = "auto"
+    # The screen locks after this many minutes without a key (1 to 60).
+    idle_lock_minutes: int = Field(default=5, ge=1, le=60)
+
+
+def _duration(value: str) -> str:
+    from counter.domain.durations import parse_duration
+
+    parse_duration(value)  # raises ValueError with the reason
+    return value
+
+
+class RetentionSettings(_Strict):
+    """How long the audit trail and unfinished drafts are kept (`counter purge`).
+
+    The CNIL recommends keeping access logs between 6 months and 1 year."""
+
+    audit: str = "1y"
+    drafts: str = "30d"
+
+    @field_validator("audit", "drafts")
+    @classmethod
+    def _durations(cls, value: str) -> str:
+        return _duration(value)
+
+
+class BackendSettings(_Strict):
+    """Keys every backend has; plugins subclass it with their own (strictly too)."""
+
+    kind: str
+    # No base_url: the emulated agency, in-process (training only).
+    base_url: str | None = None
+    timeout: float = Field(default=5.0, gt=0, le=120)
+    enabled: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError("must be an http:// or https:// URL")
+        try:
+            parts.port  # noqa: B018 — reading it checks it
+        except ValueError:
+            raise ValueError("must be an http:// or https:// URL with a port from 1 to 65535") from None
+        return value.rstrip("/")
+
+
+class EmulatorKnobs(_Strict):
+    """Failure knobs of an emulated agency, for trainers and tests."""
+
+    latency_ms: int = Field(default=0, ge=0, le=120_000)  # added before every answer
+    down: bool = False  # connection refused
+    error_status: int | None = Field(default=None, ge=400, le=599)  # every request answers it
+    malformed: bool = False  # 200 with a body that is not JSON
+    drip_bytes_per_second: int = Field(default=0, ge=0)  # slow drip: the body trickles out
+    huge_body: bool = False  # the answer padded far beyond what counter accepts
+    not_utf8: bool = False  # the answer's text in UTF-16, not UTF-8
+    # In every successful JSON answer, these fields left out / given the wrong type.
+    drop_fields: list[str] = Field(default_factory=list)
+    mistype_fields: list[str] = Field(default_factory=list)
+
+    @field_validator("drop_fields", "mistype_fields")
+    @classmethod
+    def _field_names(cls, names: list[str]) -> list[str]:
+        if any(not name.strip() for name in names):
+            raise ValueError("a field name cannot be empty")
+        return names
+
+
+# -- the town's rules (counter.domain.rules); every table optional ------------------
+# Amounts are TOML numbers in euros, converted to Decimal through their decimal text
+# (1.05 stays 1.05), so a price is refused when it has fractions of a cent.
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(str(value))
+
+
+def _in_cents(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"{value} is not an amount in euros")
+    if _decimal(value).as_tuple().exponent < -2:
+        raise ValueError(f"{value} has fractions of a cent (two decimals at most)")
+    return value
+
+
+_RULES = default_rules()
+
+
+class QfBracketSettings(_Strict):
+    up_to: int | None = Field(default=None, ge=0)  # inclusive; left out on the last bracket
+    canteen: float = Field(ge=0)  # € per meal
+    after_school: float = Field(ge=0)  # € per day
+
+    _cents = field_validator("canteen", "after_school")(_in_cents)
+
+
+class TariffSettings(_Strict):
+    qf_brackets: list[QfBracketSettings] = Field(default_factory=lambda: [
+        QfBracketSettings(up_to=b.up_to, canteen=float(b.canteen), after_school=float(b.after_school))
+        for b in _RULES.qf_brackets
+    ])
+
+    @field_validator("qf_brackets")
+    @classmethod
+    def _ordered(cls, brackets: list[QfBracketSettings]) -> list[QfBracketSettings]:
+        if not brackets:
+            raise ValueError("at least one bracket is needed (the last one, without up_to, is the full price)")
+        for number, bracket in enumerate(brackets[:-1], start=1):
+            if bracket.up_to is None:
+                raise ValueError(f"bracket {number}: only the last bracket may leave out up_to")
+            if number > 1 and bracket.up_to <= brackets[number - 2].up_to:
+                raise ValueError(f"bracket {number}: up_to = {bracket.up_to} must be above the previous "
+                                 f"bracket's {brackets[number - 2].up_to}")
+        if brackets[-1].up_to is not None:
+            raise ValueError("the last bracket has no up_to: it is the full price, for any QF above "
+                             "the others and for families without a QF")
+        return brackets
+
+
+class CrecheTariffSettings(_Strict):
+    # Percent of monthly resources per hour, for 1, 2, 3… children in charge (CNAF).
+    effort_rates: list[float] = Field(default_factory=lambda: [float(r) for r in _RULES.creche.effort_rates])
+    # CNAF floor and ceiling of monthly resources; they change every year.
+    monthly_floor: float = Field(default=float(_RULES.creche.monthly_floor), gt=0)
+    monthly_ceiling: float = Field(default=float(_RULES.creche.monthly_ceiling), gt=0)
+
+    _cents = field_validator("monthly_floor", "monthly_ceiling")(_in_cents)
+
+    @field_validator("effort_rates")
+    @classmethod
+    def _scale(cls, rates: list[float]) -> list[float]:
+        if not rates:
+            raise ValueError("at least one rate is needed (the rate for one child)")
+        for number, rate in enumerate(rates, start=1):
+            if not 0 < rate < 1:
+                raise ValueError(f"rate {number} = {rate}: a percentage per hour, such as 0.0619, "
+                                 "positive and below 1")
+            if number > 1 and rate > rates[number - 2]:
+                raise ValueError(f"rate {number} = {rate} is above the rate for fewer children "
+                                 f"({rates[number - 2]}): rates never increase with the children")
+        return rates
+
+    @model_validator(mode="after")
+    def _floor_below_ceiling(self) -> CrecheTariffSettings:
+        if self.monthly_floor >= self.monthly_ceiling:
+            raise ValueError(f"monthly_floor ({self.monthly_floor}) must be below "
+                             f"monthly_ceiling ({self.monthly_ceiling})")
+        return self
+
+
+class LibraryCategorySettings(_Strict):
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,10}$")  # the library system's code (Koha: 10 characters)
+    label: str = Field(min_length=1, max_length=80)
+    price: float = Field(ge=0)  # € per year; 0 = free
+
+    _cents = field_validator("price")(_in_cents)
+
+
+def _known_category(code: str | None, info: ValidationInfo) -> str | None:
+    categories = info.data.get("categories")
+    if code is None or categories is None:  # categories failed: reported already
+        return code
+    codes = [c.code for c in categories]
+    if code not in codes:
+        raise ValueError(f"'{code}' is not one of the categories ({', '.join(codes)})")
+    return code
+
+
+class LibrarySettings(_Strict):
+    categories: list[LibraryCategorySettings] = Field(default_factory=lambda: [
+        LibraryCategorySettings(code=c.code, label=c.label, price=float(c.price))
+        for c in _RULES.library.categories
+    ])
+    # Which category each case gets (validated even when left to the default,
+    # so renaming a category without updating these is refused).
+    adult: str = Field(default=_RULES.library.adult, validate_default=True)
+    minor: str = Field(default=_RULES.library.minor, validate_default=True)
+    student: str = Field(default=_RULES.library.student, validate_default=True)
+    job_seeker: str = Field(default=_RULES.library.job_seeker, validate_default=True)
+    c2s: str = Field(default=_RULES.library.c2s, validate_default=True)
+    senior: str | None = Field(default=_RULES.library.senior, validate_default=True)
+    senior_age: int | None = Field(default=_RULES.library.senior_age, ge=18, le=120)
+    card_months: int = Field(default=_RULES.library.card_months, ge=1, le=60)  # validity of a new/renewed card
+
+    @field_validator("categories")
+    @classmethod
+    def _unique(cls, categories: list[LibraryCategorySettings]) -> list[LibraryCategorySettings]:
+        if not categories:
+            raise ValueError("at least one category is needed")
+        codes = [c.code for c in categories]
+        twice = sorted({code for code in codes if codes.count(code) > 1})
+        if twice:
+            raise ValueError(f"code {', '.join(twice)} given twice")
+        return categories
+
+    _known = field_validator("adult", "minor", "student", "job_seeker", "c2s", "senior")(_known_category)
+
+    @model_validator(mode="after")
+    def _senior_pair(self) -> LibrarySettings:
+        if (self.senior is None) != (self.senior_age is None):
+            raise ValueError("senior and senior_age go together: give both or neither")
+        return self
+
+
+class PrintingSettings(_Strict):
+    printer: str | None = None  # CUPS queue for `lp -d NAME`; None: nothing is printed
+
+    @field_validator("printer")
+    @classmethod
+    def _queue_name(cls, value: str | None) -> str | None:
+        # CUPS names: printable, no space, '/', '#' or '\'; no leading '-' (read as an option).
+        if value is not None and not re.fullmatch(r"[^\s/#\\-][^\s/#\\]{0,126}", value):
+            raise ValueError("not a CUPS printer name (no spaces, '/', '#' or '\\'; not starting with '-')")
+        return value
+
+
+class Settings(_Strict):
+    mode: Literal["production", "training"] = "production"
+    data_dir: str | None = Field(default=None, min_length=1, max_length=4096)
+    town: TownSettings = TownSettings()
+    database: DatabaseSettings | None = None
+    ui: UiSettings = UiSettings()
+    retention: RetentionSettings = RetentionSettings()
+    # Raw here; each is validated against its plugin's own model (counter.config).
+    backends: dict[str, dict] = Field(default_factory=dict)
+    emulators: dict[str, EmulatorKnobs] = Field(default_factory=dict)
+    # The town's rules; each table optional, defaults = counter.domain.rules.default_rules().
+    tariffs: TariffSettings = Field(default_factory=TariffSettings)
+    creche_tariff: CrecheTariffSettings = Field(default_factory=CrecheTariffSettings)
+    library: LibrarySettings = Field(default_factory=LibrarySettings)
+    printing: PrintingSettings = Field(default_factory=PrintingSettings)
+
+    @field_validator("backends")
+    @classmethod
+    def _backend_names(cls, backends: dict) -> dict:
+        return _names(backends, "backend")
+
+    @field_validator("emulators", mode="before")
+    @classmethod
+    def _emulator_names(cls, emulators):
+        return _names(emulators, "emulator") if isinstance(emulators, dict) else emulators
+
+    @model_validator(mode="after")
+    def _database_matches_mode(self) -> Settings:
+        if self.mode == "production" and self.database is None:
+            raise ValueError("missing key 'database' (production needs [database] url = …)")
+        if self.mode == "training" and self.database is not None:
+            raise ValueError("training mode uses its own database: remove [database]")
+        return self
+
+    def town_rules(self) -> TownRules:
+        library = self.library
+        return TownRules(
+            qf_brackets=tuple(QfBracket(b.up_to, _decimal(b.canteen), _decimal(b.after_school))
+                              for b in self.tariffs.qf_brackets),
+            creche=CrecheTariffRules(
+                effort_rates=tuple(_decimal(r) for r in self.creche_tariff.effort_rates),
+                monthly_floor=_decimal(self.creche_tariff.monthly_floor),
+                monthly_ceiling=_decimal(self.creche_tariff.monthly_ceiling),
+            ),
+            library=LibraryRules(
+                categories=tuple(LibraryCategory(c.code, c.label, _decimal(c.price)) for c in library.categories),
+                adult=library.adult, minor=library.minor, student=library.student,
+                job_seeker=library.job_seeker, c2s=library.c2s,
+                senior=library.senior, senior_age=library.senior_age, card_months=library.card_months,
+            ),
+            printer=self.printing.printer,
+        )

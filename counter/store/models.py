@@ -1,0 +1,342 @@
+"""SQLModel tables of the town's own records.
+
+Rows, not domain objects: services turn them into the frozen views of
+:mod:`counter.domain.people` before a screen sees them.
+"""
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, event, text
+from sqlmodel import Field, SQLModel
+
+from counter.store.indexing import fill_search_text, record_tokens
+
+
+class Role(enum.StrEnum):
+    """A person's role in a household."""
+
+    PARENT = "parent"
+    CHILD = "child"
+    OTHER_GUARDIAN = "other_guardian"
+
+
+class AgentRole(enum.StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    TRAINER = "trainer"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Street(SQLModel, table=True):
+    __tablename__ = "street"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)  # "rue des Lilas"
+    postal_code: str = Field(max_length=10)
+    city: str = Field(max_length=80)
+
+
+class Address(SQLModel, table=True):
+    """A postal address: in the town (a street and a number) or elsewhere (free text)."""
+
+    __tablename__ = "address"
+
+    id: int | None = Field(default=None, primary_key=True)
+    street_id: int | None = Field(default=None, foreign_key="street.id", index=True)
+    number: int | None = None
+    suffix: str | None = Field(default=None, max_length=10)  # bis, ter
+    complement: str | None = Field(default=None, max_length=120)  # bâtiment, appartement
+    line: str | None = Field(default=None, max_length=160)  # street line outside the town
+    postal_code: str = Field(max_length=10)
+    city: str = Field(max_length=80)
+
+
+class Person(SQLModel, table=True):
+    """A person as the town knows them, with the identity data agencies key on."""
+
+    __tablename__ = "person"
+    __table_args__ = (Index("ix_person_birth", "birth_year", "birth_month", "birth_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    birth_name: str = Field(max_length=120)
+    usage_name: str | None = Field(default=None, max_length=120)
+    given_names: str = Field(max_length=200)  # comma-separated, civil-status order
+    sex: str = Field(max_length=1)  # M | F (sexe à l'état civil)
+    birth_year: int
+    birth_month: int | None = None
+    birth_day: int | None = None
+    birth_insee_code: str | None = Field(default=None, max_length=5)  # COG commune
+    birth_country_code: str = Field(default="99100", max_length=5)  # COG pays, 99100 = France
+    nir: str | None = Field(default=None, max_length=15, unique=True)
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=254)
+    france_travail_id: str | None = Field(default=None, max_length=12, index=True)
+    # Folded name tokens, maintained by counter.store.indexing; feeds the search index.
+    search_text: str = Field(default="", sa_column=Column(String, nullable=False, default=""))
+
+
+# Any ORM write of a person keeps its search tokens and the vocabulary current.
+event.listen(Person, "before_insert", fill_search_text)
+event.listen(Person, "before_update", fill_search_text)
+event.listen(Person, "after_insert", record_tokens)
+event.listen(Person, "after_update", record_tokens)
+
+
+class Household(SQLModel, table=True):
+    __tablename__ = "household"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address_id: int | None = Field(default=None, foreign_key="address.id", index=True)
+    caf_number: str | None = Field(default=None, max_length=7, index=True)  # numéro allocataire
+
+
+class HouseholdMember(SQLModel, table=True):
+    __tablename__ = "household_member"
+    __table_args__ = (UniqueConstraint("household_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=20)  # Role
+    # A member living elsewhere (a separated parent) has an address of their own.
+    address_id: int | None = Field(default=None, foreign_key="address.id")
+
+
+class School(SQLModel, table=True):
+    __tablename__ = "school"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uai: str = Field(max_length=8, unique=True)  # code UAI (RNE)
+    name: str = Field(max_length=120)
+    kind: str = Field(max_length=20)  # maternelle | elementaire | primaire
+    address_id: int | None = Field(default=None, foreign_key="address.id")
+
+
+class SchoolSector(SQLModel, table=True):
+    __tablename__ = "school_sector"
+    # Matched by name when the carte scolaire is imported again (counter import sectors).
+    __table_args__ = (Index("ux_school_sector_name", "name", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    maternelle_id: int | None = Field(default=None, foreign_key="school.id")
+    elementaire_id: int | None = Field(default=None, foreign_key="school.id")
+
+
+class SectorRule(SQLModel, table=True):
+    """Street and number range → school sector (the carte scolaire)."""
+
+    __tablename__ = "sector_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    street_id: int = Field(foreign_key="street.id", index=True)
+    number_from: int = 0
+    number_to: int = 9999
+    parity: str = Field(default="all", max_length=4)  # all | odd | even
+    sector_id: int = Field(foreign_key="school_sector.id")
+
+
+class Creche(SQLModel, table=True):
+    __tablename__ = "creche"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, max_length=20)  # its id in the town's family system
+    name: str = Field(max_length=120)
+    capacity: int
+    address_id: int | None = Field(default=None, foreign_key="address.id")
+    # The town's waiting list this crèche's applications join (synchronised from
+    # the family system; crèches sharing one list have the same id) and its length.
+    waiting_list: str | None = Field(default=None, max_length=20)
+    waiting_list_length: int | None = None
+    waiting_list_as_of: datetime | None = None
+
+
+class LibraryBranch(SQLModel, table=True):
+    __tablename__ = "library_branch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=10, unique=True)  # Koha library_id
+    name: str = Field(max_length=120)
+    address_id: int | None = Field(default=None, foreign_key="address.id")
+
+
+class Agent(SQLModel, table=True):
+    """A counter agent, identified by their operating-system login."""
+
+    __tablename__ = "agent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, unique=True)
+    display_name: str = Field(default="", max_length=120)
+    role: str = Field(default=AgentRole.AGENT.value, max_length=20)
+    active: bool = True
+    created_at: datetime = Field(default_factory=_now)
+    # The unlock PIN (counter.domain.pins: scrypt, salted), set at first use.
+    pin_hash: str | None = Field(default=None, max_length=200)
+    pin_failures: int = 0
+    pin_retry_at: datetime | None = None  # after repeated failures, no try before this
+    locked: bool = False  # too many failures: a supervisor resets the PIN
+
+
+class SearchToken(SQLModel, table=True):
+    """The vocabulary of name tokens, with phonetic keys, for near matches."""
+
+    __tablename__ = "search_token"
+
+    token: str = Field(primary_key=True, max_length=120)
+    phonetic: str = Field(max_length=120, index=True)
+
+
+class SearchTokenDelete(SQLModel, table=True):
+    """Delete-one variants of vocabulary tokens, for one-letter typos."""
+
+    __tablename__ = "search_token_delete"
+
+    variant: str = Field(primary_key=True, max_length=120)
+    token: str = Field(primary_key=True, max_length=120)
+
+
+class Visit(SQLModel, table=True):
+    """One family's visit: a draft while the agent types, then confirmed once."""
+
+    __tablename__ = "visit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, max_length=20, unique=True)  # the receipt's tracking code
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    agent_login: str = Field(max_length=64, index=True)
+    state: str = Field(default="draft", max_length=12)  # draft | confirmed | abandoned
+    draft: str = Field(default="{}", sa_column=Column(String, nullable=False, default="{}"))  # JSON
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+    confirmed_at: datetime | None = None
+    # The receipt handed over (JSON, counter.domain.receipt), written with the confirmation.
+    receipt: str | None = None
+
+
+# One live school registration per child and school year (see migration 0002).
+_LIVE_SCHOOL = "kind = 'school' AND state != 'cancelled'"
+
+
+class Registration(SQLModel, table=True):
+    __tablename__ = "registration"
+    __table_args__ = (
+        Index("ix_registration_person", "person_id", "kind", "school_year"),
+        Index("ix_registration_creche_waiting", "creche_id", "state"),
+        Index("ux_registration_school_once", "person_id", "school_year", unique=True,
+              sqlite_where=text(_LIVE_SCHOOL), postgresql_where=text(_LIVE_SCHOOL)),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visit.id", index=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id")  # None: an expected birth
+    kind: str = Field(max_length=10)  # school | creche | library
+    state: str = Field(max_length=24)  # registered | waiting_list | derogation_requested | to_deliver | cancelled
+    school_year: int | None = None
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    level: str | None = Field(default=None, max_length=4)
+    creche_id: int | None = Field(default=None, foreign_key="creche.id")  # first choice
+    rank: int | None = None  # on the crèche waiting list, as the counter worked it out (provisional)
+    town_rank: int | None = None  # the town's rank, once it received the application
+    details: str = Field(default="{}", sa_column=Column(String, nullable=False, default="{}"))  # JSON
+    price: str = Field(default="{}", sa_column=Column(String, nullable=False, default="{}"))  # JSON
+    delivery: str = Field(default="pending", max_length=12)  # pending | delivered | refused
+    external_ref: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=_now)
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = Field(default=None, max_length=64)
+    cancel_reason: str | None = Field(default=None, max_length=300)
+
+
+class SchoolCapacity(SQLModel, table=True):
+    """Places per school, school year and level; ``booked`` moves inside the confirming transaction."""
+
+    __tablename__ = "school_capacity"
+    __table_args__ = (
+        UniqueConstraint("school_id", "school_year", "level"),
+        CheckConstraint("booked <= capacity", name="ck_school_capacity_not_overbooked"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id")
+    school_year: int
+    level: str = Field(max_length=4)
+    capacity: int
+    booked: int = 0
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A registration to deliver to its target system, retried until accepted or refused."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    registration_id: int = Field(foreign_key="registration.id", index=True)
+    target: str = Field(max_length=64)  # the backend's name
+    operation: str = Field(max_length=32)  # city.registration | koha.patron
+    payload: str = Field(sa_column=Column(String, nullable=False))  # JSON
+    idempotency_key: str = Field(max_length=64, unique=True)
+    state: str = Field(default="pending", max_length=12, index=True)  # pending | delivered | refused
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=_now)
+    lease_until: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=300)  # French, for supervisors
+    delivered_at: datetime | None = None
+    external_ref: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=_now)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what: append-only, each entry chained to the one before
+    (counter.store.audit_chain fills ``seq``, ``prev_hash`` and ``hash``)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ux_audit_entry_seq", "seq", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=_now)
+    agent: str = Field(max_length=64)
+    host: str = Field(default="", max_length=120)
+    action: str = Field(max_length=40)
+    target_type: str = Field(default="", max_length=40)
+    target_id: str = Field(default="", max_length=64)
+    details: str = Field(default="{}", sa_column=Column(String, nullable=False, default="{}"))  # JSON, no personal data
+    seq: int | None = None  # unique: ux_audit_entry_seq
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """One row: the last entry of the audit chain (seq, hash), locked by each append."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str = Field(default="", max_length=64)
+
+
+class StoreMeta(SQLModel, table=True):
+    """Facts about the database itself (``dataset``: training | production)."""
+
+    __tablename__ = "store_meta"
+
+    key: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=200)
+
+
+def _chain_audit() -> None:
+    from sqlalchemy.orm import Session as OrmSession
+
+    from counter.store.audit_chain import chain_new_entries
+
+    if not event.contains(OrmSession, "before_flush", chain_new_entries):
+        event.listen(OrmSession, "before_flush", chain_new_entries)
+
+
+_chain_audit()

@@ -1,0 +1,469 @@
+"""The Textual application: screens, bindings, the command palette, services.
+
+The store opens in a thread worker after the first paint; screens ask
+``app.services`` once ``app.ready`` turns true.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import var
+
+from counter.app_factory import Services
+from counter.runtime import Runtime
+from screens.commands import CounterCommands
+from screens.search import SearchScreen
+from screens.theme import choose_theme
+
+
+# Seconds after the store is ready before the agencies are connected unasked.
+AGENCIES_AFTER_READY = 1.0
+
+
+class CounterApp(App[None]):
+    # search.tcss here: Textual never loads the CSS_PATH of the default screen
+    # (without it the results table grew past the footer and the screen scrolled).
+    CSS_PATH = ["app.tcss", "search.tcss"]
+    COMMANDS = App.COMMANDS | {CounterCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quitter", id="app.quit", priority=True,
+                tooltip="Fermer le guichet et revenir à l'invite de commande."),
+        Binding("ctrl+p", "command_palette", "Commandes", id="app.palette", show=False, priority=True,
+                tooltip="Ouvrir la palette de commandes."),
+        Binding("f5", "retry_services", "Réessayer", id="app.retry",
+                tooltip="Réessayer d'ouvrir la base de données."),
+        # Not in the footer (it would crowd out the screen's own keys at 80 columns):
+        # the banner says « (F1) » whenever a scenario runs.
+        Binding("f1", "scenario_help", "Scénario", id="app.scenario", show=False,
+                tooltip="La situation du scénario de formation, ce qu'elle permet d'apprendre."),
+        Binding("ctrl+l", "lock", "Verrouiller", id="app.lock", priority=True, show=False,
+                tooltip="Verrouiller le poste tout de suite (le code personnel le déverrouille)."),
+    ]
+    # How often the idle lock looks at the time of the last key.
+    IDLE_CHECK_SECONDS = 10
+
+    # var, not reactive: a reactive of the App repaints the whole screen when it
+    # changes (4.6 KB to a thin client each time, for nothing shown by the App).
+    ready: var[bool] = var(False)
+    dossier_ready: var[bool] = var(False)
+    problem: var[str] = var("")
+
+    def __init__(self, runtime: Runtime, opener: Callable[[], Services]) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self._opener = opener
+        self.services: Services | None = None
+        self._agencies_started = False
+        self._relay = None  # the outbox relay, once the agencies are connected
+        # The idle lock: the time of the last key (monotonic), whether a lock or
+        # PIN screen is on top, and the screen changes workers asked for meanwhile.
+        import time
+
+        self._monotonic = time.monotonic
+        self.last_key_at = self._monotonic()
+        self.locked = False
+        self._unlocking = False
+        self._deferred: list[tuple] = []
+        # The purpose of the family visit's consultations (asked at the first dossier,
+        # forgotten back at the search); tests may preset one.
+        self.purpose_preset: str | None = None
+        self.pin_checked = False  # the first-use / start lock decided
+        self.visit_purpose: str | None = None
+        self.title = f"Guichet unique · {runtime.town_name}"
+        self.theme = choose_theme(runtime.theme, os.environ)
+        if self.no_color:
+            self._write_no_colour()
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            # Thin clients: every animated frame crosses the network.
+            self.animation_level = "none"
+
+    def watch_theme(self, theme: str) -> None:
+        # 16 colours: app.tcss marks the cursor row by style as well (see -few-colours).
+        self.set_class(theme.startswith("ansi"), "-few-colours")
+
+    def _write_no_colour(self) -> None:
+        """NO_COLOR means no colour written at all: Textual's own filter for it
+        (Monochrome) still writes greys as 24-bit colours. Colour-free segments
+        instead; what colour showed (the cursor row, the highlighted option) is
+        shown by style in app.tcss (``CounterApp:nocolor``)."""
+        from textual.filter import Monochrome, NoColor
+
+        # Textual keeps its line filters in a private list; the test of this
+        # choice (tests/e2e/test_monochrome.py) reads what reaches the terminal.
+        self._filters = [NoColor() if isinstance(f, Monochrome) else f for f in self._filters]
+
+    async def on_event(self, event) -> None:
+        # Textual forwards every key to the widget focused when the key is read,
+        # and moves focus for Tab only later: in a burst of keys (a fast typist
+        # over SSH) "32<Tab>4" filled one field with "324". Moving focus here,
+        # before the next key is forwarded, keeps every character in its field.
+        from textual import events
+
+        if isinstance(event, events.Key):
+            self.last_key_at = self._monotonic()
+        if isinstance(event, events.Key) and event.key in ("tab", "shift+tab") and self._tab_moves_focus(event.key):
+            event.stop()
+            if event.key == "tab":
+                self.screen.focus_next()
+            else:
+                self.screen.focus_previous()
+            return
+        await super().on_event(event)
+
+    def _tab_moves_focus(self, key: str) -> bool:
+        """True unless a focused widget (or a container of it) binds Tab itself."""
+        screen = self.screen
+        focused = screen.focused
+        if focused is None:
+            return False
+        for node in focused.ancestors_with_self:
+            if node is screen:
+                return True
+            if key in node._bindings.key_to_bindings:
+                return False
+        return True
+
+    def get_system_commands(self, screen):
+        """Textual's own palette entries, in French (the app's are in CounterCommands).
+
+        Textual's « Screenshot » is left out: it would write the screen, a
+        citizen's dossier included, to an SVG file in the working directory.
+        """
+        from textual.app import SystemCommand
+
+        yield SystemCommand("Thème", "Changer les couleurs de l'écran", self.action_change_theme)
+        yield SystemCommand("Quitter", "Fermer le guichet (Ctrl+Q)", self.action_quit)
+        if screen.query("HelpPanel"):
+            yield SystemCommand("Touches", "Masquer l'aide des touches", self.action_hide_help_panel)
+        else:
+            yield SystemCommand("Touches", "Afficher l'aide du champ actif et les touches de l'écran",
+                                self.action_show_help_panel)
+        if screen.maximized is not None:
+            yield SystemCommand("Réduire", "Rendre au bloc agrandi sa taille normale", screen.action_minimize)
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand("Agrandir", "Agrandir le bloc actif à tout l'écran", screen.action_maximize)
+
+    def get_default_screen(self) -> SearchScreen:
+        return SearchScreen()
+
+    def on_mount(self) -> None:
+        # After the first frame: the worker's imports (SQLAlchemy, pydantic…)
+        # would otherwise compete with the first paint for the interpreter.
+        self.call_after_refresh(self.open_services)
+        self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
+        self.visit_purpose = self.purpose_preset
+        self.screen_change_signal.subscribe(self, self._screen_changed)
+
+    def _screen_changed(self, screen) -> None:
+        if isinstance(screen, SearchScreen):  # the family's visit is over
+            self.visit_purpose = self.purpose_preset
+
+    def actor(self):
+        """The agent at this counter, for the services' audit entries."""
+        from counter.services.audit import Actor
+
+        return Actor.here(self.runtime.agent_login, self.runtime.role, self.runtime.training)
+
+    # -- the idle lock -------------------------------------------------------------------
+
+    def utc_now(self):
+        from counter.clock import utc_now
+
+        return utc_now()
+
+    def check_idle_lock(self, now: float | None = None) -> bool:
+        """Lock when no key came for ``idle_lock_minutes``; ``now`` (monotonic seconds)
+        lets tests drive the clock. True if it locked."""
+        now = self._monotonic() if now is None else now
+        if self.locked or self.services is None:
+            return False
+        if now - self.last_key_at >= self.runtime.idle_lock_minutes * 60:
+            self.lock()
+            return True
+        return False
+
+    def action_lock(self) -> None:
+        if self.services is not None:
+            self.lock()
+
+    def lock(self, setup: bool = False) -> None:
+        """Cover everything with the lock screen (or the PIN setup); the stack stays beneath."""
+        from screens.lock import LockScreen, PinSetup
+
+        if self.locked:
+            return
+        self.locked = True
+        self._close_palette()
+        super().push_screen(PinSetup() if setup else LockScreen())
+
+    def _close_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        while isinstance(self.screen, CommandPalette):
+            super().pop_screen()
+
+    def unlock(self) -> None:
+        from screens.lock import _Guard
+
+        if not self.locked or not isinstance(self.screen, _Guard):
+            return
+        self._unlocking = True
+        try:
+            super().pop_screen()
+        finally:
+            self._unlocking = False
+        self.locked = False
+        self.last_key_at = self._monotonic()
+        deferred, self._deferred = self._deferred, []
+        for kind, args, kwargs in deferred:
+            getattr(self, kind)(*args, **kwargs)
+
+    def push_screen(self, screen, callback=None, wait_for_dismiss: bool = False):
+        # While locked, a worker's new screen waits for the unlock (it would cover the lock).
+        if self.locked and not wait_for_dismiss:
+            self._deferred.append(("push_screen", (screen,), {"callback": callback}))
+            return self._done()
+        return super().push_screen(screen, callback=callback, wait_for_dismiss=wait_for_dismiss)
+
+    def switch_screen(self, screen):
+        if self.locked:
+            self._deferred.append(("switch_screen", (screen,), {}))
+            return self._done()
+        return super().switch_screen(screen)
+
+    def pop_screen(self):
+        # A screen beneath the lock dismissing itself (a worker done) must not pop the lock.
+        if self.locked and not self._unlocking:
+            self._deferred.append(("pop_screen", (), {}))
+            return self._done()
+        return super().pop_screen()
+
+    def _done(self):
+        from textual.await_complete import AwaitComplete
+
+        async def nothing() -> None:
+            return None
+
+        return AwaitComplete(nothing()).call_next(self)
+
+    def action_audit(self) -> None:
+        if self.services is not None and not self.locked:
+            self.open_audit()
+
+    @work(thread=True, exclusive=True, group="audit", exit_on_error=False)
+    def open_audit(self) -> None:
+        """The audit screen, for supervisors; anyone else is told so, and the attempt is audited."""
+        from counter.services import audit
+
+        try:
+            audit.require(self.services.store, self.actor(), "audit.view")
+            broken, _ = audit.verify(self.services.store)
+            entries = audit.recent(self.services.store)
+        except audit.Forbidden as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
+            return
+        from screens.audit import AuditScreen
+
+        self.call_from_thread(self.push_screen, AuditScreen(entries, broken))
+
+    def action_command_palette(self) -> None:
+        if not self.locked:
+            super().action_command_palette()
+
+    @work(thread=True, exclusive=True, group="pin-check", exit_on_error=False)
+    def check_pin(self) -> None:
+        """First use: the agent chooses a PIN. Production starts locked."""
+        from counter.services.lock import LockService
+
+        try:
+            has_pin = LockService(self.services.store).has_pin(self.runtime.agent_login)
+        except Exception:  # noqa: BLE001 — the database gone: lock, the lock screen says so at the try
+            import logging
+
+            logging.getLogger("counter").exception("reading the PIN state failed")
+            has_pin = True
+        if not has_pin:
+            self.call_from_thread(self.lock, True)
+        elif not self.runtime.training:
+            self.call_from_thread(self.lock)
+        self.call_from_thread(setattr, self, "pin_checked", True)
+
+    @work(thread=True, exclusive=True, group="services", exit_on_error=False)
+    def open_services(self) -> None:
+        from counter.app_factory import NotMigrated
+        from counter.store.dataset import MixedData
+
+        try:
+            services = self._opener()
+        except (NotMigrated, MixedData) as exc:
+            self.call_from_thread(self._services_failed, str(exc))
+        except Exception:  # noqa: BLE001 — any failure must leave the screen usable
+            import logging
+
+            logging.getLogger("counter").exception("opening the database failed")
+            self.call_from_thread(
+                self._services_failed,
+                "Base de données indisponible. Vérifiez le réseau, puis appuyez sur F5 pour réessayer.",
+            )
+        else:
+            self.call_from_thread(self._services_ready, services)
+
+    @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
+    def offer_drafts(self) -> None:
+        """After a crash or a power cut, the agent's unfinished visit is offered back."""
+        drafts = self.services.visits.drafts()
+        if drafts:
+            self.call_from_thread(self._offer, drafts[0])
+
+    @work(thread=True, exclusive=True, group="receipts", exit_on_error=False)
+    def restore_receipts(self) -> None:
+        """Receipt files lost to a crash after a confirmation are written again from the database."""
+        from counter.services.receipts import restore_missing
+
+        restore_missing(self.services.store, self.runtime.data_dir)
+
+    def _offer(self, draft) -> None:
+        from screens.visit import ConfirmVisit, VisitScreen
+
+        visit_id, household_id, saved_at, count = draft
+        where = f"le foyer F-{household_id:05d}" if household_id else "une personne"
+        from datetime import UTC
+
+        # Stored in UTC (SQLite gives it back without its zone).
+        when = (saved_at if saved_at.tzinfo else saved_at.replace(tzinfo=UTC)).astimezone().strftime("%d/%m/%Y à %H:%M")
+        lines = [f"Une visite pour {where} n'a pas été terminée ({count} demande(s), enregistrée le {when}).",
+                 "La reprendre ?"]
+
+        def done(resume: bool | None) -> None:
+            if resume:
+                self.push_screen(VisitScreen(visit_id))
+
+        self.push_screen(ConfirmVisit(lines, title="Visite en cours", yes="Reprendre"), done)
+
+    def ensure_agencies(self) -> None:
+        """Connect the agencies, once. Called when the first results are shown or
+        a dossier opens: building them (in training, the emulated agencies and
+        their data) must not compete with start-up and the first search."""
+        if self.services is not None and not self._agencies_started:
+            self._agencies_started = True
+            self._connect_agencies(self.services)
+
+    @work(thread=True, exclusive=True, group="agencies", exit_on_error=False)
+    def _connect_agencies(self, services: Services) -> None:
+        if services.dossier is None:
+            from counter.app_factory import attach_dossier
+            from counter.credentials import NOT_READ
+
+            try:
+                # Never the keyring from here: a keyring that prompts (an encrypted
+                # file) would write into the screen and take the keyboard. The CLI
+                # read the secrets before the app started.
+                attach_dossier(services, self.runtime, secrets=self.runtime.secrets or NOT_READ)
+            except Exception:  # noqa: BLE001 — a broken plugin must not take the counter down
+                import logging
+
+                logging.getLogger("counter").exception("building the backends failed")
+                attach_dossier(services, self.runtime, backends=[])
+                self.call_from_thread(
+                    self.notify, "Les sources externes n'ont pas pu être configurées : voir « counter doctor ».",
+                    severity="error", timeout=10,
+                )
+        self.call_from_thread(setattr, self, "dossier_ready", True)
+
+    def watch_dossier_ready(self, ready: bool) -> None:
+        if ready:
+            self.relay_outbox()
+            self.sync_waiting_lists()
+
+    @work(exclusive=True, group="waiting-lists", exit_on_error=False)
+    async def sync_waiting_lists(self) -> None:
+        """The town's crèche waiting lists, on which the counter's provisional ranks build."""
+        from counter.services.capacities import sync_waiting_lists
+
+        for backend in self.services.dossier.backends.values():
+            if hasattr(backend, "capacities"):
+                try:
+                    await sync_waiting_lists(self.services.store, backend, self.runtime.clock.today())
+                except Exception:  # noqa: BLE001 — the town down: the last figures stay
+                    import logging
+
+                    logging.getLogger("counter").warning("crèche waiting lists not synchronised", exc_info=True)
+
+    @work(exclusive=True, group="outbox", exit_on_error=False)
+    async def relay_outbox(self) -> None:
+        """Deliver confirmed registrations in the background, retrying while targets are down."""
+        import asyncio
+
+        from counter.services.outbox import OutboxRelay
+
+        backends = self.services.dossier.backends
+        self._relay = OutboxRelay(self.services.store, backends, owner=f"{self.runtime.agent_login}@counter")
+        await self._relay.run_forever(asyncio.Event())  # stops with the app (the worker is cancelled)
+
+    def wake_outbox(self) -> None:
+        """A visit was confirmed: deliver now rather than at the next round."""
+        self.ensure_agencies()
+        if self._relay is not None:
+            self._relay.wake()
+
+    def _services_ready(self, services: Services) -> None:
+        self.services = services
+        self.problem = ""
+        self.ready = True
+        self.check_pin()
+        self.offer_drafts()
+        self.restore_receipts()
+        # An agent who does not search at once (the counter started before the
+        # family came) gets the agencies connected meanwhile, so the first
+        # dossier does not wait for them (in training, building the emulated
+        # agencies takes seconds). Not sooner: the first paint and the first
+        # search come first, and the first results connect them anyway.
+        self.set_timer(AGENCIES_AFTER_READY, self.ensure_agencies)
+
+    def _services_failed(self, message: str) -> None:
+        self.problem = message
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "retry_services":
+            return bool(self.problem) and not self.ready
+        if action == "scenario_help":
+            return self.runtime.scenario is not None
+        return True
+
+    def watch_problem(self) -> None:
+        self.refresh_bindings()
+
+    def run_on_search(self, action: str) -> None:
+        """A search-screen action from the palette, wherever the agent is."""
+        self.action_new_search()
+        if isinstance(self.screen, SearchScreen):
+            getattr(self.screen, f"action_{action}")()
+
+    def action_new_search(self) -> None:
+        """Back to an empty search, whatever screen is open."""
+        if self.locked:
+            return
+        while not isinstance(self.screen, SearchScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        if isinstance(self.screen, SearchScreen):
+            self.screen.clear_query()
+
+    def action_scenario_help(self) -> None:
+        from screens.scenario import ScenarioHelp
+
+        if self.runtime.scenario is not None and not isinstance(self.screen, ScenarioHelp):
+            self.push_screen(ScenarioHelp(self.runtime.scenario))
+
+    def action_retry_services(self) -> None:
+        if not self.ready:
+            self.problem = ""
+            self.call_after_refresh(self.open_services)
+
+    async def on_unmount(self) -> None:
+        if self.services is not None:
+            await self.services.aclose()

@@ -1,0 +1,342 @@
+"""The dossier: what every agency knows about a person, arriving section by section."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from counter.domain.text import shown
+from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of
+
+if TYPE_CHECKING:
+    from counter.backend import SectionAnswer, Subject
+    from counter.services.dossier import SectionRef
+
+PENDING = "… en attente de la réponse"
+
+
+class SectionPanel(Static, can_focus=True):
+    """One section of one source: its status line, then its facts."""
+
+    # Up and down move between sections (the scroll container would otherwise take them).
+    BINDINGS = [
+        Binding("down", "app.focus_next", "Section suivante", show=False),
+        Binding("up", "app.focus_previous", "Section précédente", show=False),
+    ]
+
+    DEFAULT_CSS = """
+    SectionPanel {
+        height: auto;
+        padding: 0 1;
+        margin-bottom: 1;
+        border-left: blank;
+    }
+    SectionPanel:focus {
+        border-left: thick $accent;
+        background: $boost;
+    }
+    SectionPanel.-failed {
+        border-left: blank $error;
+    }
+    SectionPanel.-failed:focus {
+        border-left: thick $error;
+    }
+    """
+
+    def __init__(self, ref: SectionRef) -> None:
+        super().__init__(id=f"section-{ref.source}-{ref.section}")
+        self.ref = ref
+        self.answer: SectionAnswer | None = None
+
+    def on_mount(self) -> None:
+        self.show(None)
+
+    def show(self, answer: SectionAnswer | None, today=None) -> None:
+        from counter.backend import Status
+        from counter.domain.facts_text import describe, status_line
+
+        self.answer = answer
+        text = Text()
+        text.append(shown(self.ref.label), style="bold")
+        text.append("\n")
+        if answer is None:
+            text.append(f"{shown(self.ref.source_label)} · {PENDING}", style="italic")
+        else:
+            provenance = answer.provenance
+            text.append(shown(status_line(provenance, self.ref.source_label)))
+            lines = []
+            if provenance.message and provenance.status is not Status.OK:
+                lines.append(provenance.message)
+            for fact in answer.facts:
+                lines.extend(describe(fact, today or self.app.runtime.clock.today()))
+            for line in lines:
+                text.append("\n" + shown(line))
+        self.set_class(answer is not None and answer.provenance.status not in (Status.OK, Status.NOT_APPLICABLE), "-failed")
+        self.update(text)
+
+
+class DossierScreen(Screen[None]):
+    CSS_PATH = "dossier.tcss"
+    BINDINGS = [
+        Binding("escape", "back", "Retour", id="dossier.back", tooltip="Revenir à l'écran précédent."),
+        Binding("r", "refresh_source", "Actualiser", id="dossier.refresh",
+                tooltip="Interroger de nouveau la source de la section sélectionnée (sans cache)."),
+        Binding("ctrl+r", "refresh_all", "Tout actualiser", id="dossier.refresh_all",
+                tooltip="Interroger de nouveau toutes les sources (sans cache)."),
+        Binding("m", "correct", "Corriger", id="dossier.correct",
+                tooltip="Reprendre dans le foyer l'adresse d'une source ou un enfant qu'elle connaît."),
+    ]
+
+    def __init__(self, person_id: int) -> None:
+        super().__init__()
+        self.person_id = person_id
+        self.subject: Subject | None = None
+        self.panels: dict[tuple[str, str], SectionPanel] = {}
+        self._audited = False  # the consultation (with its purpose) is audited once per opening
+        self._asking = 0  # consultations under way: the summary waits for the last one
+
+    def compose(self) -> ComposeResult:
+        if self.app.runtime.training:
+            yield TrainingBanner()
+        yield SafeHeader(icon="≡")
+        yield Static(id="who")
+        yield Static(id="conflicts")
+        yield VerticalScroll(id="sections", can_focus=False)
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = "Dossier"
+        self.query_one("#conflicts").display = False
+        if not self.app.dossier_ready:
+            self.query_one(StatusLine).say("Connexion aux sources…")
+            self.app.ensure_agencies()
+        self.watch(self.app, "dossier_ready", self._start, init=True)
+
+    def _start(self, ready: bool) -> None:
+        if not ready or self.panels:
+            return
+        refs = self.app.services.dossier.sections()
+        for ref in refs:
+            self.panels[(ref.source, ref.section)] = SectionPanel(ref)
+        self.query_one("#sections").mount_all(self.panels.values())
+        if not self.panels:
+            self.query_one(StatusLine).say(
+                "Aucune source n'est configurée : seul le dossier de la mairie est disponible.")
+        else:
+            self.query_one(StatusLine).say("")
+            next(iter(self.panels.values())).focus()
+        if self.app.visit_purpose is None and self.panels:
+            # Why this dossier is consulted: asked once per family visit, audited.
+            from screens.lock import PurposeScreen
+
+            self.app.push_screen(PurposeScreen(), self._purpose_chosen)
+            return
+        self.consult()
+
+    def _purpose_chosen(self, purpose: str | None) -> None:
+        if purpose is None:
+            self.dismiss()
+            return
+        self.app.visit_purpose = purpose
+        self.consult()
+
+    # -- asking -----------------------------------------------------------------
+
+    @work(exclusive=True, group="dossier", exit_on_error=False)
+    async def consult(self, refs: list | None = None, refresh: bool = False) -> None:
+        dossier = self.app.services.dossier
+        if self.subject is None:
+            try:
+                self.subject = await asyncio.to_thread(dossier.subject, self.person_id)
+            except Exception:  # noqa: BLE001
+                import logging
+
+                logging.getLogger("counter").exception("dossier subject failed")
+                self.query_one(StatusLine).say("Base de données indisponible : dossier impossible à ouvrir.", error=True)
+                return
+            if self.subject is None:
+                self.query_one(StatusLine).say("Cette personne n'existe plus.", error=True)
+                return
+            self._describe_subject()
+        doing = "Actualisation de toutes les sources…" if refresh else "Interrogation des sources…"
+        await self._ask(refs or dossier.sections(), refresh, doing)
+
+    async def _ask(self, refs: list[SectionRef], refresh: bool, doing: str) -> None:
+        """Ask again for ``refs``, the status line saying so until every consultation is done."""
+        for ref in refs:
+            self.panels[(ref.source, ref.section)].show(None)
+        status = self.query_one(StatusLine)
+        status.say(doing)
+        self._asking += 1
+        purpose = None if self._audited else (self.app.visit_purpose or "")
+        self._audited = True
+        try:
+            async for answer in self.app.services.dossier.consult(self.subject, refs, refresh, purpose=purpose):
+                panel = self.panels.get((answer.provenance.source, answer.provenance.section))
+                if panel is not None:
+                    panel.show(answer)
+                self._show_conflicts()
+        finally:
+            self._asking -= 1
+        if not self._asking:
+            status.say(self._summary())
+
+    def _describe_subject(self) -> None:
+        subject = self.subject
+        identity = subject.identity
+        born = "née" if identity.sex == "F" else "né"
+        name = f"{identity.usage_name} {born} {identity.birth_name}" if identity.usage_name and identity.usage_name != identity.birth_name else identity.birth_name
+        line = f"{' '.join(identity.given_names)} {name} — {born} le {identity.birth.display()}"
+        if subject.household is not None:
+            line += f" · foyer {subject.household.label}"
+        self.sub_title = f"Dossier — {name}"
+        self.query_one("#who", Static).update(lines_of([line]))
+
+    def _answers(self) -> list[SectionAnswer]:
+        return [p.answer for p in self.panels.values() if p.answer is not None]
+
+    def _show_conflicts(self) -> None:
+        from counter.domain.merge import conflicts
+
+        found = conflicts(self.subject, self._answers())
+        box = self.query_one("#conflicts", Static)
+        box.display = bool(found)
+        if found:
+            lines = [f"⚠ {len(found)} désaccord{'s' if len(found) > 1 else ''} avec la mairie :"]
+            for conflict in found:
+                lines.append(f"• {conflict.message} ({conflict.source}) : {conflict.agency_value}")
+                if conflict.town_value:
+                    lines.append(f"    mairie : {conflict.town_value}")
+            box.update(lines_of(lines))
+
+    def _summary(self) -> str:
+        from counter.backend import Status
+
+        answers = self._answers()
+        failed = sum(1 for a in answers if a.provenance.status not in (Status.OK, Status.NOT_APPLICABLE, Status.NOT_FOUND))
+        received = f"{len(answers)} section reçue" if len(answers) == 1 else f"{len(answers)} sections reçues"
+        if failed:
+            return f"{received}, dont {failed} en échec : « r » pour réessayer la section choisie."
+        return f"{received}."
+
+    # -- actions ---------------------------------------------------------------
+
+    def action_refresh_source(self) -> None:
+        panel = self.focused if isinstance(self.focused, SectionPanel) else None
+        if panel is not None and self.subject is not None:
+            self.refresh_source(panel.ref.source)
+
+    @work(group="source", exit_on_error=False)
+    async def refresh_source(self, source: str) -> None:
+        """Every section of one source again, bypassing caches; the others stay."""
+        refs = [p.ref for p in self.panels.values() if p.ref.source == source]
+        if refs:
+            await self._ask(refs, True, f"Actualisation : {shown(refs[0].source_label)}…")
+
+    def action_refresh_all(self) -> None:
+        if self.subject is not None:
+            self.consult(refresh=True)
+
+    # -- keeping the town's record right ------------------------------------------------
+
+    def action_correct(self) -> None:
+        from counter.domain.merge import conflicts
+        from screens.corrections import ChooseCorrection, correctable
+
+        if self.subject is None or self.subject.household is None:
+            self.query_one(StatusLine).say("Pas de foyer à corriger pour cette personne.", error=True)
+            return
+        choices = correctable(conflicts(self.subject, self._answers()))
+        if not choices:
+            self.query_one(StatusLine).say("Aucun désaccord à reprendre dans le dossier de la mairie.")
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self._correct(choices[index])
+
+        self.app.push_screen(ChooseCorrection(choices), chosen)
+
+    def _correct(self, conflict) -> None:
+        from screens.visit import ConfirmVisit
+
+        if conflict.kind == "address":
+            lines = [f"Remplacer l'adresse du foyer {self.subject.household.label} :",
+                     f"  mairie : {conflict.town_value}", f"  par : {conflict.agency_value} ({conflict.source}) ?"]
+            self.app.push_screen(ConfirmVisit(lines, title="Changer l'adresse", yes="Remplacer"),
+                                 lambda ok: ok and self.apply_address(conflict.address))
+            return
+        from counter.domain.identity_checks import PersonInput, check_new_member
+        from screens.new_family import MemberForm
+
+        member = conflict.member
+        # The agency gives no birthplace: recorded as France, the commune to
+        # complete from the livret de famille (the agencies key on the country).
+        typed = PersonInput(
+            birth_name=member.birth_name, usage_name=member.usage_name or "", given_names=member.given_names,
+            sex=member.sex or "", birth_date=f"{member.birth_date:%d/%m/%Y}" if member.birth_date else "",
+            role="child", birthplace_to_complete=True,
+        )
+        today = self.app.runtime.clock.today()
+        if not check_new_member(typed, [], today):
+            fields = typed.to_person_fields()
+            born = "née" if fields["sex"] == "F" else "né"
+            day = member.birth_date
+            lines = [f"Ajouter au foyer {self.subject.household.label} l'enfant connu de la source ({conflict.source}) :",
+                     f"  {fields['given_names'].replace(',', '')} {fields['birth_name']}, {born} le {day:%d/%m/%Y}",
+                     "  lieu de naissance : France, commune à compléter (livret de famille)"]
+            self.app.push_screen(ConfirmVisit(lines, title="Ajouter l'enfant au foyer", yes="Ajouter"),
+                                 lambda ok: ok and self.add_child(typed))
+            return
+        # Something the town needs is missing (sex, full birth date): the agent completes it.
+        form = MemberForm(typed, check=lambda p: check_new_member(p, [], today),
+                          title="Enfant connu de la source : compléter son identité")
+        self.app.push_screen(form, lambda person: person and self.add_child(person))
+
+    @work(thread=True, group="correction", exit_on_error=False)
+    def apply_address(self, address) -> None:
+        from counter.services.families import FamilyService
+
+        families = FamilyService(self.app.services.store, self.app.runtime.agent_login, clock=self.app.runtime.clock)
+        families.set_address(self.subject.household.id, None, None, None, address.complement,
+                             address.street_line, address.postal_code, address.city)
+        self._after_correction("Adresse du foyer mise à jour (modification tracée).")
+
+    @work(thread=True, group="correction", exit_on_error=False)
+    def add_child(self, person) -> None:
+        from counter.services.families import FamilyError, FamilyService
+
+        families = FamilyService(self.app.services.store, self.app.runtime.agent_login, clock=self.app.runtime.clock)
+        try:
+            families.add_member(self.subject.household.id, person)
+        except FamilyError as exc:
+            self.app.call_from_thread(self.query_one(StatusLine).say, exc.errors[0][1].message, error=True)
+            return
+        fields = person.to_person_fields()
+        message = "Enfant ajouté au foyer (modification tracée)."
+        if fields["birth_insee_code"] is None and fields["birth_country_code"] == "99100":
+            message += " Commune de naissance à compléter."
+        self._after_correction(message)
+
+    def _after_correction(self, message: str) -> None:
+        """Compare again with the household as it now is."""
+        subject = self.app.services.dossier.subject(self.person_id)
+
+        def show() -> None:
+            self.subject = subject
+            self._show_conflicts()
+            self.query_one(StatusLine).say(message)
+
+        self.app.call_from_thread(show)
+
+    def action_back(self) -> None:
+        self.dismiss()

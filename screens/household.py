@@ -1,0 +1,225 @@
+"""A household: members with roles and ages, school levels, crèche age, addresses."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from counter.domain.people import HouseholdView, MemberView
+from counter.domain.schooling import coming_school_year
+from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of, plain
+
+_COLUMNS = (
+    ("role", "Rôle", 10),
+    ("name", "Nom", 0.55),  # fractions share what the fixed columns leave
+    ("given", "Prénoms", 0.45),
+    ("birth", "Naissance", 10),
+    ("age", "Âge", 4),
+    ("level", "Rentrée", 12),  # "TPS · crèche"
+)
+
+
+class HouseholdScreen(Screen[None]):
+    CSS_PATH = "household.tcss"
+    AUTO_FOCUS = "#members"
+    BINDINGS = [
+        Binding("escape", "back", "Retour", id="household.back",
+                tooltip="Revenir à la recherche (la saisie est conservée)."),
+        Binding("f3", "open_dossier", "Dossier", id="household.dossier",
+                tooltip="Ouvrir le dossier du membre sélectionné (aussi : Entrée)."),
+        Binding("f4", "start_visit", "Visite", id="household.visit",
+                tooltip="Commencer une visite : inscriptions école, crèche, bibliothèque."),
+        Binding("n", "reveal_nir", "Voir le NIR", id="household.reveal_nir",
+                tooltip="Afficher 30 secondes le NIR complet du membre sélectionné (consultation tracée)."),
+    ]
+    REVEAL_SECONDS = 30
+
+    def __init__(self, household_id: int, focus_person: int | None = None) -> None:
+        super().__init__()
+        self.household_id = household_id
+        self.focus_person = focus_person
+        self.view: HouseholdView | None = None
+        self.revealed: tuple[int, str] | None = None  # (person id, full NIR) for REVEAL_SECONDS
+        self._hide_timer = None
+
+    def compose(self) -> ComposeResult:
+        if self.app.runtime.training:
+            yield TrainingBanner()
+        yield SafeHeader(icon="≡")
+        yield Static(id="summary")
+        yield DataTable(id="members", cursor_type="row")
+        with VerticalScroll(id="details-box"):
+            yield Static(id="details")
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = "Foyer"
+        self._build_columns()
+        self.load()
+
+    def _build_columns(self) -> None:
+        table = self.query_one("#members", DataTable)
+        year = coming_school_year(self.app.runtime.clock.today())
+        labels = {key: f"{label} {year}" if key == "level" else label for key, label, _ in _COLUMNS}
+        fixed = {key: max(w, len(labels[key])) for key, _, w in _COLUMNS if isinstance(w, int)}
+        # Two cells of padding per column, one for the scrollbar.
+        free = max(self.size.width, 80) - sum(fixed.values()) - 2 * len(_COLUMNS) - 1
+        table.clear(columns=True)
+        for key, _, width in _COLUMNS:
+            table.add_column(labels[key], width=fixed.get(key) or max(8, int(free * width)), key=key)
+
+    def on_resize(self) -> None:
+        self._build_columns()
+        if self.view is not None:
+            self._show(self.view)
+
+    @work(thread=True, exclusive=True, group="household", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            view = self.app.services.households.get(self.household_id)
+        except Exception:  # noqa: BLE001
+            import logging
+
+            logging.getLogger("counter").exception("household load failed")
+            self.app.call_from_thread(
+                self.query_one(StatusLine).say,
+                "Impossible de lire le foyer : base de données indisponible. Échap pour revenir.",
+                error=True,
+            )
+            return
+        self.app.call_from_thread(self._show, view)
+
+    def _show(self, view: HouseholdView | None) -> None:
+        if view is None:
+            self.query_one(StatusLine).say("Ce foyer n'existe plus.", error=True)
+            return
+        self.view = view
+        self.sub_title = f"Foyer {view.label}"
+        today = self.app.runtime.clock.today()
+        summary = [f"Foyer {view.label} · {len(view.members)} membre{'s' if len(view.members) > 1 else ''}"]
+        for who, address in view.addresses():
+            if who == "Foyer":
+                summary.append(f"Adresse : {address.one_line()}")
+            else:
+                summary.append(f"Autre adresse ({who}) : {address.one_line()}")
+        if view.caf_number:
+            summary.append(f"N° allocataire CAF : {view.caf_number}")
+        self.query_one("#summary", Static).update(lines_of(summary))
+        table = self.query_one("#members", DataTable)
+        table.clear()
+        cursor = 0
+        for index, member in enumerate(view.members):
+            table.add_row(*self._cells(member, today), key=str(member.person.id))
+            if member.person.id == self.focus_person:
+                cursor = index
+        table.move_cursor(row=cursor)
+        self._describe(cursor)
+
+    def _cells(self, member: MemberView, today) -> tuple:
+        person = member.person
+        return (
+            plain(member.role_label),
+            plain(person.display_name, "bold"),
+            plain(person.first_names),
+            plain(person.birth.display()),
+            plain(person.birth.age_label(today)),
+            plain(member.level_label(today)),
+        )
+
+    @on(DataTable.RowHighlighted, "#members")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._describe(event.cursor_row)
+
+    def _describe(self, index: int) -> None:
+        if self.view is None or not 0 <= index < len(self.view.members):
+            return
+        member = self.view.members[index]
+        today = self.app.runtime.clock.today()
+        person = member.person
+        lines = [f"{person.first_names} {person.display_name} — {member.role_label.lower()}, "
+                 f"né{'e' if person.sex == 'F' else ''} le {person.birth.display()}"]
+        if member.own_address:
+            lines.append(f"Vit à une autre adresse : {member.own_address.one_line()}")
+        if note := member.creche_note(today):
+            lines.append(f"Crèche : {note}")
+        contacts = [c for c in (member.phone, member.email) if c]
+        lines.append("Contact : " + (" · ".join(contacts) if contacts else "aucun"))
+        if member.nir:
+            if self.revealed and self.revealed[0] == person.id:
+                lines.append(f"NIR : {self.revealed[1]} (masqué après {self.REVEAL_SECONDS} s)")
+            else:
+                lines.append(f"NIR : {member.nir} (n : voir)")
+        self.query_one("#details", Static).update(lines_of(lines))
+
+    def _current(self) -> MemberView | None:
+        if self.view is None:
+            return None
+        index = self.query_one("#members", DataTable).cursor_row
+        return self.view.members[index] if 0 <= index < len(self.view.members) else None
+
+    def action_reveal_nir(self) -> None:
+        member = self._current()
+        if member is not None and member.nir:
+            self.reveal(member.person.id)
+
+    @work(thread=True, exclusive=True, group="nir", exit_on_error=False)
+    def reveal(self, person_id: int) -> None:
+        try:
+            nir = self.app.services.households.reveal_nir(person_id, self.app.actor())
+        except Exception:  # noqa: BLE001
+            import logging
+
+            logging.getLogger("counter").exception("NIR reveal failed")
+            self.app.call_from_thread(self.query_one(StatusLine).say,
+                                      "Base de données indisponible : NIR non affiché.", error=True)
+            return
+        if nir:
+            self.app.call_from_thread(self._show_nir, person_id, nir)
+
+    def _show_nir(self, person_id: int, nir: str) -> None:
+        self.revealed = (person_id, nir)
+        if self._hide_timer is not None:
+            self._hide_timer.stop()
+        self._hide_timer = self.set_timer(self.REVEAL_SECONDS, self.hide_nir)
+        self._describe(self.query_one("#members", DataTable).cursor_row)
+
+    def hide_nir(self) -> None:
+        self.revealed = None
+        self._describe(self.query_one("#members", DataTable).cursor_row)
+
+    def on_screen_suspend(self) -> None:
+        # Covered (the lock, a dossier): the full NIR does not wait beneath.
+        if self.revealed:
+            self.hide_nir()
+
+    @on(DataTable.RowSelected, "#members")
+    def _member_chosen(self) -> None:
+        self.action_open_dossier()
+
+    def action_open_dossier(self) -> None:
+        if self.view is None:
+            return
+        index = self.query_one("#members", DataTable).cursor_row
+        if 0 <= index < len(self.view.members):
+            from screens.dossier import DossierScreen
+
+            self.app.push_screen(DossierScreen(self.view.members[index].person.id))
+
+    def action_start_visit(self) -> None:
+        if self.view is not None:
+            self.start_visit(self.view.id)
+
+    @work(thread=True, exclusive=True, group="visit-start", exit_on_error=False)
+    def start_visit(self, household_id: int) -> None:
+        from screens.visit import VisitScreen
+
+        visit_id = self.app.services.visits.start(household_id=household_id)
+        self.app.call_from_thread(self.app.push_screen, VisitScreen(visit_id))
+
+    def action_back(self) -> None:
+        self.dismiss()

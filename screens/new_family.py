@@ -1,0 +1,413 @@
+"""A family new to the town: its address from the street list, then its members.
+
+Thin: the rules are in counter.domain.identity_checks, the single write in
+counter.services.families (imported when used: the database layer is heavy).
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from counter.domain.identity_checks import (
+    FRANCE,
+    SUFFIXES,
+    PersonInput,
+    check_new_member,
+    match_streets,
+    street_number,
+)
+from counter.domain.people import ROLE_LABELS
+from counter.domain.visits import FieldError
+from screens.forms import FieldErrorLabel, FormScreen
+from screens.widgets import Dropdown, SafeHeader, SafeInput, StatusLine, TrainingBanner, plain, quit_unshown
+
+ADDRESS_FIELDS = ("street", "number", "suffix", "complement")
+# An error's field → the widget that corrects it.
+FIELD_WIDGETS = {"street": "#street-filter", "number": "#number", "suffix": "#suffix", "complement": "#complement"}
+ROLE_CHOICES = [("Parent", "parent"), ("Enfant", "child"), ("Autre responsable légal", "other_guardian")]
+SEX_CHOICES = [("Féminin (F)", "F"), ("Masculin (M)", "M")]
+
+
+class StreetFilter(SafeInput):
+    """Typing filters the street list; ↑/↓ move in it without leaving the field."""
+
+    BINDINGS = [
+        Binding("down", "move(1)", "Rue suivante", show=False),
+        Binding("up", "move(-1)", "Rue précédente", show=False),
+    ]
+
+    def action_move(self, step: int) -> None:
+        streets = self.screen.query_one("#streets", OptionList)
+        if streets.option_count:
+            current = streets.highlighted if streets.highlighted is not None else -step
+            streets.highlighted = max(0, min(streets.option_count - 1, current + step))
+
+
+class NewFamilyScreen(Screen[int | None]):
+    """Dismissed with the new household's id, or None when the agent gives up."""
+
+    DEFAULT_CSS = """
+    NewFamilyScreen { layout: vertical; }
+    NewFamilyScreen #family-form { height: 1fr; padding: 0 1; }
+    NewFamilyScreen .section { text-style: bold; margin-top: 1; }
+    NewFamilyScreen .field-label { color: $text-muted; }
+    NewFamilyScreen #streets { height: 5; border: none; }
+    NewFamilyScreen #street-chosen { height: 1; }
+    NewFamilyScreen .row { height: 1; }
+    NewFamilyScreen #number { width: 8; }
+    NewFamilyScreen #suffix { width: 14; margin: 0 1; }
+    NewFamilyScreen #complement { width: 1fr; }
+    NewFamilyScreen #members { height: auto; max-height: 8; }
+    """
+    AUTO_FOCUS = "#street-filter"
+    BINDINGS = [
+        Binding("f2", "add_member", "Ajouter membre", id="family.add",
+                tooltip="Saisir un membre du foyer : identité, naissance, rôle."),
+        Binding("delete", "remove_member", "Retirer", id="family.remove",
+                tooltip="Retirer le membre sélectionné dans la liste."),
+        Binding("ctrl+s", "create", "Créer le foyer", id="family.create", priority=True,
+                tooltip="Vérifier puis enregistrer le foyer, son adresse et ses membres."),
+        Binding("escape", "cancel", "Annuler", id="family.cancel", tooltip="Fermer sans rien enregistrer."),
+        quit_unshown("family"),
+    ]
+
+    def __init__(self, service=None) -> None:
+        super().__init__()
+        self._service = service  # a FamilyService; built from the app's store when None
+        self.streets: list[tuple[int, str]] = []
+        self.street_id: int | None = None
+        self.members: list[PersonInput] = []
+        self._saving = False
+
+    # -- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        if self.app.runtime.training:
+            yield TrainingBanner()
+        yield SafeHeader(icon="≡")
+        with VerticalScroll(id="family-form", can_focus=False):
+            yield Label("Adresse du foyer", classes="section", markup=False)
+            yield Label("Rue : tapez une partie du nom, ↑/↓ pour choisir, Entrée pour valider",
+                        classes="field-label", markup=False)
+            yield StreetFilter(id="street-filter", compact=True, placeholder="ex. : lilas, pasteur")
+            yield OptionList(id="streets", compact=True)
+            yield Static("Aucune rue choisie.", id="street-chosen", markup=False)
+            yield FieldErrorLabel(id="error-street")
+            yield Label("N°, indice (bis, ter), complément (bâtiment, appartement)", classes="field-label",
+                        markup=False)
+            with Horizontal(classes="row"):
+                yield SafeInput(id="number", compact=True, placeholder="n°", max_length=4, restrict=r"\d*")
+                yield Dropdown([(s, s) for s in SUFFIXES], prompt="—", id="suffix", compact=True)
+                yield SafeInput(id="complement", compact=True, max_length=120, placeholder="ex. : bât. B, appt 12")
+            for field in ("number", "suffix", "complement"):
+                yield FieldErrorLabel(id=f"error-{field}")
+            yield Label("Membres du foyer — F2 : ajouter · Entrée : modifier · Suppr : retirer",
+                        classes="section", markup=False)
+            yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
+            yield FieldErrorLabel(id="error-members")
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = "Nouvelle famille"
+        table = self.query_one("#members", DataTable)
+        # Birthplace: the commune's code, or the country's (99…) for a birth abroad.
+        for label, width in (("N°", 2), ("Rôle", 10), ("Nom", 16), ("Prénoms", 22), ("Né(e) le", 10), ("Lieu", 5)):
+            table.add_column(label, width=width)
+        self.say("Chargement de la liste des rues…")
+        # The store opens after the first paint: wait for it if needed.
+        self.watch(self.app, "ready", self._app_ready, init=True)
+
+    def _app_ready(self, ready: bool) -> None:
+        if ready and not self.streets:
+            self.load_streets()
+
+    def say(self, message: str, *, error: bool = False) -> None:
+        self.query_one(StatusLine).say(message, error=error)
+
+    @property
+    def service(self):
+        if self._service is None:
+            from counter.services.families import FamilyService
+
+            runtime = self.app.runtime
+            self._service = FamilyService(self.app.services.store, runtime.agent_login, clock=runtime.clock)
+        return self._service
+
+    def today(self):
+        return self.app.runtime.clock.today()
+
+    # -- the street ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="family-streets", exit_on_error=False)
+    def load_streets(self) -> None:
+        try:
+            streets = self.service.streets()
+        except Exception:  # noqa: BLE001 — the screen stays usable; the agent can retry with Escape
+            import logging
+
+            logging.getLogger("counter").exception("loading the streets failed")
+            self.app.call_from_thread(self.say, "Liste des rues indisponible : base de données injoignable.",
+                                      error=True)
+            return
+        self.app.call_from_thread(self._streets_loaded, streets)
+
+    def _streets_loaded(self, streets: list[tuple[int, str]]) -> None:
+        self.streets = streets
+        self._filter(self.query_one("#street-filter", Input).value)
+        self.say(f"{len(streets)} rues. Tapez une partie du nom de la rue, puis Entrée.")
+
+    def _filter(self, typed: str) -> None:
+        found = match_streets(self.streets, typed)
+        options = self.query_one("#streets", OptionList)
+        options.set_options([Option(plain(name), id=str(street_id)) for street_id, name in found])
+        options.highlighted = 0 if found else None
+
+    @on(Input.Changed, "#street-filter")
+    def _typed_street(self, event: Input.Changed) -> None:
+        self._filter(event.value)
+        # Editing the name after a choice undoes it: what is shown is what is saved.
+        if self.street_id is not None and event.value != self._street_name(self.street_id):
+            self._choose(None)
+
+    @on(Input.Submitted, "#street-filter")
+    def _submitted_street(self) -> None:
+        option = self.query_one("#streets", OptionList).highlighted_option
+        if option is None:
+            self.say("Aucune rue de la ville ne correspond : vérifiez l'orthographe.", error=True)
+            return
+        self._choose(int(option.id))
+
+    @on(OptionList.OptionSelected, "#streets")
+    def _selected_street(self, event: OptionList.OptionSelected) -> None:
+        self._choose(int(event.option.id))
+
+    def _street_name(self, street_id: int | None) -> str:
+        return next((name for i, name in self.streets if i == street_id), "")
+
+    def _choose(self, street_id: int | None) -> None:
+        self.street_id = street_id
+        chosen = self.query_one("#street-chosen", Static)
+        if street_id is None:
+            chosen.update("Aucune rue choisie.")
+            return
+        name = self._street_name(street_id)
+        chosen.update(plain(f"Rue choisie : {name}"))
+        self.query_one("#error-street", FieldErrorLabel).show(None)
+        street_filter = self.query_one("#street-filter", Input)
+        if street_filter.value != name:
+            street_filter.value = name
+        self.query_one("#number", Input).focus()
+        self.say("Rue choisie. Numéro, indice, complément, puis F2 pour ajouter les membres.")
+
+    # -- members -------------------------------------------------------------------------
+
+    def action_add_member(self) -> None:
+        role = "child" if any(m.role in ("parent", "other_guardian") for m in self.members) else "parent"
+        self._open_member(None, PersonInput(role=role))
+
+    @on(DataTable.RowSelected, "#members")
+    def _edit_member(self, event: DataTable.RowSelected) -> None:
+        self._open_member(event.cursor_row, self.members[event.cursor_row])
+
+    def _open_member(self, index: int | None, member: PersonInput) -> None:
+        others = [m for i, m in enumerate(self.members) if i != index]
+        today = self.today()
+
+        def done(result: PersonInput | None) -> None:
+            if result is None:
+                return
+            if index is None:
+                self.members.append(result)
+            else:
+                self.members[index] = result
+            self._show_members(len(self.members) - 1 if index is None else index)
+            fields = result.to_person_fields()
+            self.say(f"{'Membre ajouté' if index is None else 'Membre modifié'} : "
+                     f"{fields['given_names'].split(',')[0]} {fields['birth_name']}. "
+                     "F2 : un autre membre · Ctrl+S : créer le foyer.")
+
+        self.app.push_screen(MemberForm(member, check=lambda p: check_new_member(p, others, today)), done)
+
+    def action_remove_member(self) -> None:
+        table = self.query_one("#members", DataTable)
+        if not table.has_focus or not self.members:
+            return
+        removed = self.members.pop(table.cursor_row)
+        self._show_members(min(table.cursor_row, len(self.members) - 1))
+        self.say(f"Membre retiré : {removed.to_person_fields()['birth_name']}.")
+
+    def _show_members(self, cursor: int = 0) -> None:
+        table = self.query_one("#members", DataTable)
+        table.clear()
+        for number, member in enumerate(self.members, start=1):
+            f = member.to_person_fields()
+            day = f"{f['birth_day']:02d}" if f["birth_day"] else "--"
+            month = f"{f['birth_month']:02d}" if f["birth_month"] else "--"
+            place = f["birth_insee_code"] or f["birth_country_code"]
+            table.add_row(plain(number), plain(ROLE_LABELS.get(member.role, member.role)), plain(f["birth_name"]),
+                          plain(f["given_names"]), plain(f"{day}/{month}/{f['birth_year']}"), plain(place))
+        if self.members:
+            table.move_cursor(row=max(0, cursor))
+        self.query_one("#error-members", FieldErrorLabel).show(None)
+
+    # -- creating ------------------------------------------------------------------------
+
+    def action_create(self) -> None:
+        if self._saving:
+            return
+        if not self.app.ready:
+            self.say("Base de données pas encore ouverte : patientez un instant.", error=True)
+            return
+        number, error = street_number(self.query_one("#number", Input).value)
+        if error:
+            self._show_errors([(None, error)])
+            return
+        suffix = self.query_one("#suffix", Select).value
+        suffix = None if suffix is Select.NULL else suffix
+        complement = self.query_one("#complement", Input).value
+        self._saving = True
+        self.say("Enregistrement du foyer…")
+        self.create_family(self.street_id, number, suffix, complement, list(self.members))
+
+    @work(thread=True, exclusive=True, group="family-create", exit_on_error=False)
+    def create_family(self, street_id, number, suffix, complement, members) -> None:
+        from counter.services.families import FamilyError
+
+        try:
+            household_id = self.service.create(street_id, number, suffix, complement, members)
+        except FamilyError as exc:
+            self.app.call_from_thread(self._show_errors, exc.errors)
+        except Exception:  # noqa: BLE001 — nothing was written (one transaction): say so
+            import logging
+
+            logging.getLogger("counter").exception("creating a household failed")
+            self.app.call_from_thread(self._failed)
+        else:
+            self.app.call_from_thread(self._created, household_id, len(members))
+
+    def _failed(self) -> None:
+        self._saving = False
+        self.say("Foyer non enregistré : base de données indisponible. Rien n'a été écrit ; réessayez (Ctrl+S).",
+                 error=True)
+
+    def _show_errors(self, errors: list[tuple[int | None, FieldError]]) -> None:
+        self._saving = False
+        for label in self.query(FieldErrorLabel):
+            label.show(None)
+        lines = []
+        for index, error in errors:
+            if index is None and error.field in ADDRESS_FIELDS:
+                self.query_one(f"#error-{error.field}", FieldErrorLabel).show(error.message)
+            elif index is None:
+                lines.append(error.message)
+            else:
+                lines.append(f"Membre n° {index + 1} : {error.message}")
+        if lines:
+            # One label, one line each is not possible (controls are masked): joined.
+            self.query_one("#error-members", FieldErrorLabel).show(" · ".join(lines))
+        self.say("Foyer non enregistré : corrigez les points signalés.", error=True)
+        first = next((e.field for i, e in errors if i is None and e.field in ADDRESS_FIELDS), None)
+        widget = self.query_one(FIELD_WIDGETS.get(first, "#members"))
+        widget.focus(scroll_visible=False)
+        label = self.query_one(f"#error-{first or 'members'}", FieldErrorLabel)
+        form = self.query_one("#family-form", VerticalScroll)
+
+        def scroll() -> None:
+            form.scroll_to_widget(widget, animate=False, immediate=True)
+            form.scroll_to_widget(label, animate=False, immediate=True)
+
+        self.call_after_refresh(scroll)
+
+    @on(Input.Changed, "#number, #complement")
+    @on(Select.Changed, "#suffix")
+    def _corrected(self, event) -> None:
+        # An address error goes as soon as its field is edited; Ctrl+S checks again.
+        self.query_one(f"#error-{event.control.id}", FieldErrorLabel).show(None)
+        if event.control.id == "number":
+            self.query_one("#error-suffix", FieldErrorLabel).show(None)
+
+    def _created(self, household_id: int, count: int) -> None:
+        message = f"Foyer F-{household_id:05d} créé avec {count} membre{'s' if count > 1 else ''}."
+        self.say(message)
+        self.app.notify(message, title="Nouvelle famille", markup=False)
+        self.dismiss(household_id)
+
+    # -- leaving -------------------------------------------------------------------------
+
+    def action_cancel(self) -> None:
+        if not self.members and self.street_id is None:
+            self.dismiss(None)
+            return
+        from screens.visit import ConfirmVisit
+
+        count = len(self.members)
+        lines = [f"{count} membre{'s' if count > 1 else ''} et l'adresse saisis ne seront pas enregistrés."]
+
+        def done(leave: bool | None) -> None:
+            if leave:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmVisit(lines, title="Abandonner la création du foyer ?", yes="Abandonner"), done)
+
+
+class MemberForm(FormScreen[PersonInput]):
+    """One member's identity as civil status gives it; errors at the field."""
+
+    TITLE_TEXT = "Membre du foyer"
+    # Someone already listed: said at the foot, the names to check first.
+    FIELD_WIDGETS = {"members": "birth_name"}
+
+    def __init__(self, member: PersonInput | None = None, check=None, on_edit=None, title: str | None = None) -> None:
+        super().__init__(on_edit)
+        self.member = member or PersonInput(role="parent")
+        self.check = check  # (PersonInput) -> list[FieldError]
+        if title:
+            self.TITLE_TEXT = title
+
+    def fields(self) -> ComposeResult:
+        m = self.member
+        yield self.label("Rôle dans le foyer")
+        yield Dropdown(ROLE_CHOICES, id="role", compact=True, allow_blank=False,
+                       value=m.role if m.role in dict(ROLE_CHOICES).values() else "parent")
+        yield self.error("role")
+        yield self.label("Nom de naissance")
+        yield SafeInput(m.birth_name, id="birth_name", compact=True, max_length=120)
+        yield self.error("birth_name")
+        yield self.label("Nom d'usage (facultatif : nom marital…)")
+        yield SafeInput(m.usage_name, id="usage_name", compact=True, max_length=120)
+        yield self.error("usage_name")
+        yield self.label("Prénoms dans l'ordre de l'état civil (espaces, ou virgules)")
+        yield SafeInput(m.given_names, id="given_names", compact=True, max_length=200, placeholder="ex. : Léa Marie")
+        yield self.error("given_names")
+        yield self.label("Sexe à l'état civil")
+        yield Dropdown(SEX_CHOICES, id="sex", prompt="Choisir F ou M", compact=True,
+                       value=m.sex if m.sex in ("F", "M") else Select.NULL)
+        yield self.error("sex")
+        yield self.label("Date de naissance : jj/mm/aaaa (mm/aaaa ou aaaa si incomplète)")
+        yield SafeInput(m.birth_date, id="birth_date", compact=True, max_length=10, placeholder="jj/mm/aaaa")
+        yield self.error("birth_date")
+        yield self.label("Pays de naissance : code INSEE (99100 = France)")
+        yield SafeInput(m.birth_country_code, id="birth_country_code", compact=True, max_length=5)
+        yield self.error("birth_country_code")
+        if m.birthplace_to_complete:
+            yield self.label("Commune de naissance : code INSEE ; vide si inconnue (à compléter)")
+        else:
+            yield self.label("Commune de naissance : code INSEE (45234, 2A004) ; vide si à l'étranger")
+        yield SafeInput(m.birth_insee_code, id="birth_insee_code", compact=True, max_length=5)
+        yield self.error("birth_insee_code")
+
+    def collect(self) -> tuple[PersonInput, list]:
+        return PersonInput(
+            role=self.value("#role"), birth_name=self.value("#birth_name"), usage_name=self.value("#usage_name"),
+            given_names=self.value("#given_names"), sex=self.value("#sex"), birth_date=self.value("#birth_date"),
+            birth_country_code=self.value("#birth_country_code") or FRANCE,
+            birth_insee_code=self.value("#birth_insee_code"),
+            birthplace_to_complete=self.member.birthplace_to_complete,
+        ), []

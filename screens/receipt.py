@@ -1,0 +1,100 @@
+"""The receipt (récépissé) handed to the family, on screen, saved, printable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from counter.domain.receipt import render_text
+from screens.visit import town_rules
+from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of
+
+
+def print_saved(app, receipt):
+    """Write the receipt's missing files, then send the PDF to the printer: (ok, French message).
+    Runs in a worker thread."""
+    from counter.services.receipts import ensure_saved, print_receipt
+
+    try:
+        saved = ensure_saved(receipt, app.runtime.data_dir)
+    except OSError:
+        return False, ("Impression impossible : le répertoire des récépissés n'est pas accessible en écriture "
+                       "(voir « counter doctor »).")
+    result = print_receipt(saved.pdf_path, town_rules(app).printer)
+    return result.ok, result.message
+
+
+class ReceiptScreen(Screen[None]):
+    BINDINGS = [
+        Binding("p", "print", "Imprimer", id="receipt.print", tooltip="Imprimer le récépissé (imprimante configurée)."),
+        Binding("escape", "done", "Terminer", id="receipt.done", tooltip="Revenir à la recherche pour la famille suivante."),
+    ]
+    DEFAULT_CSS = """
+    ReceiptScreen #receipt { padding: 0 1; }
+    ReceiptScreen #receipt-box { height: 1fr; }
+    """
+
+    def __init__(self, receipt, saved, *, before_print: Callable[[], None] | None = None) -> None:
+        """``before_print`` runs in the printing thread first (F9 audits a reprint)."""
+        super().__init__()
+        self.receipt = receipt
+        self.saved = saved
+        self.before_print = before_print
+
+    def compose(self) -> ComposeResult:
+        if self.app.runtime.training:
+            yield TrainingBanner()
+        yield SafeHeader(icon="≡")
+        with VerticalScroll(id="receipt-box"):
+            yield Static(lines_of(render_text(self.receipt).split("\n")), id="receipt")
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = f"Récépissé {self.receipt.code}"
+        if self.saved is None:
+            self.query_one(StatusLine).say("Récépissé non enregistré sur disque (répertoire de données "
+                                           "inaccessible) : imprimez-le ou notez le code.", error=True)
+        else:
+            where = self.saved.pdf_path.relative_to(self.app.runtime.data_dir / "receipts")
+            self.query_one(StatusLine).say(f"Enregistré dans les récépissés : {where} (et .txt)")
+        self.query_one("#receipt-box").focus()
+
+    def action_print(self) -> None:
+        self.query_one(StatusLine).say("Impression en cours…")
+        self.print_it()
+
+    @work(thread=True, exclusive=True, group="print", exit_on_error=False)
+    def print_it(self) -> None:
+        try:
+            if self.before_print is not None:
+                self.before_print()
+            ok, message = print_saved(self.app, self.receipt)
+        except Exception:  # noqa: BLE001 — the database gone while auditing the reprint
+            import logging
+
+            logging.getLogger("counter").exception("printing a receipt failed")
+            ok, message = False, "Impression impossible : base de données indisponible."
+        self.app.call_from_thread(self.query_one(StatusLine).say, message, error=not ok)
+
+    def action_done(self) -> None:
+        self.app.action_new_search()
+
+
+class StoredReceiptScreen(ReceiptScreen):
+    """A receipt shown again from the registrations (F9), rewritten from the database
+    if its files were lost; Escape goes back there."""
+
+    BINDINGS = [
+        Binding("p", "print", "Réimprimer", id="receipt.print", tooltip="Imprimer le récépissé à nouveau."),
+        Binding("escape", "done", "Retour", id="receipt.done", tooltip="Revenir aux inscriptions."),
+    ]
+
+    def action_done(self) -> None:
+        self.dismiss()

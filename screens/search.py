@@ -1,0 +1,323 @@
+"""The first screen: find a citizen by typing the way agents really type."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import DataTable, Input
+
+from typing import TYPE_CHECKING
+
+from counter.domain.people import PersonSummary, household_label
+from screens.widgets import OrderedInput, SafeHeader, StatusLine, SteadyFooter, TrainingBanner, plain
+
+if TYPE_CHECKING:  # the service (and SQLAlchemy behind it) loads after the first paint
+    from counter.services.search import SearchOutcome
+
+DEBOUNCE_SECONDS = 0.15
+OPENING = "Ouverture de la base de données…"
+PLACEHOLDER = "Nom, prénom, date de naissance, NIR, ou n° CAF + code postal"
+WELCOME = (
+    "Tapez quelques lettres du nom et du prénom, dans n'importe quel ordre "
+    "(« lef alex »). Entrée ouvre le foyer de la personne en surbrillance."
+)
+
+# Fixed widths; the name, given-name and address columns share the rest.
+_FIXED = {"birth": 10, "age": 4, "household": 7}
+_SHARED = (("name", "Nom", 0.38), ("given", "Prénoms", 0.27), ("address", "Adresse", 0.35))
+
+
+def _count_message(outcome: SearchOutcome) -> str:
+    total = outcome.total
+    if total <= len(outcome.results) and not outcome.capped:
+        return f"{total} personne{'s' if total > 1 else ''} trouvée{'s' if total > 1 else ''}."
+    about = f"plus de {total}" if outcome.capped else str(total)
+    pages = []
+    if outcome.has_previous:
+        pages.append("F7 : précédentes")
+    if outcome.has_next:
+        pages.append("F8 : suivantes")
+    return (
+        f"Personnes {outcome.first} à {outcome.last} sur {about} ({' · '.join(pages)}) — "
+        "précisez avec un prénom ou une date de naissance."
+    )
+
+
+class SearchScreen(Screen[None]):
+    # search.tcss is loaded by CounterApp (see there).
+    AUTO_FOCUS = "#query"
+    BINDINGS = [
+        # At 80 columns the footer keeps the keys that open something; Esc
+        # (clear) and F7/F8 (pages, named in the status line) are left out of it.
+        Binding("escape", "clear_or_back", "Effacer", id="search.clear", show=False,
+                tooltip="Effacer la saisie (depuis la liste : revenir à la saisie)."),
+        Binding("down", "focus_results", "Résultats", id="search.results", show=False),
+        Binding("f2", "open_household", "Foyer", id="search.open",
+                tooltip="Ouvrir le foyer de la personne en surbrillance (aussi : Entrée)."),
+        Binding("f3", "open_dossier", "Dossier", id="search.dossier",
+                tooltip="Ouvrir le dossier de la personne en surbrillance (toutes les sources)."),
+        Binding("f4", "start_visit", "Visite", id="search.visit",
+                tooltip="Commencer une visite pour le foyer de la personne en surbrillance."),
+        Binding("f6", "new_family", "Famille", id="search.new_family",
+                tooltip="Une famille nouvelle dans la commune : créer le foyer et ses membres, puis la visite."),
+        Binding("f9", "registrations", "Inscr.", id="search.registrations",
+                tooltip="Retrouver une inscription (code du récépissé ou nom) ; l'annuler (superviseur)."),
+        Binding("f10", "outbox", "Envois", id="search.outbox",
+                tooltip="Les envois vers les systèmes de la mairie et de la médiathèque (superviseur)."),
+        Binding("f7", "page(-1)", "Précédents", id="search.previous", show=False),
+        Binding("f8", "page(1)", "Suivants", id="search.next", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer: Timer | None = None
+        self._outcome: SearchOutcome | None = None
+        self._shown_for: str | None = None
+        self._open_when_shown = False
+
+    def compose(self) -> ComposeResult:
+        if self.app.runtime.training:
+            yield TrainingBanner()
+        yield SafeHeader(icon="≡")
+        yield OrderedInput(placeholder=PLACEHOLDER, id="query")
+        # Painted with its first words: changing them in on_mount repainted the screen.
+        yield StatusLine(WELCOME if self.app.ready else OPENING, id="status")
+        table = DataTable(id="results", cursor_type="row", zebra_stripes=False)
+        table.can_focus = True
+        yield table
+        yield SteadyFooter(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = "Recherche"
+        self._build_columns()
+        # init=True: the store may have opened (or failed) before this screen mounted.
+        self.watch(self.app, "ready", self._on_ready, init=True)
+        self.watch(self.app, "problem", self._on_problem, init=True)
+
+    # -- services ------------------------------------------------------------
+
+    def _on_ready(self, ready: bool) -> None:
+        if ready and self._shown_for is None:
+            if self.query_text:
+                self._run_search()
+            else:
+                self.query_one(StatusLine).say(WELCOME)
+
+    def _on_problem(self, problem: str) -> None:
+        if problem:
+            self.query_one(StatusLine).say(problem, error=True)
+
+    # -- typing --------------------------------------------------------------
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one("#query", Input).value
+
+    @on(Input.Changed, "#query")
+    def _query_changed(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(DEBOUNCE_SECONDS, self._run_search)
+
+    def _run_search(self, page: int = 0) -> None:
+        self._timer = None
+        text = self.query_text
+        if not text.strip():
+            self._show(None, text)
+            return
+        if self.app.ready:
+            self.search(text, page)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def search(self, text: str, page: int = 0) -> None:
+        try:
+            outcome = self.app.services.search.search(text, page)
+        except Exception:  # noqa: BLE001 — the database may vanish mid-session
+            import logging
+
+            logging.getLogger("counter").exception("search failed")
+            self.app.call_from_thread(
+                self.query_one(StatusLine).say,
+                "La recherche a échoué : base de données indisponible. Réessayez dans un instant.",
+                error=True,
+            )
+            return
+        self.app.call_from_thread(self._show, outcome, text)
+
+    # -- results -------------------------------------------------------------
+
+    def _show(self, outcome: SearchOutcome | None, text: str) -> None:
+        if text != self.query_text:
+            return  # an older answer arriving after newer typing
+        self._outcome = outcome
+        self._shown_for = text
+        if outcome is None or not outcome.results:
+            self._open_when_shown = False
+        with self.app.batch_update():
+            self._render_outcome(outcome)
+            self.refresh_bindings()  # F2, F7, F8 follow what is shown
+
+    def _render_outcome(self, outcome: SearchOutcome | None) -> None:
+        table = self.query_one("#results", DataTable)
+        table.clear()
+        status = self.query_one(StatusLine)
+        if outcome is None or outcome.is_blank:
+            status.say(WELCOME)
+            return
+        if outcome.error:
+            status.say(outcome.error, error=True)
+            return
+        if not outcome.results:
+            status.say("\n".join(outcome.hints))
+            return
+        for result in outcome.results:
+            table.add_row(*self._cells(result.person), key=str(result.person.id))
+        status.say(_count_message(outcome))
+        table.move_cursor(row=0)
+        self.app.ensure_agencies()  # the agent is reading: time to connect the agencies
+        if self._open_when_shown:
+            self._open_when_shown = False
+            self.action_open_household()
+
+    def _cells(self, person: PersonSummary) -> tuple:
+        today = self.app.runtime.clock.today()
+        return (
+            plain(person.display_name, "bold"),
+            plain(person.first_names),
+            plain(person.birth.display()),
+            plain(person.birth.age_label(today)),
+            plain(person.address.short() if person.address else "—"),
+            plain(household_label(person.household_id) if person.household_id else "—"),
+        )
+
+    def _build_columns(self) -> None:
+        table = self.query_one("#results", DataTable)
+        width = max(self.size.width, 80)
+        # Two cells of padding per column, one for the scrollbar.
+        free = width - sum(_FIXED.values()) - 2 * 6 - 1
+        widths = {key: max(8, int(free * share)) for key, _, share in _SHARED}
+        table.clear(columns=True)
+        table.add_column("Nom", width=widths["name"], key="name")
+        table.add_column("Prénoms", width=widths["given"], key="given")
+        table.add_column("Naissance", width=_FIXED["birth"], key="birth")
+        table.add_column("Âge", width=_FIXED["age"], key="age")
+        table.add_column("Adresse", width=widths["address"], key="address")
+        table.add_column("Foyer", width=_FIXED["household"], key="household")
+
+    def on_resize(self) -> None:
+        self._build_columns()
+        if self._outcome is not None and self._shown_for is not None:
+            self._show(self._outcome, self._shown_for)
+
+    # -- actions ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("open_household", "open_dossier", "start_visit"):
+            return self._highlighted() is not None
+        if action == "new_family":
+            # Offered (F6) when nobody is found; the palette offers it always.
+            return self._highlighted() is None
+        if action == "page":
+            outcome = self._outcome
+            if outcome is None:
+                return False
+            return outcome.has_next if parameters[0] == 1 else outcome.has_previous
+        return True
+
+    def action_page(self, step: int) -> None:
+        if self._outcome is not None and self._shown_for == self.query_text:
+            self._run_search(self._outcome.page + step)
+
+    def clear_query(self) -> None:
+        query = self.query_one("#query", Input)
+        query.value = ""
+        query.focus()
+
+    def action_clear_or_back(self) -> None:
+        query = self.query_one("#query", Input)
+        if query.has_focus:
+            self.clear_query()
+        else:
+            query.focus()
+
+    def action_focus_results(self) -> None:
+        table = self.query_one("#results", DataTable)
+        if table.row_count:
+            table.focus()
+
+    @on(Input.Submitted, "#query")
+    def _submitted(self) -> None:
+        if self._shown_for != self.query_text:
+            # Enter pressed before the debounced search ran: search now, open after.
+            self._open_when_shown = True
+            if self._timer is not None:
+                self._timer.stop()
+            self._run_search()
+            return
+        self.action_open_household()
+
+    @on(DataTable.RowSelected, "#results")
+    def _row_selected(self) -> None:
+        self.action_open_household()
+
+    def action_open_household(self) -> None:
+        person = self._highlighted()
+        if person is None:
+            return
+        if person.household_id is None:
+            self.notify("Cette personne n'est rattachée à aucun foyer.", title="Foyer", severity="warning",
+                        markup=False)
+            return
+        from screens.household import HouseholdScreen
+
+        self.app.push_screen(HouseholdScreen(person.household_id, focus_person=person.id))
+
+    def action_registrations(self) -> None:
+        from screens.registrations import RegistrationsScreen
+
+        self.app.push_screen(RegistrationsScreen())
+
+    def action_outbox(self) -> None:
+        from screens.outbox import OutboxScreen
+
+        self.app.push_screen(OutboxScreen())
+
+    def action_new_family(self) -> None:
+        from screens.new_family import NewFamilyScreen
+
+        def created(household_id: int | None) -> None:
+            if household_id is not None:
+                self.start_visit(household_id, None)
+
+        self.app.push_screen(NewFamilyScreen(), created)
+
+    def action_start_visit(self) -> None:
+        person = self._highlighted()
+        if person is not None:
+            self.start_visit(person.household_id, person.id)
+
+    @work(thread=True, exclusive=True, group="visit-start", exit_on_error=False)
+    def start_visit(self, household_id: int | None, person_id: int | None) -> None:
+        from screens.visit import VisitScreen
+
+        visits = self.app.services.visits
+        visit_id = visits.start(household_id=household_id) if household_id else visits.start(person_id=person_id)
+        self.app.call_from_thread(self.app.push_screen, VisitScreen(visit_id))
+
+    def action_open_dossier(self) -> None:
+        person = self._highlighted()
+        if person is not None:
+            from screens.dossier import DossierScreen
+
+            self.app.push_screen(DossierScreen(person.id))
+
+    def _highlighted(self) -> PersonSummary | None:
+        table = self.query_one("#results", DataTable)
+        if self._outcome is None or not table.row_count:
+            return None
+        index = table.cursor_row
+        results = self._outcome.results
+        return results[index].person if 0 <= index < len(results) else None

@@ -1,0 +1,158 @@
+"""Every screen of the counter, reached by keyboard the way an agent reaches it.
+
+Each journey is a ``run_before``-style coroutine factory: given the pilot of
+an app made by ``make_app`` (the fictional town; the emulated agencies where
+the screen needs them), it leaves that screen on top, its workers done. The
+pilot tests at 80x24 and the snapshot tests share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+from tests.pilot.helpers import type_text, until
+
+
+@dataclass(frozen=True)
+class Journey:
+    name: str
+    build: Callable[[Any], Callable]  # store -> run_before(pilot)
+    agencies: bool = False  # the emulated agencies of training mode
+    supervisor: bool = False
+    registered: bool = False  # Jade's school registration confirmed beforehand
+    with_receipt: bool = False  # and its receipt stored
+
+
+def _typing(text: str):
+    async def run_before(pilot) -> None:
+        await until(pilot, lambda: pilot.app.ready, "services")
+        if text:
+            await type_text(pilot, text)
+
+    return run_before
+
+
+def _household(query: str):
+    async def run_before(pilot) -> None:
+        from screens.household import HouseholdScreen
+
+        app = pilot.app
+        await _typing(query)(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and app.screen.view is not None,
+                    "household")
+
+    return run_before
+
+
+def _dossier(query: str):
+    from tests.snapshot.test_dossier_screens import opening_dossier
+
+    return opening_dossier(query)
+
+
+def _corrections(query: str):
+    async def run_before(pilot) -> None:
+        from screens.corrections import ChooseCorrection
+
+        await _dossier(query)(pilot)
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ChooseCorrection), "the corrections")
+        await pilot.pause()
+
+    return run_before
+
+
+def _declare_qf():
+    async def run_before(pilot) -> None:
+        from screens.visit import DeclareQf
+        from tests.snapshot.test_visit_screens import _visit
+
+        await _visit(pilot)
+        pilot.app.push_screen(DeclareQf(None))
+        await until(pilot, lambda: isinstance(pilot.app.screen, DeclareQf), "the QF dialog")
+        await pilot.pause()
+
+    return run_before
+
+
+def _stored_receipt():
+    async def run_before(pilot) -> None:
+        from screens.receipt import StoredReceiptScreen
+        from tests.snapshot.test_registrations_screens import registrations
+
+        await registrations(False)(pilot)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(pilot.app.screen, StoredReceiptScreen), "the stored receipt")
+        await pilot.pause()
+
+    return run_before
+
+
+def _visit_screen(final: str):
+    def build(store):
+        from tests.snapshot import test_visit_screens as visits
+
+        if final in ("school_form", "creche_form", "library_form"):
+            return getattr(visits, final)(store)
+        return visits.with_requests(store, final)
+
+    return build
+
+
+def _registrations(screen: str):
+    def build(_store):
+        from tests.snapshot import test_registrations_screens as regs
+
+        return {"registrations": regs.registrations(False), "cancel_dialog": regs.registrations(True),
+                "outbox": regs._outbox}[screen]
+
+    return build
+
+
+def _family(screen: str):
+    def build(_store):
+        from tests.snapshot import test_family_screens as family
+
+        return getattr(family, screen)()
+
+    return build
+
+
+JOURNEYS = {j.name: j for j in [
+    Journey("search_empty", lambda s: _typing("")),
+    Journey("search_results", lambda s: _typing("roux")),
+    Journey("household", lambda s: _household("besson guil")),
+    # The DELAUNAY household: Jade (born 2024, "PS · crèche") and a baby, Lina.
+    Journey("household_young_children", lambda s: _household("delaunay jade 2024")),
+    Journey("dossier", lambda s: _dossier("giraud anne"), agencies=True),
+    Journey("corrections", lambda s: _corrections("giraud anne"), agencies=True),
+    Journey("visit", _visit_screen("visit"), agencies=True),
+    Journey("school_form", _visit_screen("school_form"), agencies=True),
+    Journey("creche_form", _visit_screen("creche_form"), agencies=True),
+    Journey("library_form", _visit_screen("library_form"), agencies=True),
+    Journey("summary", _visit_screen("summary"), agencies=True),
+    Journey("receipt", _visit_screen("receipt"), agencies=True),
+    Journey("declare_qf", lambda s: _declare_qf(), agencies=True),
+    Journey("registrations", _registrations("registrations"), supervisor=True, registered=True),
+    Journey("cancel_dialog", _registrations("cancel_dialog"), supervisor=True, registered=True),
+    Journey("stored_receipt", lambda s: _stored_receipt(), supervisor=True, registered=True, with_receipt=True),
+    Journey("outbox", _registrations("outbox"), supervisor=True, registered=True),
+    Journey("new_family", _family("new_family")),
+    Journey("member_form", _family("member_form")),
+]}
+
+
+def app_for(journey: Journey, make_app, store):
+    """The app a journey starts from (Jade registered first when it needs her)."""
+    if journey.registered:
+        from tests.snapshot.test_registrations_screens import registered_at_fixed_times
+
+        from tests.pilot.test_registrations_screens import jade_receipt
+
+        registered_at_fixed_times(store, receipt=jade_receipt if journey.with_receipt else None)
+    app = make_app(store, backends="training") if journey.agencies else make_app(store)
+    if journey.supervisor:
+        app.runtime = replace(app.runtime, role="supervisor")
+    return app
