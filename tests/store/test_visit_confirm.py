@@ -119,17 +119,38 @@ def test_the_same_child_in_a_second_visit_is_refused_and_writes_nothing(store, f
     assert visit_row(store, second_id) == ("draft", None, None)
 
 
+class CheckedTogether(VisitService):
+    """The real service, with both counters held after the screen's rules passed.
+
+    Left to the scheduler, the second counter often starts after the first one
+    committed and its pre-check already says "déjà inscrit" (test above); here both
+    pass it first, so only the unique index can tell them apart.
+    """
+
+    def __init__(self, *args, checked: threading.Barrier, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checked = checked
+
+    def check(self, *args, **kwargs):
+        problems = super().check(*args, **kwargs)
+        self.checked.wait()
+        return problems
+
+
 def test_two_counters_registering_the_same_child_at_once_one_wins_the_other_writes_nothing(
         store, family, database_url):
     stores = [Store(database_url), Store(database_url)]
-    prepared = [visit(s, family, school(family), creche(family) if i == 0 else creche(family, "other"),
-                      agent=f"guichet{i}") for i, s in enumerate(stores)]
-    start = threading.Barrier(2)
+    checked = threading.Barrier(2, timeout=60)
+    prepared = []
+    for i, s in enumerate(stores):
+        visits = CheckedTogether(s, FixedClock(TODAY), f"guichet{i}", host=f"poste-{i}", checked=checked)
+        prepared.append((visits, visits.start(household_id=family["household"]), VisitDraft(
+            household_id=family["household"],
+            requests=[school(family), creche(family) if i == 0 else creche(family, "other")])))
     results: list[object] = [None, None]
 
     def confirm(i: int) -> None:
         visits, visit_id, draft = prepared[i]
-        start.wait()
         try:
             results[i] = visits.confirm(visit_id, draft, code=f"RCP-AAAA-000{i}", payloads=payloads,
                                         receipt=receipt_builder)
@@ -145,6 +166,7 @@ def test_two_counters_registering_the_same_child_at_once_one_wins_the_other_writ
     finally:
         for s in stores:
             s.dispose()
+    assert not checked.broken  # both counters did pass the rules before writing
     errors = [r for r in results if isinstance(r, VisitError)]
     assert len(errors) == 1 and "Un autre guichet vient d'inscrire cet enfant" in str(errors[0])
     winner = 1 - results.index(errors[0])
