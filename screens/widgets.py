@@ -79,6 +79,11 @@ class SafeInput(Input):
     never receives them and the field's rules can name them.
     """
 
+    def on_mount(self) -> None:
+        # No blinking: on a thin client every blink is a screen update on the wire
+        # (and a snapshot would catch the cursor on or off by chance).
+        self.cursor_blink = False
+
     def validate_value(self, value: str) -> str:
         return printable(value)
 
@@ -152,10 +157,6 @@ class OrderedInput(SafeInput):
     keys that way — "abc⌫xy" became "abcx". Running the Input's own bindings
     here keeps the order.
     """
-
-    def on_mount(self) -> None:
-        # No blinking: on a thin client every blink is a screen update on the wire.
-        self.cursor_blink = False
 
     async def _on_key(self, event: events.Key) -> None:
         if not event.is_printable:

@@ -68,3 +68,19 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change(crowded_app):
         await pilot.pause()
         assert [k.key for k in footer.children] == [k.key for k in keys]
         assert list(footer.children) == keys
+
+
+async def test_no_field_blinks_its_cursor_onto_the_wire(town_store, make_app):
+    # A blinking cursor is two screen updates a second on the thin client's line.
+    from textual.widgets import Input
+
+    from screens.new_family import NewFamilyScreen
+
+    app = make_app(town_store)
+    async with started(app, (80, 24)) as pilot:
+        await until(pilot, lambda: app.ready, "services")
+        assert [field.cursor_blink for field in app.screen.query(Input)] == [False]  # the search
+        app.push_screen(NewFamilyScreen())
+        await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen) and app.screen.streets, "street list")
+        fields = list(app.screen.query(Input))
+        assert len(fields) >= 2 and not any(field.cursor_blink for field in fields)
