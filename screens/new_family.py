@@ -179,6 +179,10 @@ class NewFamilyScreen(Screen[int | None]):
     @on(Input.Submitted, "#street-filter")
     def _submitted_street(self) -> None:
         option = self.query_one("#streets", OptionList).highlighted_option
+        if option is None and not self.streets:  # not "no such street" while the list is still coming
+            self.say("La liste des rues se charge encore : elle s'affichera sous le nom tapé, "
+                     "puis Entrée.")
+            return
         if option is None:
             self.say("Aucune rue de la ville ne correspond : vérifiez l'orthographe.", error=True)
             return

@@ -89,6 +89,24 @@ async def test_new_family_by_keyboard_then_found_by_the_search(town_store, make_
         assert app.screen.view.id == household_id
 
 
+async def test_enter_while_the_streets_are_still_loading_says_so_not_no_such_street(town_store, make_app):
+    import threading
+
+    app = make_app(town_store)
+    services, gate = app._opener(), threading.Event()
+    app._opener = lambda: (gate.wait(30), services)[1]  # the store opens when the test says
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(NewFamilyScreen())
+        await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen), "the new family screen")
+        await pilot.press(*"louis-pasteur", "enter")
+        assert "se charge encore" in status_text(app) and "ne correspond" not in status_text(app)
+        assert app.screen.street_id is None
+        gate.set()
+        await until(pilot, lambda: street_options(app) == ["avenue Louis-Pasteur"], "the street, as typed")
+        await pilot.press("enter")
+        assert app.screen._street_name(app.screen.street_id) == "avenue Louis-Pasteur"
+
+
 async def test_remove_a_member_and_cancel_asks_first(town_store, make_app):
     app = make_app(town_store)
     results: list = []
