@@ -14,15 +14,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, OptionList
 
+from counter.domain.purposes import PURPOSES
 from screens.widgets import SafeInput, StatusLine, TrainingBanner, plain
-
-PURPOSES = (
-    "Instruction d'une demande",
-    "Information de la famille",
-    "Vérification de droits",
-    "Mise à jour du dossier",
-)
-VISIT_PURPOSE = "visite"  # a visit's own fact gathering
 
 
 class _Guard(Screen[None]):

@@ -13,8 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
+from counter.domain.purposes import VISIT_PURPOSE
 from counter.domain.visits import CrecheRequest, LibraryRequest, SchoolRequest, VisitDraft
-from screens.lock import VISIT_PURPOSE
 from screens.widgets import SafeHeader, SafeInput, StatusLine, TrainingBanner, lines_of, plain, quit_unshown
 
 EDIT_SAVE_DELAY = 0.3

@@ -49,7 +49,11 @@ class DossierService:
 
     def record_consultation(self, person_id: int, refs: Sequence[SectionRef], purpose: str) -> None:
         """Audit one consultation: who, from which counter, whom, which sources, why (ids and codes only)."""
+        from counter.domain.purposes import is_known
         from counter.services import audit
+
+        if not is_known(purpose):
+            raise ValueError(f"not a consultation purpose: {purpose!r} (counter.domain.purposes)")
 
         actor = audit.Actor(self.agent, self.role, self.host, self.training)
         audit.require(self.store, actor, "consult", "person", person_id)
