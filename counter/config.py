@@ -37,7 +37,8 @@ class ConfigError(Exception):
 MAX_BYTES = 256 * 1024  # a counter's configuration is a few KiB
 
 
-def _describe(error: dict) -> str:
+def describe_error(error: dict) -> str:
+    """One pydantic validation error in words naming the key (the scenario and replay loaders share it)."""
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -85,7 +86,7 @@ def _backend_errors(settings: Settings) -> tuple[dict, list[str]]:
         except ValidationError as exc:
             for error in exc.errors():
                 error = dict(error, loc=("backends", name, *error["loc"]))
-                problems.append(_describe(error))
+                problems.append(describe_error(error))
             continue
         if settings.mode == "production" and validated[name].base_url is None:
             problems.append(f"missing key 'backends.{name}.base_url' (only training has in-process emulators)")
@@ -134,7 +135,7 @@ def load_settings(path: Path) -> Settings:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in exc.errors())
+        problems = "; ".join(describe_error(e) for e in exc.errors())
         raise ConfigError(f"{path}: {problems}") from None
     validate_backends(settings, str(path))  # report every problem of the file now
     return settings
