@@ -130,14 +130,15 @@ class SearchService:
 
     def _rank(self, connection, ids: list[int], words) -> list[tuple[int, int]]:
         keyed = []
+        # Homonyms share their key: the candidates of a full name are mostly the same name.
+        keys: dict[tuple, tuple | None] = {}
         for row in search_sql.person_rows(connection, ids):
-            given = split_given_names(row.given_names)
-            if words:
-                key = rank_key(words, row.birth_name, row.usage_name, given)
-                if key is None:
-                    continue
-            else:  # a birth date alone: alphabetical
-                key = rank_key((), row.birth_name, row.usage_name, given)
+            name = (row.birth_name, row.usage_name, row.given_names)
+            if name not in keys:
+                keys[name] = rank_key(words or (), row.birth_name, row.usage_name, split_given_names(row.given_names))
+            key = keys[name]
+            if key is None:  # a typed word matches nothing of this name
+                continue
             keyed.append((key, row.birth_year, row.birth_month or 0, row.birth_day or 0, row.id))
         keyed.sort()
         return [(entry[-1], -entry[0][0]) for entry in keyed]
