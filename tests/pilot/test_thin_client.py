@@ -78,7 +78,6 @@ async def test_no_field_blinks_its_cursor_onto_the_wire(town_store, make_app):
 
     app = make_app(town_store)
     async with started(app, (80, 24)) as pilot:
-        await until(pilot, lambda: app.ready, "services")
         assert [field.cursor_blink for field in app.screen.query(Input)] == [False]  # the search
         app.push_screen(NewFamilyScreen())
         await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen) and app.screen.streets, "street list")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from functools import partial
 
 import pytest
 from sqlalchemy import text
@@ -71,8 +72,9 @@ def creche(family, which: str = "creche") -> CrecheRequest:
     return CrecheRequest((family[which],), date(2027, 1, 4), 4, 32.0, person_id=family["thi"])
 
 
-def visit(store, family, *requests, agent: str = "agent1") -> tuple[VisitService, int, VisitDraft]:
-    visits = VisitService(store, FixedClock(TODAY), agent, host="poste-1")
+def visit(store, family, *requests, agent: str = "agent1",
+          service=VisitService) -> tuple[VisitService, int, VisitDraft]:
+    visits = service(store, FixedClock(TODAY), agent, host="poste-1")
     return visits, visits.start(household_id=family["household"]), VisitDraft(
         household_id=family["household"], requests=list(requests))
 
@@ -141,12 +143,9 @@ def test_two_counters_registering_the_same_child_at_once_one_wins_the_other_writ
         store, family, database_url):
     stores = [Store(database_url), Store(database_url)]
     checked = threading.Barrier(2, timeout=60)
-    prepared = []
-    for i, s in enumerate(stores):
-        visits = CheckedTogether(s, FixedClock(TODAY), f"guichet{i}", host=f"poste-{i}", checked=checked)
-        prepared.append((visits, visits.start(household_id=family["household"]), VisitDraft(
-            household_id=family["household"],
-            requests=[school(family), creche(family) if i == 0 else creche(family, "other")])))
+    held = partial(CheckedTogether, checked=checked)
+    prepared = [visit(s, family, school(family), creche(family) if i == 0 else creche(family, "other"),
+                      agent=f"guichet{i}", service=held) for i, s in enumerate(stores)]
     results: list[object] = [None, None]
 
     def confirm(i: int) -> None:
