@@ -39,6 +39,7 @@ EMULATED_BASE_URL = "http://emulated.invalid"
 MAX_RETRY_IN = 86_400.0  # a wait an agency asks for, at most a day: beyond, a typo or a trap
 MAX_QUOTED = 5  # field names an agency's refusal may put in our message
 QUOTED_LENGTH = 40
+MAX_REASON = 160  # an agency's own words for a refusal, in our message (the outbox keeps 300)
 
 T = TypeVar("T")
 
@@ -223,6 +224,14 @@ def quoted_fields(names: list[str]) -> str:
     safe = list(dict.fromkeys(shown(name, QUOTED_LENGTH) for name in names))
     more = len(safe) - MAX_QUOTED
     return ", ".join(safe[:MAX_QUOTED]) + (f" et {more} autre{'s' if more > 1 else ''}" if more > 0 else "")
+
+
+def agency_reason(value: Any) -> str:
+    """An agency's own words for a refusal, for our message: one line of plain
+    text (controls made visible), at most MAX_REASON characters; "" when absent."""
+    if not isinstance(value, str):
+        return ""
+    return shown(" ".join(value.split()), MAX_REASON)
 
 
 def _seconds(value: Any) -> float | None:

@@ -26,7 +26,8 @@ DEFAULT_TOWN = "Bellerive-sur-Loire"
 TRAINING_BACKENDS: Mapping[str, Mapping[str, Any]] = {
     # The fictional town's SIRET (the recipient API Particulier requires).
     "api_particulier": {"kind": "api_particulier", "recipient": "21459999900015"},
-    "koha": {"kind": "koha"},
+    # The fictional town's central médiathèque gets the cards made at the counter.
+    "koha": {"kind": "koha", "library_id": "BEL-CTR"},
     "city": {"kind": "city"},
 }
 

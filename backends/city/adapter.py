@@ -12,7 +12,16 @@ from typing import Any
 from urllib.parse import quote
 
 from backends.fields import date_field, object_field, object_list, typed
-from backends.http import AgencyError, HttpBackend, HttpResponse, Rejected, StatusErrors, error_body, quoted_fields
+from backends.http import (
+    AgencyError,
+    HttpBackend,
+    HttpResponse,
+    Rejected,
+    StatusErrors,
+    agency_reason,
+    error_body,
+    quoted_fields,
+)
 from counter.backend import CrecheSituation, Identity, Schooling, SectionSpec, Status, Subject
 from counter.domain.schooling import coming_school_year, school_level
 
@@ -182,9 +191,10 @@ class CityBackend(HttpBackend):
         response = await self.request("POST", "/v1/registrations", json_body=body,
                                       headers={"Idempotency-Key": idempotency_key})
         if response.status_code in (400, 409, 422):
-            code, fields = _error(response)
+            code, fields, said = _error(response)
             message = REFUSALS.get(code) or (
-                f"La mairie a refusé la demande (données refusées : {quoted_fields(fields)})." if fields
+                f"La mairie a refusé la demande (données refusées : {quoted_fields(fields)}){said}" if fields
+                else f"La mairie a refusé la demande{said}" if said != "."
                 else "La mairie a refusé la demande : données invalides.")
             raise RegistrationRejected(message, response.status_code, code)
         ERRORS.raise_for(response)
@@ -207,10 +217,10 @@ class CityBackend(HttpBackend):
         response = await self.request("POST", f"/v1/registrations/{quote(registration_id, safe='')}/cancellation",
                                       json_body=body, headers={"Idempotency-Key": idempotency_key})
         if response.status_code in (400, 404, 405, 409, 422):
-            code, fields = _error(response)
+            code, fields, said = _error(response)
             message = CANCEL_REFUSALS.get(code) or REFUSALS.get(code) or (
-                f"La mairie a refusé l'annulation (données refusées : {', '.join(fields)})." if fields
-                else f"La mairie a refusé l'annulation (code {response.status_code}).")
+                f"La mairie a refusé l'annulation (données refusées : {quoted_fields(fields)}){said}" if fields
+                else f"La mairie a refusé l'annulation (code {response.status_code}){said}")
             raise RegistrationRejected(message, response.status_code, code)
         ERRORS.raise_for(response)
         answer = response.json()
@@ -240,15 +250,20 @@ ERRORS = StatusErrors(
 )
 
 
-def _error(response: HttpResponse) -> tuple[str, list[str]]:
-    """The error's code and the fields its details name."""
+def _error(response: HttpResponse) -> tuple[str, list[str], str]:
+    """The error's code, the fields its details name, and the end of our sentence:
+    the city's own words quoted (" : « … »."), or "." without them."""
     error = error_body(response).get("error")
     if not isinstance(error, dict):
-        return "", []
+        return "", [], "."
     details = error.get("details") if isinstance(error.get("details"), list) else []
     fields = [d["field"] for d in details if isinstance(d, dict) and isinstance(d.get("field"), str)]
     code = error.get("code")
-    return (code if isinstance(code, str) else ""), list(dict.fromkeys(fields))
+    # The first detail says what is wrong with a field; the error's message, the request as a whole.
+    said = [d.get("message") for d in details if isinstance(d, dict) and isinstance(d.get("message"), str)]
+    reason = agency_reason(said[0] if said else error.get("message"))
+    return (code if isinstance(code, str) else ""), list(dict.fromkeys(fields)), (f" : « {reason} »." if reason
+                                                                                 else ".")
 
 
 def _schooling(enrolment: dict) -> Schooling:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from backends.plugin import Plugin
 from counter.settings import BackendSettings
 
@@ -16,6 +18,9 @@ class KohaSettings(BackendSettings):
     kind: Literal["koha"]
     # The Koha API user (HTTP Basic); its password is the keyring secret.
     username: str = "counter"
+    # The Koha library (branch code, Koha's library_id) the cards made at the
+    # counter belong to. Without it, Koha's only library; with several, it must be set.
+    library_id: str | None = Field(default=None, pattern=r"^\S{1,10}$")
 
 
 plugin = Plugin(

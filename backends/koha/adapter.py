@@ -4,16 +4,31 @@ shared reference koha/PATRONS-API.md and docs/agency-protocol.md).
 Koha keeps one surname per patron, often the usage (married) name, so the
 birth name is tried first and the usage name when it finds nobody. Koha's
 filters are case-insensitive; ``_match=exact`` avoids "contains" matches.
+
+A new card belongs to a library (Koha's ``library_id``, required): the one the
+configuration names, else Koha's only library, read from ``/api/v1/libraries``
+(at most once an hour). With several libraries and none named, the card waits
+and says why rather than guess.
 """
 
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from backends.fields import count_field, date_field, typed
-from backends.http import AgencyError, HttpBackend, HttpResponse, Rejected, StatusErrors, error_body, quoted_fields
+from backends.http import (
+    AgencyError,
+    HttpBackend,
+    HttpResponse,
+    Rejected,
+    StatusErrors,
+    agency_reason,
+    error_body,
+    quoted_fields,
+)
 from counter.backend import Identity, LibraryCard, SectionSpec, Status, Subject
 from counter.domain.dates import BirthDate
 from counter.domain.deliveries import NO_GUARANTOR_NOTE
@@ -25,6 +40,27 @@ TRAINING_PASSWORD = "training"
 # The counters are embedded objects in Koha, returned only when asked for.
 EMBED = "checkouts+count,overdues+count"
 PAGE_SIZE = 50  # exact names and a birth date: a handful of patrons at most
+LIBRARIES = "/api/v1/libraries"
+LIBRARIES_TTL = 3600.0  # seconds: a town opens a library branch once in years
+LIBRARY_PAGE = 100
+MAX_LIBRARY_PAGES = 20  # 2,000 libraries: beyond, a loop, not a town
+
+
+@dataclass(frozen=True, slots=True)
+class KohaLibrary:
+    library_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class HomeLibrary:
+    """The library new cards belong to; ``configured``: named by the configuration
+    (else Koha's only one); ``known``: Koha's entry for it (None: not looked up,
+    or Koha does not list it)."""
+
+    library_id: str
+    configured: bool
+    known: KohaLibrary | None = None
 
 
 class PatronRejected(Rejected):
@@ -35,6 +71,10 @@ class KohaBackend(HttpBackend):
     kind = "koha"
     label = "Koha (médiathèque)"
     SECTIONS = (SectionSpec("library_card", "Carte de bibliothèque"),)
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._libraries: tuple[float, tuple[KohaLibrary, ...]] | None = None  # (read at, libraries)
 
     def auth_headers(self) -> dict[str, str]:
         password = self.secret if self.secret is not None else (TRAINING_PASSWORD if self.training else "")
@@ -78,6 +118,64 @@ class KohaBackend(HttpBackend):
             typed(patron, "patron_id", int, required=True)
         return patrons
 
+    # -- the libraries --------------------------------------------------------------------
+
+    async def libraries(self) -> tuple[KohaLibrary, ...]:
+        """Koha's libraries, in Koha's order; read at most once an hour. Raises AgencyError."""
+        return await self._bounded(self._read_libraries())
+
+    async def home_library(self, *, check: bool = False) -> HomeLibrary:
+        """The library new cards belong to (``check``: the configured one looked up in Koha's list).
+
+        Raises AgencyError: Koha unreadable, or no library to choose (several, or none).
+        """
+        return await self._bounded(self._home_library(check))
+
+    async def _read_libraries(self) -> tuple[KohaLibrary, ...]:
+        now = self.clock()
+        if self._libraries is not None and 0 <= now - self._libraries[0] < LIBRARIES_TTL:
+            return self._libraries[1]
+        found: list[KohaLibrary] = []
+        for page in range(1, MAX_LIBRARY_PAGES + 1):
+            response = await self.request("GET", LIBRARIES, params={"_page": page, "_per_page": LIBRARY_PAGE})
+            if response.status_code == 403:
+                raise AgencyError(Status.UNAUTHORIZED, "Koha refuse la liste des bibliothèques : l'utilisateur de "
+                                                       "l'API doit avoir la permission « catalogue ».")
+            ERRORS.raise_for(response, search=True)
+            rows = response.json()
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                raise AgencyError(Status.BAD_RESPONSE,
+                                  "Réponse illisible : Koha n'a pas renvoyé une liste de bibliothèques.")
+            found += [KohaLibrary(typed(r, "library_id", str, required=True), typed(r, "name", str) or "")
+                      for r in rows]
+            # Koha counts the whole list in X-Total-Count; without it, a short page is the last.
+            total = _count(response.headers.get("X-Total-Count"))
+            if not rows or (len(found) >= total if total is not None else len(rows) < LIBRARY_PAGE):
+                break
+        unique: dict[str, KohaLibrary] = {}
+        for library in found:  # a library added while paging may show up twice
+            unique.setdefault(library.library_id, library)
+        libraries = tuple(unique.values())
+        self._libraries = (now, libraries)
+        return libraries
+
+    async def _home_library(self, check: bool) -> HomeLibrary:
+        configured = self.settings.library_id
+        if configured and not check:
+            return HomeLibrary(configured, True)
+        libraries = await self._read_libraries()
+        if configured:
+            return HomeLibrary(configured, True, next((lib for lib in libraries if lib.library_id == configured), None))
+        if len(libraries) == 1:
+            return HomeLibrary(libraries[0].library_id, False, libraries[0])
+        if not libraries:
+            raise AgencyError(Status.UNAVAILABLE, "Koha ne déclare aucune bibliothèque : carte impossible à créer, "
+                                                  "prévenir l'administrateur.")
+        codes = quoted_fields([lib.library_id for lib in libraries])
+        raise AgencyError(Status.UNAVAILABLE, f"Koha gère {len(libraries)} bibliothèques ({codes}) : "
+                                              "l'administrateur doit choisir celle des nouvelles cartes "
+                                              f"(library_id dans [backends.{self.name}]).")
+
     # -- health and writes ------------------------------------------------------------
 
     async def _health(self) -> None:
@@ -110,6 +208,8 @@ class KohaBackend(HttpBackend):
         existing = (await self._find(reader) or [None])[0] if reader is not None else await self._existing(body)
         if existing is not None:
             return await self._renew(existing, body, key, today)
+        if not body.get("library_id"):  # chosen here, so that a configuration fix reaches the cards waiting
+            body["library_id"] = (await self._home_library(check=False)).library_id
         if guarantor is not None and "guarantor_id" not in body:
             found = await self._find(guarantor)
             if found:
@@ -166,6 +266,13 @@ def _patron(response: HttpResponse) -> dict:
     return patron
 
 
+def _count(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 def _date(value: Any) -> date | None:
     try:
         return date.fromisoformat(value) if isinstance(value, str) else None
@@ -182,24 +289,30 @@ ERRORS = StatusErrors(
 
 
 def _rejection(response: HttpResponse) -> str:
+    """Koha's refusal in French, with Koha's own words (its ``error``, or its
+    validator's first message) quoted: that is what tells the administrator why."""
     body = error_body(response)
+    reason = agency_reason(body.get("error"))
     if response.status_code == 409:
         field = body.get("conflict")
         what = "numéro de carte déjà attribué" if field in (None, "cardnumber") else \
             f"{quoted_fields([str(field)])} déjà utilisé"
-        return f"Koha signale un doublon ({what})."
+        return f"Koha signale un doublon ({what})" + (f" : « {reason} »." if reason else ".")
     fields = []
     errors = body.get("errors")
     for error in errors if isinstance(errors, list) else []:
         path = error.get("path") if isinstance(error, dict) else None
+        message = error.get("message") if isinstance(error, dict) else None
+        reason = reason or agency_reason(message)
         if isinstance(path, str) and path.rstrip("/") not in ("", "/body"):
             fields.append(path.rsplit("/", 1)[-1])
-        elif isinstance(error, dict) and isinstance(error.get("message"), str) and ":" in error["message"]:
+        elif isinstance(message, str) and ":" in message:
             # "Properties not allowed: foo, bar." names the fields after the colon.
-            fields += [f.strip(" .") for f in error["message"].split(":", 1)[1].split(",") if f.strip(" .")]
+            fields += [f.strip(" .") for f in message.split(":", 1)[1].split(",") if f.strip(" .")]
+    said = f" : « {reason} »." if reason else "."
     if fields:
-        return f"Koha a refusé la fiche lecteur (champs refusés : {quoted_fields(fields)})."
-    return "Koha a refusé la fiche lecteur : données invalides."
+        return f"Koha a refusé la fiche lecteur (champs refusés : {quoted_fields(fields)}){said}"
+    return f"Koha a refusé la fiche lecteur{said}" if reason else "Koha a refusé la fiche lecteur : données invalides."
 
 
 def _born(patron: dict, birth: BirthDate) -> bool:

@@ -160,9 +160,13 @@ def creche_body(request: CrecheRequest, person: Any | None, creche_codes: Sequen
 # -- Koha ------------------------------------------------------------------------------------
 
 
-def patron_body(request: LibraryRequest, person: Any, address: AddressView | None, library_code: str,
+def patron_body(request: LibraryRequest, person: Any, address: AddressView | None, library_code: str | None,
                 guarantor_patron_id: int | None, *, valid_until: date | None = None) -> dict:
     """Koha's patron object for ``POST /api/v1/patrons``; absent values are left out.
+
+    The counter does not choose the library (``library_code`` None): the Koha
+    adapter sets the one the configuration names, or Koha's only library, when
+    it sends the card — so a configuration fixed later reaches the cards waiting.
 
     The surname is the usage name when there is one (the name on the card;
     the adapter finds a card by birth name, then usage name). Koha needs a full
@@ -178,7 +182,7 @@ def patron_body(request: LibraryRequest, person: Any, address: AddressView | Non
         "middle_name": " ".join(given[1:]) or None,
         "date_of_birth": _birth(person).earliest().isoformat(),
         "gender": person.sex,
-        "library_id": library_code,
+        "library_id": library_code or None,
         "category_id": request.category,
         "expiry_date": valid_until.isoformat() if valid_until else None,
         "email": getattr(person, "email", None),

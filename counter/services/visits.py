@@ -516,8 +516,6 @@ def payload_builder(store: Store, context: VisitContext, today: date, library: L
     # Every crèche has its family-system code (migration 0002, the loader); a
     # missing one stops the confirmation with a clear error rather than a bad message.
     creches = {c.id: c.code or None for c in context.creches}
-    with store.engine.connect() as connection:
-        library_code = connection.execute(text("SELECT code FROM library_branch ORDER BY id LIMIT 1")).scalar()
     adults = [m for m in context.members if m.role in ("parent", "other_guardian", "person")]
 
     def build(request: Request, registration_id: int, state) -> tuple[str, dict]:
@@ -529,7 +527,8 @@ def payload_builder(store: Store, context: VisitContext, today: date, library: L
             return CITY_REGISTRATION, creche_body(request, member, [creches.get(c) for c in request.creche_ids],
                                                   None, None, parent=adults[0] if adults else None,
                                                   address=context.address)
-        body = patron_body(request, member, context.address, library_code or "", None, valid_until=valid_until)
+        # No library: the Koha adapter sets the configured one when it sends (backends.koha.adapter).
+        body = patron_body(request, member, context.address, None, None, valid_until=valid_until)
         guarantor = context.member(request.guarantor_id) if request.guarantor_id is not None else None
         return KOHA_PATRON, {**body, RELAY_KEY: card_notes(member, guarantor, today)}
 

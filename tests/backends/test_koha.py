@@ -18,10 +18,21 @@ from counter.domain.dates import BirthDate
 from counter.domain.deliveries import NO_GUARANTOR_NOTE
 from counter.domain.names import split_given_names
 from counter.settings import EmulatorKnobs
+from fixtures.emulators.knobs import in_process_transport
+from fixtures.emulators.koha.app import KohaApp
+from fixtures.emulators.koha.app import error_body as koha_error_body
 from fixtures.emulators.koha.patrons import of_town
-from fixtures.emulators.plugin import emulated_transport
+from fixtures.emulators.plugin import EmulatorContext, emulated_transport
 from fixtures.emulators.town_data import town_data
-from tests.backends.helpers import TODAY, fault_matrix, identity_of, open_backend, subject_of, token_answers
+from tests.backends.helpers import (
+    TODAY,
+    Clock,
+    fault_matrix,
+    identity_of,
+    open_backend,
+    subject_of,
+    token_answers,
+)
 
 koha = partial(open_backend, "koha")
 
@@ -212,7 +223,9 @@ async def test_a_child_s_new_card_is_linked_to_the_guarantor_s_record(town, patr
 
 @pytest.mark.parametrize(("extra", "status", "words"), [
     ({"favourite_colour": "bleu"}, 400, "favourite_colour"),
-    ({"library_id": None}, 400, "library_id"),
+    ({"category_id": None}, 400, "category_id"),
+    # Koha's own reason, not just "données invalides" (issue 11, point 5).
+    ({"library_id": "ANNEXE"}, 400, "« Given library_id does not exist. »"),
     ({"firstname": 12}, 400, "firstname"),
     ({"cardnumber": "2045900000001"}, 409, "doublon"),
 ])
@@ -231,6 +244,132 @@ async def test_save_card_is_bounded_by_the_deadline():
         with pytest.raises(AgencyError) as late:
             await backend.save_card({"surname": "X", "library_id": "BEL-CTR", "category_id": "ADULTE"}, "k")
     assert late.value.status is Status.TIMEOUT
+
+
+# -- the libraries (Koha's branches) -------------------------------------------------------------
+
+
+BRANCHES = [("BEL-CTR", "Médiathèque Jacques-Prévert (centre-ville)"), ("BEL-LOI", "Bibliothèque des Bords-de-Loire")]
+AUTH = {"Authorization": "Basic " + base64.b64encode(b"counter:x").decode()}
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """The real transport, counting the requests per path (how often Koha is asked)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.paths = inner, []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths.append(request.url.path)
+        return await self.inner.handle_async_request(request)
+
+
+def koha_with(town, *codes: str) -> tuple[KohaApp, httpx.AsyncBaseTransport]:
+    """A Koha of the town that has only the libraries ``codes`` (all of the town's without)."""
+    app = KohaApp(EmulatorContext(town=town))
+    if codes:
+        app.libraries = {code: row for code, row in app.libraries.items() if code in codes}
+    return app, in_process_transport(app.asgi(), None, koha_error_body)
+
+
+async def test_the_emulator_lists_its_libraries_and_refuses_an_unknown_one_as_koha_does(town, patrons):
+    person = next(p for p in town.persons.values() if p["id"] not in patrons.patron_of and p["birth_day"])
+    new = {"surname": person["birth_name"], "category_id": "ADULTE"}
+    async with httpx.AsyncClient(transport=emulated_transport("koha"), base_url="http://koha") as client:
+        listed = await client.get("/api/v1/libraries", headers=AUTH)
+        page = await client.get("/api/v1/libraries", headers=AUTH, params={"_per_page": 1, "_page": 2})
+        one = await client.get("/api/v1/libraries/BEL-LOI", headers=AUTH)
+        missing = await client.get("/api/v1/libraries/NOPE", headers=AUTH)
+        anonymous = await client.get("/api/v1/libraries")
+        empty = await client.post("/api/v1/patrons", headers=AUTH, json={**new, "library_id": ""})
+        unknown = await client.post("/api/v1/patrons", headers=AUTH, json={**new, "library_id": "ANNEXE"})
+    assert listed.status_code == 200
+    assert [(lib["library_id"], lib["name"]) for lib in listed.json()] == BRANCHES
+    assert listed.json()[0]["city"] == "Bellerive-sur-Loire" and listed.json()[0]["pickup_location"] is True
+    assert [lib["library_id"] for lib in page.json()] == ["BEL-LOI"] and page.headers["X-Total-Count"] == "2"
+    assert one.json()["name"] == BRANCHES[1][1]
+    assert missing.status_code == 404 and missing.json()["error"] == "Library not found"
+    assert anonymous.status_code == 401
+    for refused in (empty, unknown):
+        assert refused.status_code == 400
+        assert refused.json() == {"error": "Given library_id does not exist.", "error_code": "bad_request"}
+
+
+async def test_koha_s_libraries_are_read_once_an_hour(town):
+    clock = Clock()
+    counting = Counting(emulated_transport("koha"))
+    async with koha(transport=counting, clock=clock) as backend:
+        first = await backend.libraries()
+        again = await backend.libraries()
+        clock.advance(3601)
+        later = await backend.libraries()
+    assert [(lib.library_id, lib.name) for lib in first] == BRANCHES
+    assert again == later == first
+    assert counting.paths == ["/api/v1/libraries", "/api/v1/libraries"]  # not once per card
+
+
+async def test_the_library_list_is_read_page_by_page(town):
+    app, transport = koha_with(town)
+    app.libraries.update({f"ANX{n:02d}": {"code": f"ANX{n:02d}", "name": f"Annexe {n}", "address_id": None}
+                          for n in range(1, 131)})  # more than one page of 100
+    async with koha(transport=transport) as backend:
+        libraries = await backend.libraries()
+    assert len(libraries) == 132 and libraries[-1].library_id == "ANX130"
+
+
+async def test_a_new_card_goes_to_the_configured_library(town, patrons):
+    reader = next(p for p in town.persons.values() if p["id"] not in patrons.patron_of and p["birth_day"]
+                  and _unique(town, p))
+    app, transport = koha_with(town)
+    payload = {k: v for k, v in _payload(reader).items() if k != "library_id"}
+    async with koha(transport=transport, library_id="BEL-LOI") as backend:
+        created = await backend.save_card(payload, "k")
+    assert created["library_id"] == "BEL-LOI"
+    assert [p["library_id"] for p in app.created] == ["BEL-LOI"]
+
+
+async def test_without_a_configured_library_koha_s_only_one_is_used(town, patrons):
+    reader = next(p for p in town.persons.values() if p["id"] not in patrons.patron_of and p["birth_day"]
+                  and _unique(town, p))
+    app, transport = koha_with(town, "BEL-LOI")
+    # A message confirmed before the fix carries an empty library: it is filled in too.
+    async with koha(transport=transport) as backend:
+        created = await backend.save_card(_payload(reader, library_id=""), "k")
+    assert created["library_id"] == "BEL-LOI"
+
+
+async def test_several_libraries_and_none_configured_is_said_not_guessed(town, patrons):
+    reader = next(p for p in town.persons.values() if p["id"] not in patrons.patron_of and p["birth_day"]
+                  and _unique(town, p))
+    app, transport = koha_with(town)
+    async with koha(transport=transport) as backend:
+        with pytest.raises(AgencyError) as waiting:
+            await backend.save_card(_payload(reader, library_id=None), "k")
+    assert waiting.value.status is Status.UNAVAILABLE and not hasattr(waiting.value, "http_status")
+    assert waiting.value.message == (
+        "Koha gère 2 bibliothèques (BEL-CTR, BEL-LOI) : l'administrateur doit choisir celle des nouvelles "
+        "cartes (library_id dans [backends.koha]).")
+    assert app.created == []
+
+
+async def test_a_koha_refusing_the_library_list_names_the_permission(town):
+    async with koha(knobs=EmulatorKnobs(error_status=403)) as backend:
+        with pytest.raises(AgencyError) as refused:
+            await backend.libraries()
+    assert refused.value.status is Status.UNAUTHORIZED and "catalogue" in refused.value.message
+
+
+@pytest.mark.parametrize("content", [
+    pytest.param(b'{"library_id": "BEL-CTR"}', id="not-a-list"),
+    pytest.param(b'[{"name": "Sans code"}]', id="no-library-id"),
+    pytest.param(b'[{"library_id": 12, "name": "x"}]', id="id-not-a-string"),
+])
+async def test_an_unreadable_library_list_is_a_bad_response(content):
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, content=content))
+    async with koha(transport=transport) as backend:
+        with pytest.raises(AgencyError) as unreadable:
+            await backend.libraries()
+    assert unreadable.value.status is Status.BAD_RESPONSE
 
 
 # -- credentials and faults ---------------------------------------------------------------------

@@ -97,6 +97,8 @@ def body_of(reply: dict) -> bytes:
         return b'{"data": "' + b"x" * 3_000_000 + b'"}'
     if special == "thousand-koha-fields":
         return json.dumps({"errors": [{"path": f"/body/f{n}"} for n in range(1000)]}).encode()
+    if special == "long-koha-reason":
+        return json.dumps({"error": "Given library_id does not exist. " + "x" * 10_000}).encode()
     if special == "thousand-city-fields":
         return json.dumps({"error": {"code": "invalid", "details": [{"field": f"f{n}"} for n in range(1000)]}}).encode()
     document = copy.deepcopy(TEMPLATES[reply["template"]])

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from counter import registry
 from counter.backend import BackendContext
+from counter.runtime import TRAINING_BACKENDS
 from fixtures.emulators.city.app import CityApp
 from fixtures.emulators.city.app import error_body as city_error_body
 from fixtures.emulators.knobs import in_process_transport
@@ -35,8 +36,10 @@ class Switch(httpx.AsyncBaseTransport):
 
 
 def backend(kind: str, transport) -> object:
+    """The training agency of ``kind`` (its settings as training has them) on ``transport``."""
     plugin = registry.load(kind)
-    return plugin.create(BackendContext(kind, plugin.Settings(kind=kind), None, transport, training=True))
+    settings = plugin.Settings.model_validate(dict(TRAINING_BACKENDS[kind]))
+    return plugin.create(BackendContext(kind, settings, None, transport, training=True))
 
 
 async def test_registrations_confirmed_while_agencies_are_down_arrive_once(town_store, make_app):

@@ -475,7 +475,8 @@ async def test_a_refusal_is_kept_with_a_french_reason_until_retried(store, town,
                               "Plus de place à ce niveau dans cette école pour cette année scolaire.")
     assert registration(store, refused).delivery == "refused"
     assert message(store, invalid).last_error == (
-        "Refusé par « city » (invalid_request) : La mairie a refusé la demande (données refusées : creche_ids).")
+        "Refusé par « city » (invalid_request) : La mairie a refusé la demande (données refusées : creche_ids) : "
+        "« 1 to 3 distinct known crèche ids ».")
     for error in (row.last_error, message(store, invalid).last_error):
         assert pupil["birth_name"] not in error and baby["birth_name"] not in error
 
