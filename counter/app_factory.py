@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from counter.runtime import Runtime
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from screens.app import CounterApp
 
     from counter.backend import Backend
@@ -90,8 +92,9 @@ def read_backend_secrets(runtime: Runtime):
     return read_secrets(secret_names(runtime))
 
 
-def build_backends(runtime: Runtime, secrets=None) -> list[Backend]:
-    """Every enabled backend of the configuration (training: the emulated agencies).
+def build_backends(runtime: Runtime, secrets=None, kinds: Collection[str] | None = None) -> list[Backend]:
+    """Every enabled backend of the configuration (training: the emulated agencies);
+    only those of ``kinds`` when given.
 
     Secrets come from ``secrets`` (a KeyringRead), else ``runtime.secrets``,
     else the keyring is read now (administrators' commands).
@@ -112,7 +115,7 @@ def build_backends(runtime: Runtime, secrets=None) -> list[Backend]:
         }
     backends = []
     for name, settings in settings_by_name.items():
-        if not settings.enabled:
+        if not settings.enabled or (kinds is not None and settings.kind not in kinds):
             continue
         plugin = registry.load(settings.kind)
         transport, secret = None, None

@@ -77,10 +77,11 @@ def keyring_check(runtime: Runtime, read) -> Check:
 
 
 def credential_checks(runtime: Runtime) -> list[Check]:
-    """The keyring, then each backend; the keyring is read once for all of them."""
+    """The keyring, then each backend; the keyring is read once for all of them
+    (``runtime.secrets`` when the caller read it already)."""
     from counter.app_factory import read_backend_secrets
 
-    read = read_backend_secrets(runtime)
+    read = runtime.secrets if runtime.secrets is not None else read_backend_secrets(runtime)
     return [keyring_check(runtime, read), *backend_checks(runtime, read)]
 
 
@@ -123,6 +124,82 @@ def backend_checks(runtime: Runtime, read) -> list[Check]:
     return checks
 
 
+MAX_LISTED = 10  # library codes named in one line
+
+
+def _codes(libraries) -> str:
+    from counter.domain.text import shown
+
+    codes = [shown(lib.library_id, 20) for lib in libraries]
+    more = len(codes) - MAX_LISTED
+    return ", ".join(codes[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
+
+
+def _library_check(backend, home, libraries, error) -> Check:
+    from counter.backend import Status
+    from counter.domain.text import shown
+
+    name = f"backend {backend.name} library"
+    required = not backend.training
+    if error is not None:
+        if backend.missing_secret():
+            return Check(name, False, "not checked: no credential (see the 'keyring' and 'backend' lines)",
+                         required=required)
+        if error.status is Status.UNAUTHORIZED:
+            return Check(name, False, "Koha refuses the list of libraries: the API user needs the 'catalogue' "
+                                      "permission (and the right password)", required=required)
+        if libraries is not None:  # the list was read: nothing to choose from
+            if not libraries:
+                return Check(name, False, "Koha lists no library: new library cards cannot be made",
+                             required=required)
+            return Check(name, False, f"Koha has {len(libraries)} libraries ({_codes(libraries)}): set library_id "
+                                      f"in [backends.{backend.name}] to the one new cards belong to",
+                         required=required)
+        return Check(name, False, f"cannot read Koha's libraries: {error.status.value}", required=required)
+    if home.known is None:
+        return Check(name, False, f"library_id {shown(home.library_id, 20)!r} is not one of Koha's libraries "
+                                  f"({_codes(libraries)}): new cards would be refused", required=required)
+    label = f"{shown(home.library_id, 20)} ({shown(home.known.name, 60)})" if home.known.name else \
+        shown(home.library_id, 20)
+    how = "set by library_id" if home.configured else "Koha's only library"
+    return Check(name, True, f"new cards go to {label}, {how}", required=required)
+
+
+def library_checks(runtime: Runtime) -> list[Check]:
+    """Each Koha backend: does the library new cards belong to exist in Koha?"""
+    import asyncio
+
+    from backends.http import AgencyError
+    from counter import registry
+    from counter.app_factory import build_backends
+    from counter.config import ConfigError
+
+    try:
+        backends = [b for b in build_backends(runtime, kinds=("koha",)) if hasattr(b, "home_library")]
+    except (registry.PluginError, ConfigError):
+        return []  # the 'backends' line says so
+
+    async def probe(backend):
+        home = libraries = None
+        try:
+            libraries = await backend.libraries()
+            home = await backend.home_library(check=True)  # the list is cached: one request
+        except AgencyError as exc:
+            return home, libraries, exc
+        return home, libraries, None
+
+    async def probe_all():
+        try:
+            return await asyncio.gather(*(probe(b) for b in backends))
+        finally:
+            for backend in backends:
+                await backend.aclose()
+
+    if not backends:
+        return []
+    return [_library_check(backend, *found) for backend, found in zip(backends, asyncio.run(probe_all()), strict=True)]
+
+
 def run_checks(runtime: Runtime) -> list[Check]:
     checks = [
         Check("mode", True, runtime.mode),
@@ -130,5 +207,16 @@ def run_checks(runtime: Runtime) -> list[Check]:
         _data_dir(runtime),
     ]
     checks.extend(_database(runtime))
+    runtime = _with_secrets(runtime)
     checks.extend(credential_checks(runtime))
+    checks.extend(library_checks(runtime))
     return checks
+
+
+def _with_secrets(runtime: Runtime) -> Runtime:
+    """The keyring read once for every check (an encrypted keyring asks for its password once)."""
+    from dataclasses import replace
+
+    from counter.app_factory import read_backend_secrets
+
+    return runtime if runtime.secrets is not None else replace(runtime, secrets=read_backend_secrets(runtime))

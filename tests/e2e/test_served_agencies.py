@@ -107,6 +107,17 @@ def test_a_production_configuration_against_the_served_agencies(tmp_path, env, s
     assert check.returncode == 0, check.stdout
     assert TOKEN not in check.stdout + check.stderr
 
+    # Koha has two libraries: the administrator must say which one new cards belong to (issue 11).
+    doctor = counter(env, "--config", str(config), "doctor")
+    assert doctor.returncode == 1, doctor.stdout
+    assert ("[FAIL]  Koha has 2 libraries (BEL-CTR, BEL-LOI): set library_id in [backends.koha] to the one new "
+            "cards belong to") in doctor.stdout
+    koha_url = f'base_url = "http://127.0.0.1:{port + 1}"\n'
+    config.write_text(config.read_text().replace(koha_url, koha_url + 'library_id = "BEL-LOI"\n'), encoding="utf-8")
+    doctor = counter(env, "--config", str(config), "doctor")
+    assert doctor.returncode == 0, doctor.stdout
+    assert "[  ok]  new cards go to BEL-LOI (Bibliothèque des Bords-de-Loire), set by library_id" in doctor.stdout
+
     # The production database is the town's own: put GIRAUD Anne in it, then ask.
     for key, value in env.items():
         monkeypatch.setenv(key, value)
