@@ -35,10 +35,13 @@ def _data_dir(runtime: Runtime) -> Check:
 
 def _database(runtime: Runtime) -> list[Check]:
     from counter.store import migrate
-    from counter.store.engine import Store, StoreError
+    from counter.store.engine import EmptyDatabaseFile, Store, StoreError
 
     try:
         store = Store(runtime.database_url)
+    except EmptyDatabaseFile as exc:  # training builds its own again (fixtures.training); production refuses
+        return [Check("database", runtime.training,
+                      f"{exc.path}: empty, built again on next start" if runtime.training else str(exc))]
     except StoreError as exc:
         return [Check("database", False, str(exc))]
     described = store.describe()
@@ -47,7 +50,11 @@ def _database(runtime: Runtime) -> list[Check]:
         return [Check("database", True, f"{described} (created on first start)")]
     try:
         revision = migrate.current_revision(store)
-    except Exception as exc:  # noqa: BLE001 — any driver error means unreachable
+    except Exception as exc:  # noqa: BLE001 — any driver error means unusable
+        from counter.store import failures
+
+        if failures.classify(exc).named:  # a damaged file, a full disk… is not "unreachable"
+            return [Check("database", False, f"{described}: {failures.admin_message(exc)}")]
         return [Check("database", False, f"{described}: unreachable ({type(exc).__name__}: {exc})".splitlines()[0])]
     finally:
         store.dispose()
@@ -131,4 +138,39 @@ def run_checks(runtime: Runtime) -> list[Check]:
     ]
     checks.extend(_database(runtime))
     checks.extend(credential_checks(runtime))
+    checks.extend(integrity_checks(runtime, checks))
     return checks
+
+
+def integrity_checks(runtime: Runtime, earlier: list[Check]) -> list[Check]:
+    """The database's own consistency check: a file can open and still be damaged."""
+    from counter.store import failures, integrity
+    from counter.store.engine import Store, StoreError, normalise_url
+
+    try:
+        url = normalise_url(runtime.database_url)
+    except StoreError:
+        return []  # the database check says why
+    if url.get_backend_name() == "sqlite":
+        if not (url.database and os.path.isfile(url.database)):
+            return []  # nothing to check yet (the database check says so)
+    elif any(c.name == "database" and not c.ok for c in earlier):
+        return []  # a server that did not answer is not waited for twice
+    try:
+        store = Store(url)
+    except StoreError:
+        return []
+    try:
+        result = integrity.check(store)
+    except Exception as exc:  # noqa: BLE001 — unreachable: the database check says so
+        return [Check("integrity", False, f"not checked: {failures.admin_message(exc)}", required=False)]
+    finally:
+        store.dispose()
+    if not result.checked:
+        return [Check("integrity", True, result.method, required=False)]
+    if result.problems:
+        count = len(result.problems)
+        more = "+" if count >= integrity.MAX_PROBLEMS else ""
+        return [Check("integrity", False, f"{store.describe()} is damaged ({result.method}: {count}{more} "
+                                          f"problem(s), first: {result.problems[0]}): restore the last backup")]
+    return [Check("integrity", True, f"{result.method}: ok")]

@@ -25,6 +25,20 @@ class StoreError(Exception):
     """The database cannot be used; the message is for administrators."""
 
 
+class EmptyDatabaseFile(StoreError):
+    """An existing SQLite file of 0 bytes where a database is expected.
+
+    SQLite would read it as a new, empty database; a database file that was
+    truncated (a full disk, a failed copy) must not be quietly replaced by one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"the database file {path} is empty (0 bytes), probably truncated: restore the last backup "
+            "(to create a new database on purpose, delete the empty file, then run 'counter db upgrade')")
+        self.path = path
+
+
 def normalise_url(url: str | URL) -> URL:
     """Parse and check a database URL; ``postgresql://`` means psycopg 3."""
     parsed = make_url(url) if isinstance(url, str) else url
@@ -60,7 +74,14 @@ def make_engine(url: str | URL) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            folder = Path(parsed.database).expanduser().parent
+            path = Path(parsed.database).expanduser()
+            try:
+                empty = path.stat().st_size == 0 and path.is_file()
+            except OSError:  # missing (a new database) or unreadable (SQLite will say so)
+                empty = False
+            if empty:
+                raise EmptyDatabaseFile(path)
+            folder = path.parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:  # COUNTER_HOME under /proc, or a file's path
