@@ -139,6 +139,7 @@ def run_checks(runtime: Runtime) -> list[Check]:
     checks.extend(_database(runtime))
     checks.extend(credential_checks(runtime))
     checks.extend(integrity_checks(runtime, checks))
+    checks.extend(anchor_checks(runtime))
     return checks
 
 
@@ -174,3 +175,31 @@ def integrity_checks(runtime: Runtime, earlier: list[Check]) -> list[Check]:
         return [Check("integrity", False, f"{store.describe()} is damaged ({result.method}: {count}{more} "
                                           f"problem(s), first: {result.problems[0]}): restore the last backup")]
     return [Check("integrity", True, f"{result.method}: ok")]
+
+
+def anchor_checks(runtime: Runtime) -> list[Check]:
+    """Can the audit chain's head be published ([audit] anchor)?"""
+    import stat
+    from pathlib import Path
+
+    from counter.store.anchor import SYSLOG, SYSLOG_ADDRESS, target_for
+
+    target = target_for(runtime)
+    if target == SYSLOG:
+        try:
+            usable = stat.S_ISSOCK(os.stat(SYSLOG_ADDRESS).st_mode)
+        except OSError:
+            usable = False
+        if usable:
+            return [Check("audit anchor", True, f"syslog via {SYSLOG_ADDRESS} (tag counter-audit)")]
+        return [Check("audit anchor", False, f"syslog: no socket at {SYSLOG_ADDRESS}, the audit head is published "
+                                             "nowhere: set [audit] anchor = \"/path/to/file\"", required=False)]
+    path = Path(target)
+    folder = next((p for p in (path, *path.parents) if p.exists()), None)
+    if path.exists():
+        writable = path.is_file() and os.access(path, os.W_OK)
+    else:  # created at the first write: its nearest existing folder must let us
+        writable = folder is not None and folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+    if writable:
+        return [Check("audit anchor", True, f"file {path}")]
+    return [Check("audit anchor", False, f"file {path}: cannot be appended to", required=not runtime.training)]

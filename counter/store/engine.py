@@ -15,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
+from counter.store.audit_chain import HEAD_KEY
+
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "counter_write"
 
@@ -100,6 +102,7 @@ class Store:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
+        self.anchor = None  # counter.store.anchor.Anchor: set by app_factory.open_store
 
     @property
     def dialect(self) -> str:
@@ -120,12 +123,20 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: committed on success, rolled back on any error."""
-        with Session(self._write_engine) as session, session.begin():
-            # Start the transaction now (BEGIN IMMEDIATE on SQLite): what the
-            # transaction reads stays true until it commits its writes.
-            session.connection()
-            yield session
+        """A write transaction: committed on success, rolled back on any error.
+
+        Once committed, a transaction that appended audit entries publishes the
+        chain's new head to ``anchor`` (counter.store.anchor), when there is one.
+        """
+        with Session(self._write_engine) as session:
+            with session.begin():
+                # Start the transaction now (BEGIN IMMEDIATE on SQLite): what the
+                # transaction reads stays true until it commits its writes.
+                session.connection()
+                yield session
+            chained = session.info.get(HEAD_KEY)
+            if chained is not None and self.anchor is not None:
+                self.anchor.after_commit(self, chained)
 
     @contextmanager
     def write_connection(self):
