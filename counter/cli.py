@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from counter import __version__
 from counter.domain.text import shown
-from counter.terminal import echo, first_line
+from counter.terminal import echo
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -232,14 +232,16 @@ def _production_refusal(runtime) -> tuple[str | None, str]:
         return f"{MIXED}{exc}", ""
     except NotMigrated as exc:
         return f"Le guichet ne peut pas démarrer : {exc}", ""
-    except Exception:  # noqa: BLE001 — unreachable server, bad credentials…
+    except Exception as exc:  # noqa: BLE001 — unreachable server, damaged file, bad credentials…
         import logging
 
-        logging.getLogger("counter").exception("production database unreachable at start")
-        return (
-            "Le guichet ne peut pas démarrer : la base de données ne répond pas. "
-            "Prévenez l'administrateur (« counter doctor » donne le détail)."
-        ), ""
+        from counter.store import failures
+
+        logging.getLogger("counter").exception("production database unusable at start: %s",
+                                               failures.classify(exc).log_reason())
+        lead = "Le guichet ne peut pas démarrer : "
+        return failures.agent_message(exc, lead + "la base de données ne répond pas. Prévenez l'administrateur "
+                                      "(« counter doctor » donne le détail).", lead), ""
     try:
         agent = AgentService(store).get(runtime.agent_login)
     finally:
@@ -297,7 +299,9 @@ def _db(runtime, args) -> int:
         echo(f"{store.describe()}: revision {before or 'none'} -> {after}")
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001
-        echo(f"counter: database error: {type(exc).__name__}: {first_line(exc)}", err=True)
+        from counter.store.failures import admin_message
+
+        echo(f"counter: database error: {admin_message(exc)}", err=True)
         return EXIT_FAILED
     finally:
         store.dispose()
@@ -314,8 +318,10 @@ def open_current_store(runtime):
         echo("counter: the database schema is not current: run 'counter db upgrade' first", err=True)
     except MixedData as exc:
         echo(f"counter: refused, training and production data would mix: {exc}", err=True)
-    except Exception as exc:  # noqa: BLE001 — unreachable server, bad credentials…
-        echo(f"counter: database error: {type(exc).__name__}: {first_line(exc)}", err=True)
+    except Exception as exc:  # noqa: BLE001 — unreachable server, damaged file, bad credentials…
+        from counter.store.failures import admin_message
+
+        echo(f"counter: database error: {admin_message(exc)}", err=True)
     return None
 
 

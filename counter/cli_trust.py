@@ -20,7 +20,11 @@ OUTPUT_MODE = 0o640
 def register(commands) -> None:
     audit = commands.add_parser("audit", help="the tamper-evident audit trail")
     actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
-    actions.add_parser("verify", help="check the whole hash chain; names the first broken entry")
+    verify = actions.add_parser("verify", help="check the whole hash chain; names the first broken entry")
+    verify.add_argument("--anchor", metavar="FILE|journal", default=None,
+                        help="also check the chain against the heads published there "
+                             "(a file holding them, e.g. /var/log/syslog or the [audit] anchor file; "
+                             "'journal': the systemd journal)")
     export = actions.add_parser("export", help="the entries since a date, for the data-protection officer")
     export.add_argument("--since", required=True, metavar="DATE", help="JJ/MM/AAAA or YYYY-MM-DD")
     export.add_argument("--format", choices=("csv", "json"), default="csv", help="default: csv")
@@ -55,6 +59,9 @@ def run(runtime, args) -> int:
                 raise ValueError(f"invalid date {args.since[:40]!r}: years 1900 to 9999")
             if args.out is not None and not args.out.strip():
                 raise ValueError("--out needs a file name")
+        if args.command == "audit" and args.audit_command == "verify" and args.anchor is not None \
+                and not args.anchor.strip():
+            raise ValueError("--anchor needs a file name or 'journal'")
         if args.command == "purge":
             audit_age = audit.parse_duration(args.older_than or runtime.retention_audit)
             drafts_age = audit.parse_duration(args.drafts_older_than or runtime.retention_drafts)
@@ -75,12 +82,7 @@ def run(runtime, args) -> int:
             return EXIT_OK
         if args.audit_command == "verify":
             audit.require(store, actor, "audit.view")
-            broken, count = audit.verify(store)
-            if broken is None:
-                echo(f"chain intact: {count} entries")
-                return EXIT_OK
-            echo(f"chain broken at {broken.describe()}; {count} entries verified before it", err=True)
-            return EXIT_FAILED
+            return _verify(store, args.anchor)
         audit.require(store, actor, "audit.export")
         moment = datetime.combine(since, time.min).astimezone(UTC)
         count = _export(store, moment, args.format, args.out)
@@ -98,6 +100,40 @@ def run(runtime, args) -> int:
         return EXIT_FAILED
     finally:
         store.dispose()
+
+
+def _verify(store, anchor_source: str | None) -> int:
+    """The chain, then (``--anchor``) the heads published outside the database;
+    a chain found whole is published in turn."""
+    from counter.services import audit
+    from counter.store import anchor
+
+    broken, count = audit.verify(store)
+    if broken is not None:
+        echo(f"chain broken at {broken.describe()}; {count} entries verified before it", err=True)
+        return EXIT_FAILED
+    if anchor_source is not None:
+        database = anchor.known_identity(store)
+        try:
+            heads = anchor.read_published(anchor_source, database) if database else []
+        except anchor.AnchorError as exc:
+            echo(f"counter: {exc}", err=True)
+            return EXIT_USAGE
+        if not heads:
+            echo(f"chain not anchored: no head of this database (id {database or 'none yet'}) in {anchor_source}; "
+                 "nothing was published there, or the database or its identity was replaced", err=True)
+            return EXIT_FAILED
+        checked = audit.against_published(store, heads)
+        if checked.problem is not None:
+            echo(f"chain disagrees with {anchor_source}: {checked.problem}", err=True)
+            return EXIT_FAILED
+        echo(f"chain intact: {count} entries; it holds the {checked.heads} head(s) published in {anchor_source} "
+             f"(up to entry {checked.furthest})")
+    else:
+        echo(f"chain intact: {count} entries")
+    if store.anchor is not None and (problem := store.anchor.publish_current(store)):
+        echo(f"counter: warning: {problem}", err=True)
+    return EXIT_OK
 
 
 def _export(store, since: datetime, fmt: str, output: str | None) -> int:

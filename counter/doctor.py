@@ -35,10 +35,13 @@ def _data_dir(runtime: Runtime) -> Check:
 
 def _database(runtime: Runtime) -> list[Check]:
     from counter.store import migrate
-    from counter.store.engine import Store, StoreError
+    from counter.store.engine import EmptyDatabaseFile, Store, StoreError
 
     try:
         store = Store(runtime.database_url)
+    except EmptyDatabaseFile as exc:  # training builds its own again (fixtures.training); production refuses
+        return [Check("database", runtime.training,
+                      f"{exc.path}: empty, built again on next start" if runtime.training else str(exc))]
     except StoreError as exc:
         return [Check("database", False, str(exc))]
     described = store.describe()
@@ -47,7 +50,11 @@ def _database(runtime: Runtime) -> list[Check]:
         return [Check("database", True, f"{described} (created on first start)")]
     try:
         revision = migrate.current_revision(store)
-    except Exception as exc:  # noqa: BLE001 — any driver error means unreachable
+    except Exception as exc:  # noqa: BLE001 — any driver error means unusable
+        from counter.store import failures
+
+        if failures.classify(exc).named:  # a damaged file, a full disk… is not "unreachable"
+            return [Check("database", False, f"{described}: {failures.admin_message(exc)}")]
         return [Check("database", False, f"{described}: unreachable ({type(exc).__name__}: {exc})".splitlines()[0])]
     finally:
         store.dispose()
@@ -210,6 +217,8 @@ def run_checks(runtime: Runtime) -> list[Check]:
     runtime = _with_secrets(runtime)
     checks.extend(credential_checks(runtime))
     checks.extend(library_checks(runtime))
+    checks.extend(integrity_checks(runtime, checks))
+    checks.extend(anchor_checks(runtime))
     return checks
 
 
@@ -220,3 +229,65 @@ def _with_secrets(runtime: Runtime) -> Runtime:
     from counter.app_factory import read_backend_secrets
 
     return runtime if runtime.secrets is not None else replace(runtime, secrets=read_backend_secrets(runtime))
+
+
+def integrity_checks(runtime: Runtime, earlier: list[Check]) -> list[Check]:
+    """The database's own consistency check: a file can open and still be damaged."""
+    from counter.store import failures, integrity
+    from counter.store.engine import Store, StoreError, normalise_url
+
+    try:
+        url = normalise_url(runtime.database_url)
+    except StoreError:
+        return []  # the database check says why
+    if url.get_backend_name() == "sqlite":
+        if not (url.database and os.path.isfile(url.database)):
+            return []  # nothing to check yet (the database check says so)
+    elif any(c.name == "database" and not c.ok for c in earlier):
+        return []  # a server that did not answer is not waited for twice
+    try:
+        store = Store(url)
+    except StoreError:
+        return []
+    try:
+        result = integrity.check(store)
+    except Exception as exc:  # noqa: BLE001 — unreachable: the database check says so
+        return [Check("integrity", False, f"not checked: {failures.admin_message(exc)}", required=False)]
+    finally:
+        store.dispose()
+    if not result.checked:
+        return [Check("integrity", True, result.method, required=False)]
+    if result.problems:
+        count = len(result.problems)
+        more = "+" if count >= integrity.MAX_PROBLEMS else ""
+        return [Check("integrity", False, f"{store.describe()} is damaged ({result.method}: {count}{more} "
+                                          f"problem(s), first: {result.problems[0]}): restore the last backup")]
+    return [Check("integrity", True, f"{result.method}: ok")]
+
+
+def anchor_checks(runtime: Runtime) -> list[Check]:
+    """Can the audit chain's head be published ([audit] anchor)?"""
+    import stat
+    from pathlib import Path
+
+    from counter.store.anchor import SYSLOG, SYSLOG_ADDRESS, target_for
+
+    target = target_for(runtime)
+    if target == SYSLOG:
+        try:
+            usable = stat.S_ISSOCK(os.stat(SYSLOG_ADDRESS).st_mode)
+        except OSError:
+            usable = False
+        if usable:
+            return [Check("audit anchor", True, f"syslog via {SYSLOG_ADDRESS} (tag counter-audit)")]
+        return [Check("audit anchor", False, f"syslog: no socket at {SYSLOG_ADDRESS}, the audit head is published "
+                                             "nowhere: set [audit] anchor = \"/path/to/file\"", required=False)]
+    path = Path(target)
+    folder = next((p for p in (path, *path.parents) if p.exists()), None)
+    if path.exists():
+        writable = path.is_file() and os.access(path, os.W_OK)
+    else:  # created at the first write: its nearest existing folder must let us
+        writable = folder is not None and folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+    if writable:
+        return [Check("audit anchor", True, f"file {path}")]
+    return [Check("audit anchor", False, f"file {path}: cannot be appended to", required=not runtime.training)]

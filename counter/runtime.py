@@ -60,6 +60,8 @@ class Runtime:
     idle_lock_minutes: int = 5
     retention_audit: str = "1y"
     retention_drafts: str = "30d"
+    # [audit] anchor: "syslog" or a file; "" = the mode's default (counter.store.anchor.target_for).
+    audit_anchor: str = ""
 
     @property
     def training(self) -> bool:
@@ -124,5 +126,6 @@ def resolve(config_arg: str | None = None, env: Mapping[str, str] | None = None,
         idle_lock_minutes=settings.ui.idle_lock_minutes,
         retention_audit=settings.retention.audit,
         retention_drafts=settings.retention.drafts,
+        audit_anchor=settings.audit.anchor or "",
         **overrides,
     )

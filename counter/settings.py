@@ -92,6 +92,25 @@ class RetentionSettings(_Strict):
         return _duration(value)
 
 
+class AuditSettings(_Strict):
+    """Where the audit chain's head is published (counter.store.anchor)."""
+
+    # "syslog" (/dev/log: journald or rsyslog) or an absolute file path, appended to.
+    # Default: syslog in production, DATA_DIR/training/audit-anchor.log in training.
+    anchor: str | None = Field(default=None, min_length=1, max_length=4096)
+
+    @field_validator("anchor")
+    @classmethod
+    def _target(cls, value: str | None) -> str | None:
+        if value is None or value == "syslog":
+            return value
+        if not value.startswith("/"):
+            raise ValueError('must be "syslog" or an absolute file path')
+        if value.endswith("/"):
+            raise ValueError("must name a file, not a directory")
+        return value
+
+
 class BackendSettings(_Strict):
     """Keys every backend has; plugins subclass it with their own (strictly too)."""
 
@@ -295,6 +314,7 @@ class Settings(_Strict):
     database: DatabaseSettings | None = None
     ui: UiSettings = UiSettings()
     retention: RetentionSettings = RetentionSettings()
+    audit: AuditSettings = AuditSettings()
     # Raw here; each is validated against its plugin's own model (counter.config).
     backends: dict[str, dict] = Field(default_factory=dict)
     emulators: dict[str, EmulatorKnobs] = Field(default_factory=dict)

@@ -302,14 +302,16 @@ class CounterApp(App[None]):
             services = self._opener()
         except (NotMigrated, MixedData) as exc:
             self.call_from_thread(self._services_failed, str(exc))
-        except Exception:  # noqa: BLE001 — any failure must leave the screen usable
+        except Exception as exc:  # noqa: BLE001 — any failure must leave the screen usable
             import logging
 
-            logging.getLogger("counter").exception("opening the database failed")
-            self.call_from_thread(
-                self._services_failed,
-                "Base de données indisponible. Vérifiez le réseau, puis appuyez sur F5 pour réessayer.",
-            )
+            from counter.store import failures
+
+            logging.getLogger("counter").exception("opening the database failed: %s",
+                                                   failures.classify(exc).log_reason())
+            self.call_from_thread(self._services_failed, failures.agent_message(
+                exc, "Base de données indisponible. Vérifiez le réseau, puis appuyez sur F5 pour réessayer.",
+                training=self.runtime.training))
         else:
             self.call_from_thread(self._services_ready, services)
 

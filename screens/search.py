@@ -135,13 +135,16 @@ class SearchScreen(Screen[None]):
     def search(self, text: str, page: int = 0) -> None:
         try:
             outcome = self.app.services.search.search(text, page)
-        except Exception:  # noqa: BLE001 — the database may vanish mid-session
+        except Exception as exc:  # noqa: BLE001 — the database may vanish (or be damaged) mid-session
             import logging
 
-            logging.getLogger("counter").exception("search failed")
+            from counter.store import failures
+
+            logging.getLogger("counter").exception("search failed: %s", failures.classify(exc).log_reason())
+            lead = "La recherche a échoué : "
             self.app.call_from_thread(
                 self.query_one(StatusLine).say,
-                "La recherche a échoué : base de données indisponible. Réessayez dans un instant.",
+                failures.agent_message(exc, lead + "base de données indisponible. Réessayez dans un instant.", lead),
                 error=True,
             )
             return

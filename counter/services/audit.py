@@ -133,14 +133,7 @@ def verify(store: Store) -> tuple[Break | None, int]:
                                     .order_by(AuditEntry.id).limit(1)).scalars().first()
         if unchained is not None:
             return Break(0, "inserted (outside the chain)", unchained.at, unchained.action), 0
-        # Where the chain starts: the latest checkpoint says what a purge removed.
-        start_seq, start_prev = 1, GENESIS
-        checkpoint = session.execute(select(AuditEntry).where(AuditEntry.action == CHECKPOINT)
-                                     .order_by(AuditEntry.seq.desc()).limit(1)).scalars().first()
-        if checkpoint is not None:
-            info = _details(checkpoint.details)
-            start_seq = int(info.get("last_removed_seq", 0)) + 1
-            start_prev = str(info.get("last_removed_hash", GENESIS))
+        start_seq, start_prev = _chain_start(session)
         expected_seq, previous, count, last = start_seq, start_prev, 0, None
         rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)
                                .execution_options(yield_per=1000)).scalars()
@@ -163,6 +156,55 @@ def verify(store: Store) -> tuple[Break | None, int]:
             return Break(last_seq if last is not None else head_seq, "inserted",
                          last.at if last else None, last.action if last else ""), count
     return None, count
+
+
+def _chain_start(session) -> tuple[int, str]:
+    """Where the chain starts: (first seq, the hash before it); a purge's latest checkpoint says what went."""
+    checkpoint = session.execute(select(AuditEntry).where(AuditEntry.action == CHECKPOINT)
+                                 .order_by(AuditEntry.seq.desc()).limit(1)).scalars().first()
+    if checkpoint is None:
+        return 1, GENESIS
+    info = _details(checkpoint.details)
+    return int(info.get("last_removed_seq", 0)) + 1, str(info.get("last_removed_hash", GENESIS))
+
+
+@dataclass(frozen=True, slots=True)
+class AnchorCheck:
+    problem: str | None  # English; None: the chain holds every published head
+    heads: int  # published heads compared
+    furthest: int  # the highest seq published
+
+
+def against_published(store: Store, heads: list) -> AnchorCheck:
+    """Compare an intact chain (``verify`` first) with heads published outside the
+    database (counter.store.anchor.Head): it must reach the furthest one, and hold
+    the published hash at every published seq it still has (a purge removes a prefix)."""
+    furthest = max((h.seq for h in heads), default=0)
+    wanted: dict[int, set[str]] = {}
+    for head in heads:
+        if head.seq > 0:
+            wanted.setdefault(head.seq, set()).add(head.hash)
+
+    def disagrees(seq: int, actual: str) -> AnchorCheck:
+        published = ", ".join(sorted(h[:12] for h in wanted[seq]))
+        return AnchorCheck(f"entry {seq} disagrees with the head published for it (published {published}…, "
+                           f"database {actual[:12]}…): the chain was rewritten from there on", len(heads), furthest)
+
+    with store.read() as session:
+        head = session.execute(text("SELECT seq FROM audit_head WHERE id = 1")).scalar() or 0
+        if furthest > head:
+            return AnchorCheck(f"the chain ends at entry {head}, but entry {furthest} was published: "
+                               f"{furthest - head} entr{'y' if furthest - head == 1 else 'ies'} removed from the "
+                               "end (or the database restored from an older copy)", len(heads), furthest)
+        start_seq, start_prev = _chain_start(session)
+        if start_seq - 1 in wanted and wanted[start_seq - 1] != {start_prev}:  # the last one purged
+            return disagrees(start_seq - 1, start_prev)
+        rows = session.execute(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq >= start_seq)
+                               .order_by(AuditEntry.seq).execution_options(yield_per=5000))
+        for seq, hash_ in rows:
+            if seq in wanted and wanted[seq] != {hash_}:
+                return disagrees(seq, hash_)
+    return AnchorCheck(None, len(heads), furthest)
 
 
 def _details(raw: str | None) -> dict:

@@ -348,13 +348,14 @@ class VisitService:
 
         # The rules the forms apply, once more: nothing the screen would refuse is
         # written, whoever calls. A visit already confirmed is replayed below.
-        with self.store.engine.connect() as connection:
-            state = connection.execute(text("SELECT state FROM visit WHERE id = :id"), {"id": visit_id}).scalar()
+        state = self._state(visit_id)
         if state is None:
             raise VisitError([(0, FieldError("visit", "Cette visite n'existe pas."))])
         if state == "draft":
             problems = self.check(self.context(visit_id), draft, self.library_codes)
-            if problems:
+            # Another counter may have confirmed this very visit since: its
+            # registrations are what the rules now see (« déjà inscrit »).
+            if problems and self._state(visit_id) != "confirmed":
                 raise VisitError(problems)
         twice = duplicates(draft.requests)
         if twice:  # the screen checks first; a draft replayed from elsewhere is checked all the same
@@ -362,7 +363,12 @@ class VisitService:
         outcomes: list[Outcome] = []
         try:
             with self.store.write() as session:
-                visit = session.get(Visit, visit_id)
+                # The visit's row first, locked (PostgreSQL; SQLite's BEGIN IMMEDIATE
+                # holds every writer): counters confirming the same visit queue here and
+                # the next one reads "confirmed". Unlocked, each registration's foreign
+                # key share-locked the row, the winner's update of its unique code
+                # waited on them and they on the audit head: a deadlock.
+                visit = session.get(Visit, visit_id, with_for_update=True)
                 if visit.state == "confirmed":
                     return self._already(visit_id, visit.code)
                 if visit.state != "draft":
@@ -442,6 +448,10 @@ class VisitService:
         """Serialise rank allocation per waiting list (SQLite already holds the write lock)."""
         if self.store.dialect == "postgresql" and creche_ids:
             lock_waiting_lists(session, creche_ids)
+
+    def _state(self, visit_id: int) -> str | None:
+        with self.store.engine.connect() as connection:
+            return connection.execute(text("SELECT state FROM visit WHERE id = :id"), {"id": visit_id}).scalar()
 
     def _already(self, visit_id: int, code: str) -> Confirmation:
         with self.store.engine.connect() as connection:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 GENESIS = ""  # prev_hash of the first entry ever written
 CHECKPOINT = "audit.checkpoint"  # the action of the entry a purge leaves behind
+HEAD_KEY = "counter.audit_head"  # Session.info: the head this transaction moved to, published after commit
 
 
 def canonical_at(at: datetime) -> str:
@@ -87,3 +88,4 @@ def chain_new_entries(session, _flush_context, _instances) -> None:
         entry.hash = hash_of(entry)
         previous = entry.hash
     move_head(connection, seq, previous)
+    session.info[HEAD_KEY] = (seq, previous)

@@ -15,6 +15,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlmodel import Session
 
+from counter.store.audit_chain import HEAD_KEY
+
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "counter_write"
 
@@ -23,6 +25,20 @@ SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psyc
 
 class StoreError(Exception):
     """The database cannot be used; the message is for administrators."""
+
+
+class EmptyDatabaseFile(StoreError):
+    """An existing SQLite file of 0 bytes where a database is expected.
+
+    SQLite would read it as a new, empty database; a database file that was
+    truncated (a full disk, a failed copy) must not be quietly replaced by one.
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"the database file {path} is empty (0 bytes), probably truncated: restore the last backup "
+            "(to create a new database on purpose, delete the empty file, then run 'counter db upgrade')")
+        self.path = path
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -60,7 +76,14 @@ def make_engine(url: str | URL) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            folder = Path(parsed.database).expanduser().parent
+            path = Path(parsed.database).expanduser()
+            try:
+                empty = path.stat().st_size == 0 and path.is_file()
+            except OSError:  # missing (a new database) or unreadable (SQLite will say so)
+                empty = False
+            if empty:
+                raise EmptyDatabaseFile(path)
+            folder = path.parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:  # COUNTER_HOME under /proc, or a file's path
@@ -79,6 +102,7 @@ class Store:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
+        self.anchor = None  # counter.store.anchor.Anchor: set by app_factory.open_store
 
     @property
     def dialect(self) -> str:
@@ -99,12 +123,20 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: committed on success, rolled back on any error."""
-        with Session(self._write_engine) as session, session.begin():
-            # Start the transaction now (BEGIN IMMEDIATE on SQLite): what the
-            # transaction reads stays true until it commits its writes.
-            session.connection()
-            yield session
+        """A write transaction: committed on success, rolled back on any error.
+
+        Once committed, a transaction that appended audit entries publishes the
+        chain's new head to ``anchor`` (counter.store.anchor), when there is one.
+        """
+        with Session(self._write_engine) as session:
+            with session.begin():
+                # Start the transaction now (BEGIN IMMEDIATE on SQLite): what the
+                # transaction reads stays true until it commits its writes.
+                session.connection()
+                yield session
+            chained = session.info.get(HEAD_KEY)
+            if chained is not None and self.anchor is not None:
+                self.anchor.after_commit(self, chained)
 
     @contextmanager
     def write_connection(self):

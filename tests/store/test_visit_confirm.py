@@ -180,6 +180,104 @@ def test_two_counters_registering_the_same_child_at_once_one_wins_the_other_writ
     assert visit_row(store, loser_visit) == ("draft", None, None)
 
 
+class HeldAfterCheck(VisitService):
+    """The real service, every counter held once the rules passed, then let go together."""
+
+    def __init__(self, *args, ready: threading.Barrier, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ready = ready
+
+    def check(self, *args, **kwargs):
+        problems = super().check(*args, **kwargs)
+        self.ready.wait()
+        return problems
+
+
+COUNTERS = 8
+
+
+@pytest.mark.parametrize("kinds", ["library", "school+creche+library"])
+def test_counters_confirming_the_same_visit_at_once_one_writes_the_others_get_the_same_receipt(
+        store, family, database_url, kinds):
+    """Issue 11, point 6: on PostgreSQL 7 of 8 got DeadlockDetected (the visit row was
+    only key-share locked by each registration's foreign key, then updated — its
+    unique code — by the winner), or « Un autre guichet… » from the unique index."""
+    requests = [LibraryRequest(family["nadia"], "ADULTE")]
+    if kinds != "library":
+        requests = [school(family), creche(family), *requests]
+    _, visit_id, draft = visit(store, family, *requests)
+    ready = threading.Barrier(COUNTERS, timeout=60)
+    stores = [Store(database_url) for _ in range(COUNTERS)]
+    services = [HeldAfterCheck(s, FixedClock(TODAY), f"guichet{i}", host=f"poste-{i}", ready=ready)
+                for i, s in enumerate(stores)]
+    results: list[object] = [None] * COUNTERS
+
+    def confirm(i: int) -> None:
+        try:
+            results[i] = services[i].confirm(visit_id, draft, code=f"RCP-AAAA-{i:04d}", payloads=payloads,
+                                             receipt=receipt_builder)
+        except Exception as exc:  # noqa: BLE001 — what the screen would have been handed
+            results[i] = exc
+
+    try:
+        threads = [threading.Thread(target=confirm, args=(i,)) for i in range(COUNTERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        for s in stores:
+            s.dispose()
+    assert not ready.broken  # every counter passed the rules before writing
+    assert [f"{type(r).__name__}: {str(r)[:60]}" for r in results if not hasattr(r, "already")] == []
+    winners = [r for r in results if not r.already]
+    assert len(winners) == 1
+    # Every loser is handed the winner's confirmation: its code, its registrations, its receipt.
+    for loser in results:
+        assert loser.code == winners[0].code and loser.receipt == winners[0].receipt
+        assert [o.registration_id for o in loser.outcomes] == [o.registration_id for o in winners[0].outcomes]
+    with store.engine.connect() as c:
+        registrations = c.execute(text("SELECT visit_id FROM registration")).scalars().all()
+        confirmed = c.execute(text("SELECT count(*) FROM audit_entry WHERE action = 'visit.confirm'")).scalar_one()
+    assert registrations == [visit_id] * len(requests) and confirmed == 1
+    assert counts(store)["outbox"] == len(requests)
+    assert counts(store)["booked"] == (kinds != "library")
+    assert visit_row(store, visit_id).code == winners[0].code
+
+
+class OvertakenBeforeCheck(VisitService):
+    """The real service; another counter confirms the same visit between this one's
+    reading of the visit (a draft) and its check of the rules."""
+
+    def __init__(self, *args, other, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.other = other
+
+    def context(self, visit_id):
+        if self.other is not None:
+            self.other()
+            self.other = None
+        return super().context(visit_id)
+
+
+def test_a_counter_overtaken_on_the_same_visit_gets_its_receipt_not_already_registered(
+        store, family, database_url):
+    first, visit_id, draft = visit(store, family, school(family), LibraryRequest(family["nadia"], "ADULTE"))
+    won = []
+
+    def first_confirms() -> None:
+        won.append(first.confirm(visit_id, draft, code="RCP-AAAA-0001", payloads=payloads, receipt=receipt_builder))
+
+    late = OvertakenBeforeCheck(Store(database_url), FixedClock(TODAY), "guichet2", host="poste-2",
+                                other=first_confirms)
+    try:
+        replayed = late.confirm(visit_id, draft, code="RCP-AAAA-0002", payloads=payloads, receipt=receipt_builder)
+    finally:
+        late.store.dispose()
+    assert replayed.already and replayed.code == "RCP-AAAA-0001" and replayed.receipt == won[0].receipt
+    assert counts(store)["registration"] == 2
+
+
 # -- all or nothing, once -------------------------------------------------------------------------
 
 
