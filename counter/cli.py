@@ -23,6 +23,7 @@ MAX_PERSONS = 5_000_000
 MAX_ID = 2**63 - 1  # a database id (BIGINT)
 CONFIG_MESSAGE_LIMIT = 2000
 MIXED = "Le guichet refuse de démarrer : "  # every problem of the file, in one line
+AGENT_COMMANDS = (None, "train", "replay")  # the agents' and trainers' commands speak French
 
 
 class _Parser(argparse.ArgumentParser):
@@ -134,7 +135,10 @@ def _undecodable(argv: Sequence[str]) -> bool:
     return any("\udc80" <= char <= "\udcff" for arg in argv for char in arg)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, agent_login: str | None = None) -> int:
+    """The `counter` command. ``agent_login``: code embedding the command (tests) may
+    name the agent; the console script never does, so the agent is the process's
+    real uid's login (counter.runtime.os_login), never an environment variable."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if _undecodable(argv):
         echo("counter: the arguments are not UTF-8 text (check the terminal's encoding)", err=True)
@@ -144,13 +148,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         echo("counter: --config needs the path of a configuration file", err=True)
         return EXIT_USAGE
     from counter.config import ConfigError
-    from counter.runtime import resolve
+    from counter.runtime import UnknownAccount, resolve
 
     try:
-        runtime = resolve(args.config)
+        runtime = resolve(args.config, agent_login=agent_login)
     except ConfigError as exc:
         echo(f"counter: configuration error: {exc}", err=True, limit=CONFIG_MESSAGE_LIMIT)
         return exc.exit_status
+    except UnknownAccount as exc:
+        if args.command in AGENT_COMMANDS:
+            echo(f"Le guichet refuse de démarrer : ce compte (uid {exc.uid}) n'a pas de nom dans la base "
+                 "des utilisateurs du système. Prévenez l'administrateur.", err=True)
+        else:
+            echo(f"counter: refused: this account (uid {exc.uid}) has no name in the system's user database; "
+                 "the counter acts as a named login (ask the administrator)", err=True)
+        return EXIT_FAILED
 
     handler = {
         None: _run_app,
