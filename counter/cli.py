@@ -139,6 +139,18 @@ def main(argv: Sequence[str] | None = None, *, agent_login: str | None = None) -
     """The `counter` command. ``agent_login``: code embedding the command (tests) may
     name the agent; the console script never does, so the agent is the process's
     real uid's login (counter.runtime.os_login), never an environment variable."""
+    import os
+
+    from counter.files import restrict_umask
+
+    previous = restrict_umask()  # what it creates, other accounts never read
+    try:
+        return _main(argv, agent_login)
+    finally:
+        os.umask(previous)  # matters to code embedding the command (tests) only
+
+
+def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if _undecodable(argv):
         echo("counter: the arguments are not UTF-8 text (check the terminal's encoding)", err=True)
@@ -192,8 +204,10 @@ def _data_dir_problem(runtime) -> str | None:
     """Why the data directory cannot be created or written, or None."""
     import os
 
+    from counter.files import private_dir
+
     try:
-        runtime.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(runtime.data_dir)
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     if not os.access(runtime.data_dir, os.W_OK):

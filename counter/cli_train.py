@@ -121,7 +121,9 @@ def replay_base(runtime) -> Path:
     from fixtures.training import prepare_training_store
 
     echo("Première utilisation : construction de la ville fictive pour les rejeux (une minute environ)…")
-    base.parent.mkdir(parents=True, exist_ok=True)
+    from counter.files import private_dir
+
+    private_dir(base.parent)
     building = base.with_name(f"{base.name}.{os.getpid()}.building")
     store = prepare_training_store(f"sqlite:///{building}")
     with store.engine.connect() as connection:

@@ -2,12 +2,49 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+# Personal data is never readable by other accounts: the owner writes, the
+# owner's group (backups, a supervisor's account) may read, nobody else.
+FILE_MODE = 0o640
+DIR_MODE = 0o750
+PRIVATE_UMASK = 0o027  # the bits FILE_MODE and DIR_MODE leave out
+
+
+def restrict_umask() -> int:
+    """Mask group write and everything for others in what this process creates
+    (SQLite's database and its -wal, -shm, -journal; logs; anything a library
+    creates), whatever umask the process was started with; a stricter umask stays.
+    Returns the previous umask."""
+    previous = os.umask(PRIVATE_UMASK)
+    os.umask(previous | PRIVATE_UMASK)
+    return previous
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` and its missing parents, each DIR_MODE at most whatever the
+    umask (``Path.mkdir(parents=True)`` gives the parents 0777 minus the umask).
+    An existing directory is left as it is (`counter doctor` reports it)."""
+    path = Path(path)
+    missing = []
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, DIR_MODE)
+        except FileExistsError:
+            if not folder.is_dir():  # a dangling symbolic link
+                raise
+    if not path.is_dir():
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path))
 
 
 @contextmanager
