@@ -517,8 +517,14 @@ def _fixtures(runtime, args) -> int:
         from dataclasses import replace
 
         spec = replace(spec, **overrides)
+    from counter.files import NotRegularFile
+
     try:
         counts = write_town(Path(args.out), spec)
+    except NotRegularFile as exc:
+        where = "the town to " if Path(exc.filename) == Path(args.out) else ""
+        echo(f"counter: cannot write {where}{exc.filename}: {exc.strerror}", err=True)
+        return EXIT_FAILED
     except OSError as exc:
         echo(f"counter: cannot write the town to {args.out}: {exc.strerror or type(exc).__name__}", err=True)
         return EXIT_FAILED

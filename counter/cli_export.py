@@ -48,6 +48,14 @@ def run(runtime, args: argparse.Namespace) -> int:
     if args.output is not None and not args.output.strip():
         echo("counter: --output needs a file name", err=True)
         return EXIT_USAGE
+    if args.output is not None:
+        from counter.files import NotRegularFile, check_output
+
+        try:
+            check_output(Path(args.output))
+        except NotRegularFile as exc:
+            echo(f"counter: cannot write {args.output}: {exc.strerror}", err=True)
+            return EXIT_FAILED
 
     from counter.store import migrate
     from counter.store.engine import Store, StoreError

@@ -61,6 +61,14 @@ def run(runtime, args) -> int:
     except ValueError as exc:
         echo(f"counter: {exc}", err=True)
         return EXIT_USAGE
+    if args.command == "audit" and args.audit_command == "export" and args.out is not None:
+        from counter.files import NotRegularFile, check_output
+
+        try:
+            check_output(Path(args.out))
+        except NotRegularFile as exc:
+            echo(f"counter: cannot write {args.out}: {exc.strerror}", err=True)
+            return EXIT_FAILED
     store = open_current_store(runtime)
     if store is None:
         return EXIT_FAILED
