@@ -22,6 +22,7 @@ MAX_HOUSEHOLDS = 2_000_000
 MAX_PERSONS = 5_000_000
 MAX_ID = 2**63 - 1  # a database id (BIGINT)
 CONFIG_MESSAGE_LIMIT = 2000
+MAX_SECRET = 4096  # an agency's token or password; read from a pipe, no more than this
 MIXED = "Le guichet refuse de démarrer : "  # every problem of the file, in one line
 AGENT_COMMANDS = (None, "train", "replay")  # the agents' and trainers' commands speak French
 
@@ -449,7 +450,11 @@ def _credentials(runtime, args) -> int:
 
             secret = getpass.getpass(f"Secret for backend {args.name!r} (not echoed): ")
         else:
-            secret = sys.stdin.readline().rstrip("\r\n")
+            # Bounded: `< /dev/zero` has no line end to stop at.
+            secret = sys.stdin.readline(MAX_SECRET + 1).rstrip("\r\n")
+            if len(secret) > MAX_SECRET:
+                echo(f"counter: the secret is longer than {MAX_SECRET} characters: nothing stored", err=True)
+                return EXIT_FAILED
     except UnicodeDecodeError:
         echo("counter: the secret is not UTF-8 text: nothing stored", err=True)
         return EXIT_FAILED
