@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from counter import __version__
 from counter.domain.text import shown
-from counter.terminal import echo, first_line
+from counter.terminal import OutputFailed, echo, first_line
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -34,6 +34,11 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         echo(f"{self.prog}: {message} (see '{self.prog} --help')", err=True)
         self.exit(EXIT_USAGE)
+
+    def _print_message(self, message: str, file=None) -> None:
+        # argparse ignores a failed write: `counter --help > /dev/full` would say nothing, exit 0.
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -146,9 +151,48 @@ def main(argv: Sequence[str] | None = None, *, agent_login: str | None = None) -
 
     previous = restrict_umask()  # what it creates, other accounts never read
     try:
-        return _main(argv, agent_login)
+        try:
+            status = _main(argv, agent_login)
+        finally:
+            # What is still buffered (all of it, when stdout is a file) is written
+            # now, where a full disk can be reported, not at the interpreter's exit.
+            if sys.stdout is not None:  # None: started with stdout closed (`>&-`)
+                sys.stdout.flush()
+    except OutputFailed as failed:
+        return _output_failed(failed.error)
+    except OSError as exc:  # stdout written by a library (argparse's help, a CSV writer)
+        return _output_failed(exc)
     finally:
         os.umask(previous)  # matters to code embedding the command (tests) only
+    return status
+
+
+def _output_failed(exc: OSError) -> int:
+    """One line for an output that cannot be written (`> /dev/full`), none when the
+    reader of a pipe left (`counter outbox list | head`); exit status 1."""
+    _discard_stdout()
+    if isinstance(exc, BrokenPipeError):
+        return EXIT_FAILED
+    why = exc.strerror or type(exc).__name__
+    try:
+        echo(f"counter: {exc.filename}: {why}" if exc.filename else
+             f"counter: cannot write to standard output: {why}", err=True)
+    except OSError:  # standard error is full too: the exit status says it
+        pass
+    return EXIT_FAILED
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null: the interpreter flushes it again at exit,
+    which would print a second error (and exit 120)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):  # closed, or not a real file (tests capture it)
+        pass
 
 
 def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
@@ -196,9 +240,6 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
         return handler(runtime, args)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `counter outbox list | head`: the reader left, nothing to say
-        sys.stderr.close()
-        return EXIT_FAILED
 
 
 def _data_dir_problem(runtime) -> str | None:

@@ -83,6 +83,8 @@ def run(runtime, args: argparse.Namespace) -> int:
         audit.record(store, actor, "registrations.export", "registrations", "",
                      {"since": since.isoformat(), "format": args.format, "count": count})
     except OSError as exc:
+        if args.output is None:  # standard output: counter.cli.main says it, once
+            raise
         echo(f"counter: cannot write {args.output}: {exc.strerror or type(exc).__name__}", err=True)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 — report, never a traceback with personal data

@@ -99,6 +99,8 @@ def run(runtime, args) -> int:
         echo(f"counter: {exc.english()}", err=True)
         return EXIT_USAGE
     except OSError as exc:
+        if getattr(args, "out", None) is None:  # standard output: counter.cli.main says it, once
+            raise
         echo(f"counter: cannot write {args.out}: {exc.strerror or type(exc).__name__}", err=True)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 — never a traceback

@@ -7,15 +7,34 @@ counter.domain.text.shown_lines.
 
 from __future__ import annotations
 
+import errno
 import sys
 
 from counter.domain.text import MAX_SHOWN, shown_lines
 
 
+class OutputFailed(BaseException):
+    """Standard output cannot be written (`> /dev/full`, a full disk, the reader of a
+    pipe gone): the command stops there and counter.cli.main says so in one line.
+    A BaseException, as KeyboardInterrupt is, so that no command's ``except
+    Exception`` reports it as a database error."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 def echo(message: object = "", *, err: bool = False, limit: int | None = MAX_SHOWN) -> None:
     """Print one message (line breaks kept), each line made safe and cut to ``limit``."""
     stream = sys.stderr if err else sys.stdout
-    print(shown_lines(str(message), limit), file=stream)
+    if stream is None and not err:  # started with stdout closed (`counter … >&-`)
+        raise OutputFailed(OSError(errno.EBADF, "it is closed"))
+    try:
+        print(shown_lines(str(message), limit), file=stream)
+    except OSError as exc:
+        if err:
+            raise
+        raise OutputFailed(exc) from None
 
 
 def first_line(exc: BaseException) -> str:
