@@ -284,7 +284,13 @@ def _run_app(runtime, _args) -> int:
         import logging
 
         logging.getLogger("counter").warning("agency secrets unavailable: %s", secrets.problem)
-    build_app(replace(runtime, secrets=secrets)).run()
+    from counter.terminal import NoTerminal
+
+    try:
+        build_app(replace(runtime, secrets=secrets)).run()
+    except NoTerminal as exc:
+        echo(exc, err=True)
+        return EXIT_USAGE
     return EXIT_OK
 
 

@@ -37,6 +37,32 @@ def echo(message: object = "", *, err: bool = False, limit: int | None = MAX_SHO
         raise OutputFailed(exc) from None
 
 
+NO_TERMINAL = ("Le guichet a besoin d'un terminal : lancez « counter » dans une session (console ou SSH), "
+               "sans rediriger son entrée ni ses sorties.")
+
+
+class NoTerminal(Exception):
+    """The counter's screens were asked for where there is no terminal (the message is French)."""
+
+    def __init__(self) -> None:
+        super().__init__(NO_TERMINAL)
+
+
+def has_terminal() -> bool:
+    """Are stdin, stdout and stderr all a terminal? Textual reads keys from stdin and
+    draws on stderr; without a terminal it spins on an input at its end (`</dev/null`)
+    and writes escape codes into a pipe or a journal."""
+    import os
+
+    def tty(stream) -> bool:
+        try:
+            return stream is not None and os.isatty(stream.fileno())
+        except (OSError, ValueError):  # closed, or not a file at all
+            return False
+
+    return all(tty(stream) for stream in (sys.__stdin__, sys.__stdout__, sys.__stderr__))
+
+
 def first_line(exc: BaseException) -> str:
     """An exception's first non-blank line, for a one-line message ('' when it says nothing)."""
     return next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
