@@ -56,8 +56,8 @@ def as_uid(uid: int, gid: int, *argv: str, env: dict[str, str], timeout: float =
                           cwd="/")
 
 
-def give_to(path: Path, account: pwd.struct_passwd) -> None:
-    """``chown -R`` to the account (its database, its data directory)."""
+def give_to(path: Path, uid: int, gid: int) -> None:
+    """``chown -R`` to an account (its database, its data directory)."""
     for root, dirs, files in os.walk(path):
         for name in (root, *(os.path.join(root, n) for n in (*dirs, *files))):
-            os.chown(name, account.pw_uid, account.pw_gid)
+            os.chown(name, uid, gid)
