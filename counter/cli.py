@@ -7,6 +7,7 @@ Imports stay lazy so that `counter` paints its first screen quickly.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +26,8 @@ CONFIG_MESSAGE_LIMIT = 2000
 MAX_SECRET = 4096  # an agency's token or password; read from a pipe, no more than this
 MIXED = "Le guichet refuse de démarrer : "  # every problem of the file, in one line
 AGENT_COMMANDS = (None, "train", "replay")  # the agents' and trainers' commands speak French
+# What writing to a full disk, a closed or vanished output gives.
+OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF, errno.EPIPE)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -160,23 +163,28 @@ def main(argv: Sequence[str] | None = None, *, agent_login: str | None = None) -
                 sys.stdout.flush()
     except OutputFailed as failed:
         return _output_failed(failed.error)
-    except OSError as exc:  # stdout written by a library (argparse's help, a CSV writer)
-        return _output_failed(exc)
+    except OSError as exc:  # stdout written by a library (argparse's help, a CSV writer), or else
+        return _output_failed(exc, stdout=exc.filename is None and exc.errno in OUTPUT_ERRNOS)
     finally:
         os.umask(previous)  # matters to code embedding the command (tests) only
     return status
 
 
-def _output_failed(exc: OSError) -> int:
+def _output_failed(exc: OSError, stdout: bool = True) -> int:
     """One line for an output that cannot be written (`> /dev/full`), none when the
-    reader of a pipe left (`counter outbox list | head`); exit status 1."""
-    _discard_stdout()
-    if isinstance(exc, BrokenPipeError):
-        return EXIT_FAILED
+    reader of a pipe left (`counter outbox list | head`); exit status 1. ``stdout``
+    False: another file, named if the error names it."""
+    if stdout:
+        _discard_stdout()
+        if isinstance(exc, BrokenPipeError):
+            return EXIT_FAILED
     why = exc.strerror or type(exc).__name__
+    if stdout:
+        said = f"counter: cannot write to standard output: {why}"
+    else:
+        said = f"counter: {exc.filename}: {why}" if exc.filename else f"counter: {why}"
     try:
-        echo(f"counter: {exc.filename}: {why}" if exc.filename else
-             f"counter: cannot write to standard output: {why}", err=True)
+        echo(said, err=True)
     except OSError:  # standard error is full too: the exit status says it
         pass
     return EXIT_FAILED
