@@ -157,7 +157,7 @@ def file_modes_check(runtime: Runtime) -> Check:
     from counter.files import DIR_MODE, FILE_MODE, PRIVATE_UMASK
 
     too_open = []
-    for path in _private_paths(runtime):
+    for path in dict.fromkeys(_private_paths(runtime)):  # a database under the data directory: once
         try:
             mode = os.lstat(path).st_mode
         except OSError:
