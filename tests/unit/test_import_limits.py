@@ -68,7 +68,7 @@ def test_an_endless_pipe_is_read_up_to_the_limit_then_refused(production, tmp_pa
 
     def endless() -> None:  # `yes` into a named pipe: it ends only when the reader leaves
         line = b"0459033Z,Ecole des Lilas,maternelle\n" * 1000
-        with open(pipe, "wb") as handle:
+        with open(pipe, "wb", buffering=0) as handle:
             handle.write(b"uai,name,kind\n")
             try:
                 while True:
