@@ -21,14 +21,14 @@ def _env(home: Path) -> dict[str, str]:
 
 def _prepare_home() -> Path:
     """A training data directory whose database already exists (not a first run)."""
-    import getpass
+    from counter.runtime import os_login
 
     from fixtures.agents import preset_pin
     from fixtures.training import prepare_training_store
 
     home = CACHE / "home"
     store = prepare_training_store(f"sqlite:///{home / 'training' / 'counter.sqlite3'}")
-    preset_pin(store, getpass.getuser())  # not a first use: no PIN setup before the search
+    preset_pin(store, os_login())  # not a first use: no PIN setup before the search
     store.dispose()
     return home
 

@@ -7,12 +7,13 @@ Imports stay lazy so that `counter` paints its first screen quickly.
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from collections.abc import Sequence
 
 from counter import __version__
 from counter.domain.text import shown
-from counter.terminal import echo
+from counter.terminal import OutputFailed, echo
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -22,7 +23,11 @@ MAX_HOUSEHOLDS = 2_000_000
 MAX_PERSONS = 5_000_000
 MAX_ID = 2**63 - 1  # a database id (BIGINT)
 CONFIG_MESSAGE_LIMIT = 2000
+MAX_SECRET = 4096  # an agency's token or password; read from a pipe, no more than this
 MIXED = "Le guichet refuse de démarrer : "  # every problem of the file, in one line
+AGENT_COMMANDS = (None, "train", "replay")  # the agents' and trainers' commands speak French
+# What writing to a full disk, a closed or vanished output gives.
+OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF, errno.EPIPE)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,6 +37,11 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         echo(f"{self.prog}: {message} (see '{self.prog} --help')", err=True)
         self.exit(EXIT_USAGE)
+
+    def _print_message(self, message: str, file=None) -> None:
+        # argparse ignores a failed write: `counter --help > /dev/full` would say nothing, exit 0.
+        if message:
+            (file or sys.stderr).write(message)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -134,7 +144,66 @@ def _undecodable(argv: Sequence[str]) -> bool:
     return any("\udc80" <= char <= "\udcff" for arg in argv for char in arg)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, agent_login: str | None = None) -> int:
+    """The `counter` command. ``agent_login``: code embedding the command (tests) may
+    name the agent; the console script never does, so the agent is the process's
+    real uid's login (counter.runtime.os_login), never an environment variable."""
+    import os
+
+    from counter.files import restrict_umask
+
+    previous = restrict_umask()  # what it creates, other accounts never read
+    try:
+        try:
+            status = _main(argv, agent_login)
+        finally:
+            # What is still buffered (all of it, when stdout is a file) is written
+            # now, where a full disk can be reported, not at the interpreter's exit.
+            if sys.stdout is not None:  # None: started with stdout closed (`>&-`)
+                sys.stdout.flush()
+    except OutputFailed as failed:
+        return _output_failed(failed.error)
+    except OSError as exc:  # stdout written by a library (argparse's help, a CSV writer), or else
+        return _output_failed(exc, stdout=exc.filename is None and exc.errno in OUTPUT_ERRNOS)
+    finally:
+        os.umask(previous)  # matters to code embedding the command (tests) only
+    return status
+
+
+def _output_failed(exc: OSError, stdout: bool = True) -> int:
+    """One line for an output that cannot be written (`> /dev/full`), none when the
+    reader of a pipe left (`counter outbox list | head`); exit status 1. ``stdout``
+    False: another file, named if the error names it."""
+    if stdout:
+        _discard_stdout()
+        if isinstance(exc, BrokenPipeError):
+            return EXIT_FAILED
+    why = exc.strerror or type(exc).__name__
+    if stdout:
+        said = f"counter: cannot write to standard output: {why}"
+    else:
+        said = f"counter: {exc.filename}: {why}" if exc.filename else f"counter: {why}"
+    try:
+        echo(said, err=True)
+    except OSError:  # standard error is full too: the exit status says it
+        pass
+    return EXIT_FAILED
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null: the interpreter flushes it again at exit,
+    which would print a second error (and exit 120)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):  # closed, or not a real file (tests capture it)
+        pass
+
+
+def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if _undecodable(argv):
         echo("counter: the arguments are not UTF-8 text (check the terminal's encoding)", err=True)
@@ -144,13 +213,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         echo("counter: --config needs the path of a configuration file", err=True)
         return EXIT_USAGE
     from counter.config import ConfigError
-    from counter.runtime import resolve
+    from counter.runtime import UnknownAccount, resolve
 
     try:
-        runtime = resolve(args.config)
+        runtime = resolve(args.config, agent_login=agent_login)
     except ConfigError as exc:
         echo(f"counter: configuration error: {exc}", err=True, limit=CONFIG_MESSAGE_LIMIT)
         return exc.exit_status
+    except UnknownAccount as exc:
+        if args.command in AGENT_COMMANDS:
+            echo(f"Le guichet refuse de démarrer : ce compte (uid {exc.uid}) n'a pas de nom dans la base "
+                 "des utilisateurs du système. Prévenez l'administrateur.", err=True)
+        else:
+            echo(f"counter: refused: this account (uid {exc.uid}) has no name in the system's user database; "
+                 "the counter acts as a named login (ask the administrator)", err=True)
+        return EXIT_FAILED
 
     handler = {
         None: _run_app,
@@ -171,17 +248,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(runtime, args)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `counter outbox list | head`: the reader left, nothing to say
-        sys.stderr.close()
-        return EXIT_FAILED
 
 
 def _data_dir_problem(runtime) -> str | None:
     """Why the data directory cannot be created or written, or None."""
     import os
 
+    from counter.files import private_dir
+
     try:
-        runtime.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(runtime.data_dir)
     except OSError as exc:
         return exc.strerror or type(exc).__name__
     if not os.access(runtime.data_dir, os.W_OK):
@@ -216,7 +292,13 @@ def _run_app(runtime, _args) -> int:
         import logging
 
         logging.getLogger("counter").warning("agency secrets unavailable: %s", secrets.problem)
-    build_app(replace(runtime, secrets=secrets)).run()
+    from counter.terminal import NoTerminal
+
+    try:
+        build_app(replace(runtime, secrets=secrets)).run()
+    except NoTerminal as exc:
+        echo(exc, err=True)
+        return EXIT_USAGE
     return EXIT_OK
 
 
@@ -429,7 +511,11 @@ def _credentials(runtime, args) -> int:
 
             secret = getpass.getpass(f"Secret for backend {args.name!r} (not echoed): ")
         else:
-            secret = sys.stdin.readline().rstrip("\r\n")
+            # Bounded: `< /dev/zero` has no line end to stop at.
+            secret = sys.stdin.readline(MAX_SECRET + 1).rstrip("\r\n")
+            if len(secret) > MAX_SECRET:
+                echo(f"counter: the secret is longer than {MAX_SECRET} characters: nothing stored", err=True)
+                return EXIT_FAILED
     except UnicodeDecodeError:
         echo("counter: the secret is not UTF-8 text: nothing stored", err=True)
         return EXIT_FAILED
@@ -497,8 +583,14 @@ def _fixtures(runtime, args) -> int:
         from dataclasses import replace
 
         spec = replace(spec, **overrides)
+    from counter.files import NotRegularFile
+
     try:
         counts = write_town(Path(args.out), spec)
+    except NotRegularFile as exc:
+        where = "the town to " if Path(exc.filename) == Path(args.out) else ""
+        echo(f"counter: cannot write {where}{exc.filename}: {exc.strerror}", err=True)
+        return EXIT_FAILED
     except OSError as exc:
         echo(f"counter: cannot write the town to {args.out}: {exc.strerror or type(exc).__name__}", err=True)
         return EXIT_FAILED

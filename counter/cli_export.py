@@ -48,6 +48,14 @@ def run(runtime, args: argparse.Namespace) -> int:
     if args.output is not None and not args.output.strip():
         echo("counter: --output needs a file name", err=True)
         return EXIT_USAGE
+    if args.output is not None:
+        from counter.files import NotRegularFile, check_output
+
+        try:
+            check_output(Path(args.output))
+        except NotRegularFile as exc:
+            echo(f"counter: cannot write {args.output}: {exc.strerror}", err=True)
+            return EXIT_FAILED
 
     from counter.store import migrate
     from counter.store.engine import Store, StoreError
@@ -75,6 +83,8 @@ def run(runtime, args: argparse.Namespace) -> int:
         audit.record(store, actor, "registrations.export", "registrations", "",
                      {"since": since.isoformat(), "format": args.format, "count": count})
     except OSError as exc:
+        if args.output is None:  # standard output: counter.cli.main says it, once
+            raise
         echo(f"counter: cannot write {args.output}: {exc.strerror or type(exc).__name__}", err=True)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 — report, never a traceback with personal data

@@ -19,6 +19,8 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 REPLAY_BASE = "training/replay-base.sqlite3"
 REPLAY_AGENT = "formation"
+KINDS_FR = {"symlink": "un lien symbolique", "fifo": "un tube nommé (FIFO)", "device": "un périphérique",
+            "directory": "un dossier", "socket": "une socket", "file": "un fichier"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -121,7 +123,9 @@ def replay_base(runtime) -> Path:
     from fixtures.training import prepare_training_store
 
     echo("Première utilisation : construction de la ville fictive pour les rejeux (une minute environ)…")
-    base.parent.mkdir(parents=True, exist_ok=True)
+    from counter.files import private_dir
+
+    private_dir(base.parent)
     building = base.with_name(f"{base.name}.{os.getpid()}.building")
     store = prepare_training_store(f"sqlite:///{building}")
     with store.engine.connect() as connection:
@@ -173,6 +177,19 @@ def replay(runtime, args: argparse.Namespace) -> int:
 
     setup_logging(runtime.log_dir)
     out = Path(args.out) if args.out else None
+    if out is not None:
+        from counter.files import NotRegularFile, check_output, check_output_dir
+        from fixtures.replay import screenshot_paths
+
+        try:
+            check_output_dir(out)
+            for path in screenshot_paths(script, out):
+                check_output(path)
+        except NotRegularFile as exc:
+            expected = "un dossier" if Path(exc.filename) == out else "un fichier ordinaire"
+            echo(f"counter replay : {exc.filename} est {KINDS_FR[exc.what]}, pas {expected} : "
+                 "rien n'a été écrit.", err=True)
+            return EXIT_FAILED
     try:
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)

@@ -68,6 +68,14 @@ def run(runtime, args) -> int:
     except ValueError as exc:
         echo(f"counter: {exc}", err=True)
         return EXIT_USAGE
+    if args.command == "audit" and args.audit_command == "export" and args.out is not None:
+        from counter.files import NotRegularFile, check_output
+
+        try:
+            check_output(Path(args.out))
+        except NotRegularFile as exc:
+            echo(f"counter: cannot write {args.out}: {exc.strerror}", err=True)
+            return EXIT_FAILED
     store = open_current_store(runtime)
     if store is None:
         return EXIT_FAILED
@@ -93,6 +101,8 @@ def run(runtime, args) -> int:
         echo(f"counter: {exc.english()}", err=True)
         return EXIT_USAGE
     except OSError as exc:
+        if getattr(args, "out", None) is None:  # standard output: counter.cli.main says it, once
+            raise
         echo(f"counter: cannot write {args.out}: {exc.strerror or type(exc).__name__}", err=True)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 — never a traceback

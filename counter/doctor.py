@@ -23,9 +23,11 @@ class Check:
 
 
 def _data_dir(runtime: Runtime) -> Check:
+    from counter.files import private_dir
+
     path = runtime.data_dir
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)
     except OSError as exc:
         return Check("data directory", False, f"{path}: cannot create ({exc.strerror})")
     if not os.access(path, os.W_OK):
@@ -207,6 +209,55 @@ def library_checks(runtime: Runtime) -> list[Check]:
     return [_library_check(backend, *found) for backend, found in zip(backends, asyncio.run(probe_all()), strict=True)]
 
 
+MODES_NAMED = 10  # paths listed by the file-modes check; the count says how many more
+
+
+def _private_paths(runtime: Runtime):
+    """The data directory and everything under it (symbolic links not followed), and a
+    SQLite database kept elsewhere with its -wal, -shm, -journal and its directory."""
+    from pathlib import Path
+
+    for folder, _dirs, files in os.walk(runtime.data_dir):
+        yield Path(folder)
+        for name in sorted(files):
+            yield Path(folder) / name
+    if runtime.database_url.startswith("sqlite"):
+        from sqlalchemy.engine import make_url
+
+        database = make_url(runtime.database_url).database
+        if database and database != ":memory:":
+            database = Path(database).expanduser()
+            if runtime.data_dir not in database.parents:
+                yield database.parent
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    yield database.with_name(database.name + suffix)
+
+
+def file_modes_check(runtime: Runtime) -> Check:
+    """Personal data is never readable by other accounts: a warning naming each
+    directory more open than 0750 and each file more open than 0640."""
+    import stat
+
+    from counter.files import DIR_MODE, FILE_MODE, PRIVATE_UMASK
+
+    too_open = []
+    for path in dict.fromkeys(_private_paths(runtime)):  # a database under the data directory: once
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            continue
+        if not stat.S_ISLNK(mode) and mode & PRIVATE_UMASK:
+            too_open.append(f"{path} ({stat.S_IMODE(mode):04o})")
+    if not too_open:
+        return Check("file modes", True, "no file or directory is open to other accounts", required=False)
+    listed = "".join(f"\n    {item}" for item in too_open[:MODES_NAMED])
+    if len(too_open) > MODES_NAMED:
+        listed += f"\n    … and {len(too_open) - MODES_NAMED} more"
+    return Check("file modes", False,
+                 f"{len(too_open)} open to other accounts (at most {DIR_MODE:04o} for a directory, "
+                 f"{FILE_MODE:04o} for a file: chmod g-w,o-rwx):{listed}", required=False)
+
+
 def run_checks(runtime: Runtime) -> list[Check]:
     checks = [
         Check("mode", True, runtime.mode),
@@ -219,6 +270,7 @@ def run_checks(runtime: Runtime) -> list[Check]:
     checks.extend(library_checks(runtime))
     checks.extend(integrity_checks(runtime, checks))
     checks.extend(anchor_checks(runtime))
+    checks.append(file_modes_check(runtime))
     return checks
 
 

@@ -7,9 +7,12 @@ queries, no identifiers of persons, no secrets.
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+
+from counter.files import FILE_MODE, private_dir
 
 MAX_BYTES = 1_000_000
 BACKUPS = 5
@@ -38,12 +41,21 @@ class WithholdingFormatter(logging.Formatter):
         return "\n\nwhich led to:\n\n".join(reversed(blocks))
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """Each log file (the first, and the new one after each rotation) is created
+    FILE_MODE whatever the umask: logs name no one, but say who worked when."""
+
+    def _open(self):
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(log_dir: Path) -> Path | None:
     """Send the ``counter`` logger to ``log_dir/counter.log``; None if not writable."""
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(log_dir)
         path = log_dir / "counter.log"
-        handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+        handler = PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError:
         return None
     handler.setFormatter(WithholdingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -72,6 +72,27 @@ class Runtime:
         return self.data_dir / "logs"
 
 
+class UnknownAccount(Exception):
+    """The process's real user id has no name in the system's user database."""
+
+    def __init__(self, uid: int) -> None:
+        super().__init__(f"uid {uid} has no name in the system's user database")
+        self.uid = uid
+
+
+def os_login() -> str:
+    """The login of the process's real user id, as the kernel and the system's user
+    database know it. Never LOGNAME or USER (which ``getpass.getuser`` reads first):
+    anyone can set those. Raises UnknownAccount for a uid without a passwd entry."""
+    import pwd
+
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        raise UnknownAccount(uid) from None
+
+
 def default_data_dir() -> Path:
     from platformdirs import user_data_dir
 
@@ -84,13 +105,14 @@ def config_path_from(arg: str | None, env: Mapping[str, str]) -> Path | None:
 
 
 def resolve(config_arg: str | None = None, env: Mapping[str, str] | None = None, **overrides) -> Runtime:
-    """Work out the mode and paths; raises ConfigError for a bad configuration."""
-    import getpass
+    """Work out the mode and paths; raises ConfigError for a bad configuration,
+    UnknownAccount when the process's uid has no login.
 
+    ``agent_login`` may be given by code (replays, tests), never by the environment."""
     env = os.environ if env is None else env
     path = config_path_from(config_arg, env)
     # The agent is the operating-system login (checked against the agents table in production).
-    login = overrides.pop("agent_login", None) or getpass.getuser()
+    login = overrides.pop("agent_login", None) or os_login()
     if path is None:
         data_dir = Path(env[ENV_HOME]).expanduser() if env.get(ENV_HOME) else default_data_dir()
         return Runtime(

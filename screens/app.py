@@ -16,6 +16,7 @@ from textual.reactive import var
 
 from counter.app_factory import Services
 from counter.runtime import Runtime
+from counter.terminal import NoTerminal, has_terminal
 from screens.commands import CounterCommands
 from screens.search import SearchScreen
 from screens.theme import choose_theme
@@ -81,6 +82,14 @@ class CounterApp(App[None]):
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             # Thin clients: every animated frame crosses the network.
             self.animation_level = "none"
+
+    def run(self, *, headless: bool = False, **kwargs):
+        """On the terminal (`counter`): refused with NoTerminal, before anything is
+        drawn, when stdin, stdout or stderr is not a terminal. Headless runs (tests,
+        replays: ``run_test``) have none and need none."""
+        if not headless and not has_terminal():
+            raise NoTerminal()
+        return super().run(headless=headless, **kwargs)
 
     def watch_theme(self, theme: str) -> None:
         # 16 colours: app.tcss marks the cursor row by style as well (see -few-colours).

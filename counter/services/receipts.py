@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
 
-from counter.files import write_atomically
+from counter.files import FILE_MODE, private_dir, write_atomically
 from counter.domain.receipt import Block, Receipt, blocks, from_json, render_text
 
-FILE_MODE = 0o640
-DIR_MODE = 0o750
 PRINT_TIMEOUT_S = 15
 
 # Where distributions put DejaVu Sans (Debian/Ubuntu, Fedora, Arch, openSUSE, macOS Homebrew/manual).
@@ -63,7 +61,7 @@ def save(receipt: Receipt, data_dir: Path, fonts: Sequence[Path] | None = None) 
     if not _SAFE_CODE.fullmatch(receipt.code):
         raise ValueError(f"unsafe receipt code for a file name: {receipt.code!r}")
     folder = receipt_dir(data_dir, receipt)
-    folder.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    private_dir(folder)
     text_path = folder / f"{receipt.code}.txt"
     pdf_path = folder / f"{receipt.code}.pdf"
     _write_atomic(text_path, render_text(receipt).encode("utf-8"))
@@ -86,7 +84,7 @@ def ensure_saved(receipt: Receipt, data_dir: Path, fonts: Sequence[Path] | None 
     where = paths(receipt, data_dir)
     if where.text_path.is_file() and where.pdf_path.is_file():
         return where
-    where.text_path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    private_dir(where.text_path.parent)
     if not where.text_path.is_file():
         _write_atomic(where.text_path, render_text(receipt).encode("utf-8"))
     if not where.pdf_path.is_file():

@@ -34,10 +34,10 @@ def production(tmp_path_factory):
     config = folder / "counter.toml"
     config.write_text(f'data_dir = "{folder / "data"}"\n[database]\nurl = "sqlite:///{folder / "counter.db"}"\n')
     assert main(["--config", str(config), "db", "upgrade"]) == 0
-    import getpass
+    from counter.runtime import os_login
 
     # Whoever runs the commands is a supervisor (the first one may be added by anyone).
-    assert main(["--config", str(config), "agents", "add", getpass.getuser(), "--role", "supervisor"]) == 0
+    assert main(["--config", str(config), "agents", "add", os_login(), "--role", "supervisor"]) == 0
     assert main(["--config", str(config), "agents", "add", "chef", "--role", "supervisor"]) == 0
     store = Store(f"sqlite:///{folder / 'counter.db'}")
     yield str(config), store

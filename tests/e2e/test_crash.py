@@ -122,13 +122,13 @@ def _check(db, happened) -> int:
 
 def _pristine(town_database, db) -> None:
     """The town, its agent already holding a PIN (not a first use: no PIN setup at start)."""
-    import getpass
+    from counter.runtime import os_login
 
     from fixtures.agents import preset_pin
 
     shutil.copyfile(town_database, db)
     store = Store(f"sqlite:///{db}")
-    preset_pin(store, getpass.getuser())
+    preset_pin(store, os_login())
     store.dispose()
 
 

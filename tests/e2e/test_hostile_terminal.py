@@ -35,11 +35,11 @@ def test_osc52_and_escape_sequences_in_a_name_never_reach_the_terminal(town_data
     shutil.copyfile(town_database, db)
     store = Store(f"sqlite:///{db}")
     rename(store, JADE, given_names="Zoé", usage_name="DELAUNAY" + OSC52 + CSI_CLEAR + BIDI)
-    import getpass
+    from counter.runtime import os_login
 
     from fixtures.agents import preset_pin
 
-    preset_pin(store, getpass.getuser())  # not a first use: no PIN setup before the search
+    preset_pin(store, os_login())  # not a first use: no PIN setup before the search
     store.dispose()
 
     session = PtySession([sys.executable, "-m", "counter"], _env(home), size=(100, 30))

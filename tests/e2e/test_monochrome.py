@@ -4,7 +4,6 @@ counter writes none), and what colour showed is shown by style."""
 
 from __future__ import annotations
 
-import getpass
 import re
 import shutil
 import sys
@@ -12,6 +11,7 @@ import sys
 import pytest
 
 from bench.pty_runner import PtySession, visible
+from counter.runtime import os_login
 from counter.store.engine import Store
 from fixtures.agents import preset_pin
 from tests.e2e.test_hostile_terminal import _env
@@ -44,7 +44,7 @@ def test_no_color_writes_no_colour_and_the_cursor_row_shows_by_style(town_databa
     db.parent.mkdir(parents=True)
     shutil.copyfile(town_database, db)
     store = Store(f"sqlite:///{db}")
-    preset_pin(store, getpass.getuser())  # not a first use: no PIN setup before the search
+    preset_pin(store, os_login())  # not a first use: no PIN setup before the search
     store.dispose()
     env = _env(home) | {"NO_COLOR": "1"}  # on a 24-bit colour terminal: the strictest case
     session = PtySession([sys.executable, "-m", "counter"], env, size=(80, 24))

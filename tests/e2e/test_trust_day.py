@@ -4,12 +4,12 @@ not be there (the agencies' credential, a revealed NIR, the families' names)."""
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import replace
 
 from sqlalchemy import text
 
 from counter.domain.nir import format_nir, with_key
+from counter.runtime import os_login
 from tests.e2e.test_served_agencies import TOKEN, counter, env, served  # noqa: F401 (fixtures)
 from tests.pilot.helpers import started, type_text, unlock, until
 
@@ -94,7 +94,7 @@ def _verify(env, config) -> tuple[int, str]:  # noqa: F811
 async def test_a_day_then_verify_tamper_and_scan(tmp_path, env, served, monkeypatch):  # noqa: F811
     config = _config(tmp_path, served)
     assert counter(env, "--config", config, "db", "upgrade").returncode == 0
-    assert counter(env, "--config", config, "agents", "add", getpass.getuser(), "--role", "supervisor").returncode == 0
+    assert counter(env, "--config", config, "agents", "add", os_login(), "--role", "supervisor").returncode == 0
     assert counter(env, "--config", config, "agents", "add", AGENT, "--role", "agent").returncode == 0
     for name in ("api_particulier", "koha", "city"):
         assert counter(env, "--config", config, "credentials", "set", name, stdin=TOKEN + "\n").returncode == 0

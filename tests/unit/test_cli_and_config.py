@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pytest
 
 from counter import __version__
 from counter.cli import main
+from counter.runtime import os_login
 from counter.store import migrate
 
 
@@ -132,7 +132,7 @@ def test_agents_commands(tmp_path, capsys):
     # No supervisor yet: only adding one is allowed, and it says how.
     assert main(["--config", path, "agents", "add", "mdupont", "--role", "agent"]) == 2
     assert "no supervisor yet" in capsys.readouterr().err
-    assert main(["--config", path, "agents", "add", getpass.getuser(), "--role", "supervisor"]) == 0
+    assert main(["--config", path, "agents", "add", os_login(), "--role", "supervisor"]) == 0
     assert main(["--config", path, "agents", "add", "mdupont", "--role", "agent", "--name", "Marie Dupont"]) == 0
     assert main(["--config", path, "agents", "add", "mdupont", "--role", "agent"]) == 1
     assert "already exists" in capsys.readouterr().err
@@ -145,24 +145,21 @@ def test_agents_commands(tmp_path, capsys):
     assert exit_info.value.code == 2
 
 
-def test_production_refuses_an_unknown_or_disabled_agent_in_french(tmp_path, capsys, monkeypatch):
+def test_production_refuses_an_unknown_or_disabled_agent_in_french(tmp_path, capsys):
     path = str(production_config(tmp_path))
     assert main(["--config", path]) == 1
     assert "la base de données est au schéma vide" in capsys.readouterr().err
     main(["--config", path, "db", "upgrade"])
-    me = getpass.getuser()
-    main(["--config", path, "agents", "add", me, "--role", "supervisor"])
-    monkeypatch.setenv("LOGNAME", "inconnu")
-    assert main(["--config", path]) == 1
+    main(["--config", path, "agents", "add", os_login(), "--role", "supervisor"])
+    assert main(["--config", path], agent_login="inconnu") == 1
     err = capsys.readouterr().err
     assert "Accès refusé : l'identifiant « inconnu » est inconnu" in err
     assert "counter agents add inconnu --role agent" in err
-    monkeypatch.setenv("LOGNAME", me)  # a supervisor adds and disables the agent
+    # A supervisor (this process's login) adds and disables the agent.
     main(["--config", path, "agents", "add", "inconnu", "--role", "agent"])
     main(["--config", path, "agents", "disable", "inconnu"])
-    monkeypatch.setenv("LOGNAME", "inconnu")
     capsys.readouterr()
-    assert main(["--config", path]) == 1
+    assert main(["--config", path], agent_login="inconnu") == 1
     assert "est désactivé" in capsys.readouterr().err
 
 
@@ -197,7 +194,7 @@ def test_agents_enable_brings_a_disabled_agent_back_with_their_role(tmp_path, ca
     path = str(production_config(tmp_path))
     main(["--config", path, "db", "upgrade"])
     # Agents are managed by a supervisor: whoever runs the command (the OS login) is the first.
-    main(["--config", path, "agents", "add", getpass.getuser(), "--role", "supervisor"])
+    main(["--config", path, "agents", "add", os_login(), "--role", "supervisor"])
     main(["--config", path, "agents", "add", "lgarnier", "--role", "supervisor"])
     main(["--config", path, "agents", "disable", "lgarnier"])
     capsys.readouterr()

@@ -48,6 +48,26 @@ def test_set_refuses_an_unknown_backend_and_a_blank_secret(tmp_path, capsys, mon
     assert memory_keyring.secrets == {}
 
 
+class Endless(io.TextIOBase):
+    """`counter credentials set caf < /dev/zero`: a standard input without end."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int = -1) -> str:
+        if size is None or size < 0:
+            raise AssertionError("standard input read without a limit")
+        return "\0" * size
+
+
+def test_a_secret_from_an_endless_input_is_read_up_to_a_limit(tmp_path, capsys, monkeypatch, memory_keyring):
+    monkeypatch.setattr("sys.stdin", Endless())
+    assert main(["--config", config(tmp_path), "credentials", "set", "caf"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "counter: the secret is longer than 4096 characters: nothing stored"]
+    assert memory_keyring.secrets == {}
+
+
 def test_without_a_usable_keyring_the_options_are_explained(tmp_path, capsys):
     from keyring.backends.fail import Keyring as NoKeyring
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import getpass
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from counter.cli import main
 from counter.domain.durations import parse_duration
 from counter.domain.permissions import allowed
 from counter.domain.pins import PinError, check_rule, hash_pin, verify_pin
+from counter.runtime import os_login
 from counter.store.engine import Store
 
 
@@ -26,7 +26,7 @@ def production(tmp_path):
     config.write_text(f'data_dir = "{tmp_path / "data"}"\n[database]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
     path = str(config)
     assert main(["--config", path, "db", "upgrade"]) == 0
-    assert main(["--config", path, "agents", "add", getpass.getuser(), "--role", "supervisor"]) == 0
+    assert main(["--config", path, "agents", "add", os_login(), "--role", "supervisor"]) == 0
     assert main(["--config", path, "agents", "add", "mdupont", "--role", "agent"]) == 0
     store = Store(f"sqlite:///{db}")
     yield path, store
@@ -116,21 +116,20 @@ def test_parse_duration():
         parse_duration("forever")
 
 
-def test_an_agent_may_not_verify_export_purge_or_manage_agents_and_is_audited(production, capsys, monkeypatch):
+def test_an_agent_may_not_verify_export_purge_or_manage_agents_and_is_audited(production, capsys):
     path, store = production
-    monkeypatch.setenv("LOGNAME", "mdupont")
+    # The command acting as agent mdupont (tests/e2e/test_os_identity.py runs it as another OS account).
     for argv in (["audit", "verify"], ["audit", "export", "--since", "2020-01-01"], ["purge", "--older-than", "1y"],
-                 ["agents", "add", "x", "--role", "agent"], ["agents", "disable", getpass.getuser()],
+                 ["agents", "add", "x", "--role", "agent"], ["agents", "disable", os_login()],
                  ["agents", "reset-pin", "mdupont"], ["outbox", "list"]):
         capsys.readouterr()
-        assert main(["--config", path, *argv]) == 2, argv
+        assert main(["--config", path, *argv], agent_login="mdupont") == 2, argv
         assert "refused: 'mdupont' (role agent)" in capsys.readouterr().err
     with store.read() as session:
         forbidden = session.execute(text("SELECT count(*) FROM audit_entry WHERE action = 'forbidden' "
                                          "AND agent = 'mdupont'")).scalar()
     assert forbidden == 7
-    monkeypatch.setenv("LOGNAME", "nobody")
-    assert main(["--config", path, "audit", "verify"]) == 2
+    assert main(["--config", path, "audit", "verify"], agent_login="nobody") == 2
     assert "not a registered agent" in capsys.readouterr().err
 
 
@@ -205,10 +204,9 @@ def test_production_refuses_a_training_database(tmp_path, capsys):
     assert "données de formation" in capsys.readouterr().err
 
 
-def test_a_trainer_is_refused_in_production(production, capsys, monkeypatch):
+def test_a_trainer_is_refused_in_production(production, capsys):
     path, _ = production
     assert main(["--config", path, "agents", "add", "formateur", "--role", "trainer"]) == 0
-    monkeypatch.setenv("LOGNAME", "formateur")
     capsys.readouterr()
-    assert main(["--config", path]) == 2
+    assert main(["--config", path], agent_login="formateur") == 2
     assert "formateur n'existe qu'en mode formation" in capsys.readouterr().err
