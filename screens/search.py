@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Input
 from typing import TYPE_CHECKING
 
 from counter.domain.people import PersonSummary, household_label
-from screens.widgets import OrderedInput, SafeHeader, StatusLine, SteadyFooter, TrainingBanner, plain
+from screens.widgets import SafeHeader, SearchInput, StatusLine, SteadyFooter, TrainingBanner, plain
 
 if TYPE_CHECKING:  # the service (and SQLAlchemy behind it) loads after the first paint
     from counter.services.search import SearchOutcome
@@ -82,7 +82,7 @@ class SearchScreen(Screen[None]):
         if self.app.runtime.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
-        yield OrderedInput(placeholder=PLACEHOLDER, id="query")
+        yield SearchInput(placeholder=PLACEHOLDER, id="query")
         # Painted with its first words: changing them in on_mount repainted the screen.
         yield StatusLine(WELCOME if self.app.ready else OPENING, id="status")
         table = DataTable(id="results", cursor_type="row", zebra_stripes=False)
