@@ -20,13 +20,14 @@ from counter.terminal import NoTerminal, has_terminal
 from screens.commands import CounterCommands
 from screens.search import SearchScreen
 from screens.theme import choose_theme
+from screens.typeahead import TypeAhead
 
 
 # Seconds after the store is ready before the agencies are connected unasked.
 AGENCIES_AFTER_READY = 1.0
 
 
-class CounterApp(App[None]):
+class CounterApp(TypeAhead, App[None]):
     # search.tcss here: Textual never loads the CSS_PATH of the default screen
     # (without it the results table grew past the footer and the screen scrolled).
     CSS_PATH = ["app.tcss", "search.tcss"]
@@ -53,6 +54,8 @@ class CounterApp(App[None]):
     ready: var[bool] = var(False)
     dossier_ready: var[bool] = var(False)
     problem: var[str] = var("")
+    # The first-use / start lock decided: until then the search screen takes no key.
+    pin_checked: var[bool] = var(False)
 
     def __init__(self, runtime: Runtime, opener: Callable[[], Services]) -> None:
         super().__init__()
@@ -70,10 +73,10 @@ class CounterApp(App[None]):
         self.locked = False
         self._unlocking = False
         self._deferred: list[tuple] = []
+        self._init_type_ahead()
         # The purpose of the family visit's consultations (asked at the first dossier,
         # forgotten back at the search); tests may preset one.
         self.purpose_preset: str | None = None
-        self.pin_checked = False  # the first-use / start lock decided
         self.visit_purpose: str | None = None
         self.title = f"Guichet unique · {runtime.town_name}"
         self.theme = choose_theme(runtime.theme, os.environ)
@@ -106,36 +109,15 @@ class CounterApp(App[None]):
         # choice (tests/e2e/test_monochrome.py) reads what reaches the terminal.
         self._filters = [NoColor() if isinstance(f, Monochrome) else f for f in self._filters]
 
-    async def on_event(self, event) -> None:
-        # Textual forwards every key to the widget focused when the key is read,
-        # and moves focus for Tab only later: in a burst of keys (a fast typist
-        # over SSH) "32<Tab>4" filled one field with "324". Moving focus here,
-        # before the next key is forwarded, keeps every character in its field.
-        from textual import events
+    # -- keys typed ahead (screens/typeahead.py) ------------------------------------------
 
-        if isinstance(event, events.Key):
-            self.last_key_at = self._monotonic()
-        if isinstance(event, events.Key) and event.key in ("tab", "shift+tab") and self._tab_moves_focus(event.key):
-            event.stop()
-            if event.key == "tab":
-                self.screen.focus_next()
-            else:
-                self.screen.focus_previous()
-            return
-        await super().on_event(event)
+    def key_typed(self, event) -> None:
+        self.last_key_at = self._monotonic()
 
-    def _tab_moves_focus(self, key: str) -> bool:
-        """True unless a focused widget (or a container of it) binds Tab itself."""
-        screen = self.screen
-        focused = screen.focused
-        if focused is None:
-            return False
-        for node in focused.ancestors_with_self:
-            if node is screen:
-                return True
-            if key in node._bindings.key_to_bindings:
-                return False
-        return True
+    def keys_wait(self) -> bool:
+        # Start-up: the search screen takes no key before the app knows whether
+        # a PIN is to be chosen (first use) or typed (production starts locked).
+        return super().keys_wait() or (isinstance(self.screen, SearchScreen) and not self.pin_checked)
 
     def get_system_commands(self, screen):
         """Textual's own palette entries, in French (the app's are in CounterCommands).
@@ -161,6 +143,10 @@ class CounterApp(App[None]):
         return SearchScreen()
 
     def on_mount(self) -> None:
+        # Production starts locked: the lock is in front from the first frame, so
+        # what is typed meanwhile (the PIN, surely) goes to it, never to the search.
+        if not self.runtime.training:
+            self.lock()
         # After the first frame: the worker's imports (SQLAlchemy, pydantic…)
         # would otherwise compete with the first paint for the interpreter.
         self.call_after_refresh(self.open_services)
@@ -189,7 +175,7 @@ class CounterApp(App[None]):
         """Lock when no key came for ``idle_lock_minutes``; ``now`` (monotonic seconds)
         lets tests drive the clock. True if it locked."""
         now = self._monotonic() if now is None else now
-        if self.locked or self.services is None:
+        if self.locked or self.services is None or not self.pin_checked:
             return False
         if now - self.last_key_at >= self.runtime.idle_lock_minutes * 60:
             self.lock()
@@ -197,7 +183,7 @@ class CounterApp(App[None]):
         return False
 
     def action_lock(self) -> None:
-        if self.services is not None:
+        if self.services is not None and self.pin_checked:
             self.lock()
 
     def lock(self, setup: bool = False) -> None:
@@ -208,7 +194,9 @@ class CounterApp(App[None]):
             return
         self.locked = True
         self._close_palette()
-        super().push_screen(PinSetup() if setup else LockScreen())
+        # The first-use setup opens over the search the agent may be typing in:
+        # what is typed before it shows is kept for the search (covers_typing).
+        super().push_screen(PinSetup(covers_typing=True) if setup else LockScreen())
 
     def _close_palette(self) -> None:
         from textual.command import CommandPalette
@@ -231,6 +219,23 @@ class CounterApp(App[None]):
         deferred, self._deferred = self._deferred, []
         for kind, args, kwargs in deferred:
             getattr(self, kind)(*args, **kwargs)
+        # Typed before the setup covered the search, then after the code: for the screen now in front.
+        self.unpark_keys()
+        self.call_later(self.release_keys)
+
+    def replace_guard(self, guard) -> None:
+        """Production's start lock becomes the PIN setup (an agent without a PIN yet)."""
+        from screens.lock import _Guard
+
+        if not isinstance(self.screen, _Guard):
+            return
+        self._unlocking = True
+        try:
+            super().pop_screen()
+        finally:
+            self._unlocking = False
+        super().push_screen(guard)
+        self.call_after_refresh(self.release_keys)
 
     def push_screen(self, screen, callback=None, wait_for_dismiss: bool = False):
         # While locked, a worker's new screen waits for the unlock (it would cover the lock).
@@ -296,11 +301,22 @@ class CounterApp(App[None]):
 
             logging.getLogger("counter").exception("reading the PIN state failed")
             has_pin = True
-        if not has_pin:
-            self.call_from_thread(self.lock, True)
-        elif not self.runtime.training:
-            self.call_from_thread(self.lock)
-        self.call_from_thread(setattr, self, "pin_checked", True)
+        self.call_from_thread(self._pin_decided, has_pin)
+
+    async def _pin_decided(self, has_pin: bool) -> None:
+        from screens.lock import LockScreen
+
+        self.pin_checked = True  # the search screen takes the focus
+        if self.runtime.training:
+            # What was typed meanwhile was typed at the search screen: it takes it,
+            # at once or, when the PIN setup comes in front (first use), after it.
+            if has_pin:
+                await self.release_keys()
+            else:
+                self.park_keys()
+                self.lock(setup=True)
+        elif isinstance(self.screen, LockScreen):  # production: locked since the start
+            self.screen.decided(has_pin)
 
     @work(thread=True, exclusive=True, group="services", exit_on_error=False)
     def open_services(self) -> None:

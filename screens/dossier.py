@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from counter.services.dossier import SectionRef
 
 PENDING = "… en attente de la réponse"
+NO_SOURCE = "Aucune source n'est configurée : seul le dossier de la mairie est disponible."
 
 
 class SectionPanel(Static, can_focus=True):
@@ -101,6 +102,7 @@ class DossierScreen(Screen[None]):
         self.subject: Subject | None = None
         self.panels: dict[tuple[str, str], SectionPanel] = {}
         self._audited = False  # the consultation (with its purpose) is audited once per opening
+        self._started = False
         self._asking = 0  # consultations under way: the summary waits for the last one
 
     def compose(self) -> ComposeResult:
@@ -122,20 +124,24 @@ class DossierScreen(Screen[None]):
         self.watch(self.app, "dossier_ready", self._start, init=True)
 
     def _start(self, ready: bool) -> None:
-        if not ready or self.panels:
+        if not ready or self._started:
             return
+        self._started = True
         refs = self.app.services.dossier.sections()
         for ref in refs:
             self.panels[(ref.source, ref.section)] = SectionPanel(ref)
         self.query_one("#sections").mount_all(self.panels.values())
         if not self.panels:
-            self.query_one(StatusLine).say(
-                "Aucune source n'est configurée : seul le dossier de la mairie est disponible.")
+            # No agency to ask (none configured): the town's own record, said so.
+            self.query_one("#sections").mount(Static(id="town-record"))
+            self.query_one(StatusLine).say(NO_SOURCE)
         else:
             self.query_one(StatusLine).say("")
             next(iter(self.panels.values())).focus()
-        if self.app.visit_purpose is None and self.panels:
-            # Why this dossier is consulted: asked once per family visit, audited.
+        self.refresh_bindings()
+        if self.app.visit_purpose is None:
+            # Why this dossier is consulted: asked once per family visit, audited,
+            # with or without agencies (the town's record is personal data too).
             from screens.lock import PurposeScreen
 
             self.app.push_screen(PurposeScreen(), self._purpose_chosen)
@@ -167,6 +173,7 @@ class DossierScreen(Screen[None]):
                 self.query_one(StatusLine).say("Cette personne n'existe plus.", error=True)
                 return
             self._describe_subject()
+            self._show_town_record()
         doing = "Actualisation de toutes les sources…" if refresh else "Interrogation des sources…"
         await self._ask(refs or dossier.sections(), refresh, doing)
 
@@ -179,15 +186,30 @@ class DossierScreen(Screen[None]):
         self._asking += 1
         purpose = None if self._audited else (self.app.visit_purpose or "")
         self._audited = True
+        failure = None
         try:
             async for answer in self.app.services.dossier.consult(self.subject, refs, refresh, purpose=purpose):
                 panel = self.panels.get((answer.provenance.source, answer.provenance.section))
                 if panel is not None:
                     panel.show(answer)
                 self._show_conflicts()
+        except Exception as exc:  # noqa: BLE001 — the audit refused or the database gone: say so
+            from counter.services.audit import Forbidden
+
+            if isinstance(exc, Forbidden):
+                failure = str(exc)
+            else:
+                import logging
+
+                logging.getLogger("counter").exception("consulting the dossier failed")
+                failure = "Consultation impossible : base de données indisponible. Ctrl+R pour réessayer."
+            if purpose is not None:
+                self._audited = False  # a retry is audited: nothing is shown unaudited
         finally:
             self._asking -= 1
-        if not self._asking:
+        if failure is not None:
+            status.say(failure, error=True)
+        elif not self._asking:
             status.say(self._summary())
 
     def _describe_subject(self) -> None:
@@ -200,6 +222,18 @@ class DossierScreen(Screen[None]):
             line += f" · foyer {subject.household.label}"
         self.sub_title = f"Dossier — {name}"
         self.query_one("#who", Static).update(lines_of([line]))
+
+    def _show_town_record(self) -> None:
+        found = self.query("#town-record")
+        if not found:
+            return
+        from counter.domain.facts_text import town_record
+
+        text = Text()
+        text.append("Dossier de la mairie", style="bold")
+        for line in town_record(self.subject):
+            text.append("\n" + shown(line))
+        found.first(Static).update(text)
 
     def _answers(self) -> list[SectionAnswer]:
         return [p.answer for p in self.panels.values() if p.answer is not None]
@@ -221,6 +255,8 @@ class DossierScreen(Screen[None]):
     def _summary(self) -> str:
         from counter.backend import Status
 
+        if not self.panels:
+            return NO_SOURCE
         answers = self._answers()
         failed = sum(1 for a in answers if a.provenance.status not in (Status.OK, Status.NOT_APPLICABLE, Status.NOT_FOUND))
         received = f"{len(answers)} section reçue" if len(answers) == 1 else f"{len(answers)} sections reçues"
@@ -229,6 +265,11 @@ class DossierScreen(Screen[None]):
         return f"{received}."
 
     # -- actions ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("refresh_source", "refresh_all", "correct"):
+            return bool(self.panels)  # no source: nothing to ask again or compare
+        return True
 
     def action_refresh_source(self) -> None:
         panel = self.focused if isinstance(self.focused, SectionPanel) else None
@@ -333,6 +374,7 @@ class DossierScreen(Screen[None]):
 
         def show() -> None:
             self.subject = subject
+            self._show_town_record()
             self._show_conflicts()
             self.query_one(StatusLine).say(message)
 

@@ -16,17 +16,16 @@ T = TypeVar("T")
 
 
 class MarkedCheckbox(Checkbox):
-    """A checkbox whose mark says its state without colour: ✓ or blank."""
+    """A checkbox whose mark says its state without colour: ✓ or blank.
 
-    def on_mount(self) -> None:
-        self._mark()
+    The mark is read from the value at each paint (``value`` repaints when it
+    changes): no watcher of ours, so Textual's own one still sets ``-on`` and
+    posts ``Changed``, on which the forms save their draft.
+    """
 
-    def watch_value(self) -> None:
-        self._mark()
-
-    def _mark(self) -> None:
-        self.BUTTON_INNER = "✓" if self.value else " "
-        self.refresh()
+    @property
+    def BUTTON_INNER(self) -> str:  # noqa: N802 — Textual's name for the mark
+        return "✓" if self.value else " "
 
 
 class FieldErrorLabel(Label):

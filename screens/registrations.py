@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from screens.widgets import OrderedInput, SafeHeader, SafeInput, StatusLine, TrainingBanner, lines_of, plain
+from screens.widgets import SafeHeader, SafeInput, SearchInput, StatusLine, TrainingBanner, lines_of, plain
 
 if TYPE_CHECKING:  # the service (and SQLAlchemy behind it) loads when the screen needs it
     from counter.services.registrations import RegistrationService, RegistrationView
@@ -113,7 +113,7 @@ class RegistrationsScreen(Screen[None]):
         if self.app.runtime.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
-        yield OrderedInput(self._initial, placeholder=PLACEHOLDER, id="query")
+        yield SearchInput(self._initial, placeholder=PLACEHOLDER, id="query")
         yield StatusLine(WELCOME, id="status")
         yield DataTable(id="results", cursor_type="row")
         with VerticalScroll(id="detail-box"):

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Input
 from typing import TYPE_CHECKING
 
 from counter.domain.people import PersonSummary, household_label
-from screens.widgets import OrderedInput, SafeHeader, StatusLine, SteadyFooter, TrainingBanner, plain
+from screens.widgets import SafeHeader, SearchInput, StatusLine, SteadyFooter, TrainingBanner, plain
 
 if TYPE_CHECKING:  # the service (and SQLAlchemy behind it) loads after the first paint
     from counter.services.search import SearchOutcome
@@ -48,7 +48,9 @@ def _count_message(outcome: SearchOutcome) -> str:
 
 class SearchScreen(Screen[None]):
     # search.tcss is loaded by CounterApp (see there).
-    AUTO_FOCUS = "#query"
+    # No focus before the app knows whether a PIN is to be chosen or typed: the
+    # search takes no key before (the app keeps them for it: screens/typeahead.py).
+    AUTO_FOCUS = ""
     BINDINGS = [
         # At 80 columns the footer keeps the keys that open something; Esc
         # (clear) and F7/F8 (pages, named in the status line) are left out of it.
@@ -82,7 +84,7 @@ class SearchScreen(Screen[None]):
         if self.app.runtime.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
-        yield OrderedInput(placeholder=PLACEHOLDER, id="query")
+        yield SearchInput(placeholder=PLACEHOLDER, id="query")
         # Painted with its first words: changing them in on_mount repainted the screen.
         yield StatusLine(WELCOME if self.app.ready else OPENING, id="status")
         table = DataTable(id="results", cursor_type="row", zebra_stripes=False)
@@ -96,6 +98,12 @@ class SearchScreen(Screen[None]):
         # init=True: the store may have opened (or failed) before this screen mounted.
         self.watch(self.app, "ready", self._on_ready, init=True)
         self.watch(self.app, "problem", self._on_problem, init=True)
+        self.watch(self.app, "pin_checked", self._on_pin_checked, init=True)
+
+    def _on_pin_checked(self, checked: bool) -> None:
+        if checked and self.focused is None:
+            # At once, not focus(): the keys kept meanwhile are given to it right after.
+            self.set_focus(self.query_one("#query", Input))
 
     # -- services ------------------------------------------------------------
 

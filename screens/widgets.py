@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Footer, Header, Input, Select, Static
 
+from counter.domain.query import search_text
 from counter.domain.text import MAX_SHOWN, printable, shown
 
 
@@ -168,6 +169,28 @@ class OrderedInput(SafeInput):
                     await self.run_action(binding.action)
                     return
         await super()._on_key(event)
+
+
+class SearchInput(OrderedInput):
+    """A search box: a tab or a line break, typed or pasted, separates words like a space.
+
+    A plain SafeInput shows them as '�', which joined « roux<TAB>jeanne »
+    (two spreadsheet cells) into one word; and Textual's Input keeps only the
+    first line of a paste, so « roux⏎jeanne » searched « roux » alone.
+    """
+
+    def validate_value(self, value: str) -> str:
+        return super().validate_value(search_text(value))
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # not Input's own paste, which keeps the first line
+        event.stop()
+        if event.text:
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(search_text(event.text))
+            else:
+                self.replace(search_text(event.text), *selection)
 
 
 # The Input's own actions that must not be overtaken by later keys.

@@ -19,6 +19,7 @@ from counter.backend import (
     QuotientFamilial,
     Schooling,
     Status,
+    Subject,
 )
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
@@ -130,3 +131,19 @@ def status_line(provenance: Provenance, source_label: str | None = None) -> str:
     if provenance.retry_in is not None and provenance.status is Status.RATE_LIMITED:
         parts.append(f"réessayer dans {delay(provenance.retry_in)}")
     return " · ".join(parts)
+
+
+def town_record(subject: Subject) -> list[str]:
+    """The town's own record of the subject's household, for a dossier that has
+    no agency to ask (none configured): the address and who lives there."""
+    household = subject.household
+    if household is None:
+        return ["Rattaché(e) à aucun foyer."]
+    lines = [f"Adresse du foyer : {household.address.one_line() if household.address else 'inconnue'}"]
+    lines.append(f"Membres du foyer {household.label} :")
+    for member in household.members:
+        person = member.person
+        born = "née" if person.sex == "F" else "né"
+        lines.append(f"• {member.role_label} : {person.first_names} {person.display_name}, "
+                     f"{born} le {person.birth.display()}")
+    return lines

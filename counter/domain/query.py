@@ -112,6 +112,19 @@ def _parse_date(word: str, today: date) -> DateFilter | str | None:
     return None
 
 
+def search_text(text: str) -> str:
+    """What the search box keeps of typed or pasted text: every spacing character
+    (tab, line break, no-break space…) as a plain space.
+
+    They separate words in :func:`parse_query`; the box would otherwise show a
+    pasted tab as a '�' (``printable``), which joins ``roux<TAB>jeanne`` into one
+    word. Other controls stay, for ``printable`` to mark.
+    """
+    if text.isprintable():  # no spacing but the plain space
+        return text
+    return "".join(" " if char.isspace() else char for char in text)
+
+
 def parse_query(text: str, today: date) -> ParsedQuery:
     stripped = text.strip()
     if not stripped:

@@ -309,3 +309,42 @@ async def test_a_child_the_caf_knows_is_taken_into_the_household_with_one_confir
     assert child[1:] == ("DELAUNAY", "Lina, Élisabeth, Marguerite, Louise", "F", 2025, 11, 15, "99100", None, "child")
     assert [(a.action, a.target_id) for a in audit] == [("household.add_member", "1403")]
     assert '"birthplace": "to_complete"' in audit[0].details and "Lina" not in audit[0].details
+
+
+async def test_production_without_any_source_shows_the_towns_record_and_audits_the_consultation(town_store, tmp_path):
+    """A production configuration with no [backends]: the agencies are connected
+    (none), the purpose is asked as for any dossier, the consultation is audited
+    with no source, and the dossier shows what the town knows, saying why."""
+    import json
+
+    from counter.app_factory import build_app, make_services
+    from counter.clock import FixedClock
+    from counter.runtime import Runtime
+    from fixtures.agents import preset_pin
+    from screens.lock import PurposeScreen
+    from tests.conftest import TODAY
+    from tests.pilot.helpers import screen_lines, status_text
+    from tests.pilot.test_trust import audit
+
+    runtime = Runtime(mode="production", data_dir=tmp_path, database_url=str(town_store.url),
+                      clock=FixedClock(TODAY), agent_login="agent", role="agent", backends={})
+    preset_pin(town_store, "agent")
+    app = build_app(runtime, make_services(town_store, runtime))  # the dossier is attached as in production
+    async with started(app, (80, 24)) as pilot:
+        await type_text(pilot, "giraud anne")
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, PurposeScreen), "the purpose")
+        await pilot.press("enter")  # « Instruction d'une demande »
+        await until(pilot, lambda: isinstance(app.screen, DossierScreen), "the dossier")
+        await until(pilot, lambda: audit(town_store, "dossier.consult"), "the consultation audited")
+        [entry] = audit(town_store, "dossier.consult")
+        assert json.loads(entry.details) == {"purpose": "Instruction d'une demande", "sources": []}
+        assert app.services.dossier.backends == {}
+        await until(pilot, lambda: "Interrogation" not in status_text(app), "the consultation done")
+        assert "Aucune source n'est configurée" in status_text(app)
+        painted = "\n".join(screen_lines(app))
+        assert "Anne GIRAUD — née le 01/12/1988 · foyer F-00441" in painted
+        assert "Dossier de la mairie" in painted
+        assert "Adresse du foyer : 86 rue des Sablons, 45999 Bellerive-sur-Loire" in painted
+        assert "• Enfant : Lea GIRAUD, née le 25/11/2018" in painted
+        assert "Actualiser" not in painted and "Corriger" not in painted  # nothing to ask or compare

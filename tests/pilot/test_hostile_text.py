@@ -97,7 +97,8 @@ async def test_a_ten_thousand_character_name_keeps_every_screen_in_shape(town_st
         lines = assert_layout_intact(app)
         assert "Dossier — ZZZZ" in lines[0] and lines[0].rstrip().endswith("…")
         assert str(app.screen.query_one("#who").render()).count("Z") <= 300
-        assert any("Connexion aux sources" in line or "section" in line.lower() for line in lines)
+        # No agency in this app: the town's own record, and the status line says so.
+        assert any("Aucune source n'est configurée" in line for line in lines)
 
 
 async def test_a_child_named_with_markup_by_the_caf_is_shown_and_refused_literally(town_store, make_app):

@@ -215,3 +215,19 @@ def test_theme_follows_the_terminal_and_the_configuration():
     assert choose_theme("auto", {"TERM": "xterm-256color", "TEXTUAL_COLOR_SYSTEM": "standard"}) == CONSOLE_THEME
     assert choose_theme("console", {"TERM": "xterm-256color"}) == CONSOLE_THEME
     assert choose_theme("textual-light", {"TERM": "linux"}) == "textual-light"
+
+
+@pytest.mark.parametrize("pasted", ["roux\tjeanne", "roux\njeanne\n"], ids=["tab", "two-lines"])
+async def test_a_pasted_tab_or_line_break_separates_words_like_a_space(small_app, pasted):
+    """Copied from a spreadsheet (cells apart by a tab) or a letter (two lines):
+    the paste reaches the box as the terminal sends it, one Paste event."""
+    from textual import events
+
+    app = small_app
+    async with started(app, (80, 24)) as pilot:
+        app.post_message(events.Paste(pasted))
+        screen = app.screen
+        await until(pilot, lambda: screen.query_text.strip() and screen._shown_for == screen.query_text,
+                    "results of the paste")
+        assert screen.query_text.strip() == "roux jeanne"
+        assert [row[:2] for row in table_rows(app)] == [["ROUX", "Jeanne Stéphanie"]]

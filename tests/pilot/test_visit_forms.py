@@ -236,3 +236,75 @@ async def test_no_confirmation_before_the_agencies_answer(town_store, make_app):
         await until(pilot, lambda: isinstance(app.screen, ConfirmVisit), "summary after the answers")
         lines = "\n".join(app.screen.lines)
         assert "Tarif plein : aucun quotient familial connu (la CAF n'a pas répondu)" in lines
+
+
+def stored_form(store, visit_id: int) -> dict:
+    """The form being typed, as the database holds it (what a kill -9 leaves)."""
+    from counter.domain.visits import VisitDraft
+
+    with store.engine.connect() as c:
+        raw = c.execute(text("SELECT draft FROM visit WHERE id = :id"), {"id": visit_id}).scalar_one()
+    editing = VisitDraft.from_json(raw).editing or {}
+    return editing.get("values") or {}
+
+
+async def tick(pilot, form, selector: str) -> None:
+    """Tick a checkbox the way an agent does: the focus on it, then Space."""
+    form.query_one(selector).focus()
+    await pilot.press("space")
+
+
+async def test_ticking_student_alone_is_saved_and_prices_the_card_as_a_student(town_store, make_app):
+    nicolas = person_id(town_store, "DELAUNAY", "Nicolas")
+    app = make_app(town_store, backends="training")
+    async with started(app, SIZE) as pilot:
+        visit = await open_visit(app, pilot)
+        form = await open_form(app, pilot, "b", LibraryForm)
+        await fill(pilot, form, {"#person": nicolas})
+        category = form.query_one("#category", Select)
+        assert category.value == "ADULTE"
+        await until(pilot, lambda: stored_form(town_store, visit.visit_id).get("person") == nicolas, "draft")
+
+        await tick(pilot, form, "#student")  # the only change: no other field moves after it
+        assert "✓" in str(form.query_one("#student").render())  # the mark, not a colour
+        await until(pilot, lambda: stored_form(town_store, visit.visit_id).get("student") is True,
+                    "the tick in the stored draft")
+        assert category.value == "ETUDIANT"
+        assert "Catégorie proposée : ETUDIANT" in str(form.query_one("#suggestion").render())
+        assert stored_form(town_store, visit.visit_id)["category"] == "ETUDIANT"
+
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, VisitScreen), "back to the visit")
+        assert visit.draft.requests[-1].category == "ETUDIANT"
+        summary = str(visit.query_one("#summary").render())
+        assert "Carte Étudiant" in summary and "15,00 €" not in summary
+
+
+async def test_renewal_and_days_ticked_alone_reach_the_stored_draft(town_store, make_app):
+    jade = person_id(town_store, "DELAUNAY", "Jade")
+    nicolas = person_id(town_store, "DELAUNAY", "Nicolas")
+    app = make_app(town_store, backends="training")
+    async with started(app, SIZE) as pilot:
+        visit = await open_visit(app, pilot)
+        form = await open_form(app, pilot, "b", LibraryForm)
+        await fill(pilot, form, {"#person": nicolas})
+        await until(pilot, lambda: stored_form(town_store, visit.visit_id).get("person") == nicolas, "draft")
+        await tick(pilot, form, "#renew")
+        await until(pilot, lambda: stored_form(town_store, visit.visit_id).get("renew") is True, "renewal stored")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, VisitScreen), "back to the visit")
+
+        form = await open_form(app, pilot, "e", SchoolForm)
+        await fill(pilot, form, {"#person": jade})
+        await until(pilot, lambda: stored_form(town_store, visit.visit_id).get("person") == jade, "draft")
+        await tick(pilot, form, "#canteen-jeu")
+        await until(pilot, lambda: stored_form(town_store, visit.visit_id).get("canteen-jeu") is True,
+                    "canteen day stored")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, VisitScreen), "back to the visit")
+
+        await until(pilot, lambda: stored_form(town_store, visit.visit_id) == {}, "the school form closed")
+        form = await open_form(app, pilot, "c", CrecheForm)
+        await tick(pilot, form, "#disability")
+        await until(pilot, lambda: stored_form(town_store, visit.visit_id).get("disability") is True,
+                    "disability stored")

@@ -10,7 +10,9 @@ from counter.domain.query import (
     CafFilter,
     DateFilter,
     parse_query,
+    search_text,
 )
+from counter.domain.text import printable
 
 TODAY = date(2026, 11, 25)
 
@@ -97,3 +99,19 @@ def test_oversized_queries_are_refused_with_a_message():
     assert parse("a" * 10_000).error == MSG_TOO_LONG
     assert parse("a b c d e f g h i").error == MSG_TOO_MANY_WORDS
     assert parse("a b c d e f g h").words == tuple("abcdefgh")
+
+
+@pytest.mark.parametrize("pasted", [
+    "roux\tjeanne", "roux\njeanne", "roux\r\njeanne", "roux\u2028jeanne", "roux\u0085jeanne", "roux\xa0jeanne",
+])
+def test_a_pasted_tab_or_line_break_separates_words_like_a_space(pasted):
+    # What the search box keeps of a paste (a spreadsheet's cells, two lines of
+    # a letter): the spacing becomes spaces, never a '�' that joins the words.
+    kept = search_text(pasted)
+    assert printable(kept) == kept and "\ufffd" not in kept
+    assert parse(kept).words == ("roux", "jeanne")
+
+
+def test_the_search_box_keeps_other_controls_for_printable_to_mark():
+    assert search_text("roux\x1b[2Jjeanne") == "roux\x1b[2Jjeanne"
+    assert search_text("mar\u200btin") == "mar\u200btin"  # invisible, not spacing: the word stays whole
