@@ -15,7 +15,7 @@ from counter.domain.people import PersonSummary, household_label
 from screens.widgets import SafeHeader, SearchInput, StatusLine, SteadyFooter, TrainingBanner, plain
 
 if TYPE_CHECKING:  # the service (and SQLAlchemy behind it) loads after the first paint
-    from counter.services.search import SearchOutcome
+    from counter.domain.search_results import SearchOutcome
 
 DEBOUNCE_SECONDS = 0.15
 OPENING = "Ouverture de la base de données…"

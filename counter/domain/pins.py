@@ -9,10 +9,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 N, R, P = 2**14, 8, 1
 SALT_BYTES = 16
 MIN_DIGITS, MAX_DIGITS = 4, 8
+
+
+@dataclass(frozen=True, slots=True)
+class Unlock:
+    ok: bool
+    message: str = ""  # French, for the lock screen
+    retry_in: int = 0  # seconds before the next try is accepted
 
 
 class PinError(ValueError):

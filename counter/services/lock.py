@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
 from counter.clock import utc_now
-from counter.domain.pins import check_rule, hash_pin, verify_pin
+from counter.domain.pins import Unlock, check_rule, hash_pin, verify_pin
 from counter.services import audit
 from counter.store.engine import Store
 from counter.store.models import Agent
@@ -18,13 +17,6 @@ from counter.store.models import Agent
 FREE_TRIES = 3  # failures before each try waits
 MAX_FAILURES = 10  # then the PIN is locked until a supervisor resets it
 BASE_DELAY = 5  # seconds after the third failure, doubling after each one
-
-
-@dataclass(frozen=True, slots=True)
-class Unlock:
-    ok: bool
-    message: str = ""  # French, for the lock screen
-    retry_in: int = 0  # seconds before the next try is accepted
 
 
 def delay_after(failures: int) -> int:

@@ -8,19 +8,17 @@ order, so a short prefix never sorts the whole index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from counter.clock import SystemClock
 from counter.domain import query as queries
 from counter.domain.dates import BirthDate
 from counter.domain.names import split_given_names
 from counter.domain.people import AddressView, PersonSummary
 from counter.domain.ranking import Match, rank_key
+from counter.domain.search_results import PAGE, SearchOutcome, SearchResult
 from counter.store import search_sql
 from counter.store.engine import Store
 from counter.store.search_sql import Term
 
-PAGE = 50
 CANDIDATE_CAP = 500
 
 MSG_EMPTY = "Aucune personne ne correspond à « {text} »."
@@ -28,44 +26,6 @@ HINTS = (
     "Essayez : le nom seul, le début du prénom (« lef alex »), la date de naissance "
     "(27/12/1982, 1982), le NIR, le n° CAF + code postal. Famille nouvelle : F6."
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResult:
-    person: PersonSummary
-    strength: int  # summed Match values; higher is better
-
-
-@dataclass(frozen=True, slots=True)
-class SearchOutcome:
-    query: queries.ParsedQuery
-    results: tuple[SearchResult, ...] = ()
-    page: int = 0
-    total: int = 0  # ranked matches; a lower bound when ``capped``
-    capped: bool = False  # the index had more candidates than were ranked
-    error: str | None = None
-    hints: tuple[str, ...] = field(default=())
-
-    @property
-    def is_blank(self) -> bool:
-        return self.query.is_empty
-
-    @property
-    def first(self) -> int:
-        """1-based position of the first result shown."""
-        return self.page * PAGE + 1 if self.results else 0
-
-    @property
-    def last(self) -> int:
-        return self.page * PAGE + len(self.results)
-
-    @property
-    def has_next(self) -> bool:
-        return self.last < self.total
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 0
 
 
 class SearchService:

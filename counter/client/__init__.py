@@ -1,0 +1,5 @@
+"""The service's client: what the terminal and the administrators' commands use.
+
+Light: httpx over the Unix socket, the wire types and the domain; never the
+store, pydantic or the backends.
+"""

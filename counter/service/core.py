@@ -1,0 +1,177 @@
+"""What the service owns for as long as it runs: the store, the agencies (with
+their caches and rate limits), the outbox relay and the waiting-list sync.
+
+Handlers receive the core and the actor (the peer's account and role); roles
+are checked by the services underneath, as they always were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from counter.runtime import Runtime
+
+if TYPE_CHECKING:
+    from counter.app_factory import Services
+    from counter.services.audit import Actor
+    from counter.store.engine import Store
+
+log = logging.getLogger("counter.service")
+
+# After the store opens, the agencies are connected in the background: building
+# them (in training, the emulated agencies with the town's data) takes seconds
+# and must not hold the first searches.
+READY_TIMEOUT = 120.0
+
+
+class NotAnAgent(Exception):
+    """The peer's account is not an active agent of this counter (French message)."""
+
+
+class NotReady(Exception):
+    """The database could not be opened; the message says why (French)."""
+
+
+class ServiceCore:
+    def __init__(self, runtime: Runtime, *, identify: Callable[[int], str | None] | None = None,
+                 store: Store | None = None, backends: list | None = None) -> None:
+        from counter.service.identity import login_of
+
+        self.runtime = runtime
+        self.identify = identify or login_of
+        self.host = socket.gethostname()
+        self._given_store = store
+        self._given_backends = backends
+        self.services: Services | None = None
+        self.problem: str = ""  # French: why the database is not open
+        self._opened = threading.Event()
+        self._agencies = threading.Event()
+        self._tasks: list[asyncio.Task] = []
+        self._relay = None
+        self.notices: list[str] = []
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the store (blocking; the training database is built on first use)."""
+        from counter.app_factory import NotMigrated, make_services, open_store
+        from counter.store import failures
+        from counter.store.dataset import MixedData
+
+        try:
+            store = self._given_store if self._given_store is not None else open_store(self.runtime)
+            self.services = make_services(store, self.runtime)
+            self.problem = ""
+        except (NotMigrated, MixedData) as exc:
+            self.problem = str(exc)
+        except Exception as exc:  # noqa: BLE001 — reported to every client until fixed
+            log.exception("opening the database failed: %s", failures.classify(exc).log_reason())
+            self.problem = failures.agent_message(
+                exc, "Base de données indisponible : prévenez l'administrateur.", training=self.runtime.training)
+        finally:
+            self._opened.set()
+
+    def connect_agencies(self) -> None:
+        """Build the agencies' backends once (blocking)."""
+        from counter.app_factory import attach_dossier
+
+        services = self.services
+        if services is None or services.dossier is not None:
+            self._agencies.set()
+            return
+        try:
+            attach_dossier(services, self.runtime, backends=self._given_backends,
+                           secrets=self.runtime.secrets)
+        except Exception:  # noqa: BLE001 — a broken plugin must not take the service down
+            log.exception("building the backends failed")
+            attach_dossier(services, self.runtime, backends=[])
+            self.notices.append("Les sources externes n'ont pas pu être configurées : voir « counter doctor ».")
+        finally:
+            self._agencies.set()
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.open)
+        if self.services is None:
+            return
+        await asyncio.to_thread(self.connect_agencies)
+        self._tasks.append(asyncio.create_task(self._relay_outbox(), name="outbox-relay"))
+        self._tasks.append(asyncio.create_task(self._sync_waiting_lists(), name="waiting-lists"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+        self._tasks.clear()
+        if self.services is not None:
+            await self.services.aclose()
+            self.services = None
+
+    async def _relay_outbox(self) -> None:
+        from counter.services.outbox import OutboxRelay
+
+        services = self.services
+        self._relay = OutboxRelay(services.store, services.dossier.backends, owner=f"{self.host}/counter-service")
+        await self._relay.run_forever(asyncio.Event())
+
+    async def _sync_waiting_lists(self) -> None:
+        from counter.services.capacities import sync_waiting_lists
+
+        services = self.services
+        for backend in services.dossier.backends.values():
+            if hasattr(backend, "capacities"):
+                try:
+                    await sync_waiting_lists(services.store, backend, self.runtime.clock.today())
+                except Exception:  # noqa: BLE001 — the town down: the last figures stay
+                    log.warning("crèche waiting lists not synchronised", exc_info=True)
+
+    def wake_outbox(self) -> None:
+        if self._relay is not None:
+            self._relay.wake()
+
+    # -- for handlers ----------------------------------------------------------------------
+
+    def ready_services(self) -> Services:
+        """The open services, waiting for the store's opening; raises NotReady."""
+        if not self._opened.wait(READY_TIMEOUT) or self.services is None:
+            raise NotReady(self.problem or "Le service du guichet démarre : réessayez dans un instant.")
+        return self.services
+
+    def with_agencies(self) -> Services:
+        services = self.ready_services()
+        self._agencies.wait(READY_TIMEOUT)
+        return services
+
+    @property
+    def agencies_ready(self) -> bool:
+        return self._agencies.is_set()
+
+    def actor(self, uid: int) -> Actor:
+        """The agent behind a peer: their account and, in production, their role in
+        the agents table. Raises NotAnAgent (French) for anyone else."""
+        from counter.services import audit
+
+        login = self.identify(uid)
+        if not login:
+            raise NotAnAgent(f"Accès refusé : le compte n° {uid} n'a pas de nom sur ce serveur.")
+        if self.runtime.training:
+            return audit.Actor(login, "trainer", self.host, True)
+        from counter.services.agents import AgentService
+
+        agent = AgentService(self.ready_services().store).get(login)
+        if agent is None or not agent.active:
+            state = "désactivé" if agent else "inconnu"
+            raise NotAnAgent(f"Accès refusé : l'identifiant « {login} » est {state} au guichet. "
+                             f"Un superviseur peut l'ajouter : counter agents add {login} --role agent")
+        if agent.role == "trainer":
+            raise NotAnAgent(f"Accès refusé : l'identifiant « {login} » est formateur : "
+                             "le rôle formateur n'existe qu'en mode formation.")
+        return audit.Actor(login, agent.role, self.host, False)

@@ -1,0 +1,130 @@
+"""The service's HTTP face: ``POST /v1/<endpoint>`` with a JSON body, answered in JSON.
+
+Every request is tied to the kernel's word on who sent it (the socket's peer
+credentials); the body never names the agent. Refusals travel as a Problem
+(French for the agent, English for the administrators' commands).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from counter.service.peer import SCOPE_KEY
+from counter.wire import PREFIX, codec
+from counter.wire.problems import Problem
+
+log = logging.getLogger("counter.service")
+
+JSON = "application/json"
+NDJSON = "application/x-ndjson"
+MAX_BODY = 1024 * 1024  # a visit draft is a few KB; imports stream through their own endpoints
+
+
+def problem_response(problem: Problem) -> Response:
+    return Response(codec.encode(problem), status_code=problem.status, media_type=JSON)
+
+
+def problem_of(exc: BaseException) -> Problem:
+    """The wire form of a refusal raised by the core; anything else is a fault."""
+    from counter.domain.pins import PinError
+    from counter.service.core import NotAnAgent, NotReady
+    from counter.services.audit import Forbidden
+    from counter.wire.codec import WireFormatError
+
+    if isinstance(exc, Forbidden):
+        return Problem("forbidden", str(exc), exc.english())
+    if isinstance(exc, NotAnAgent):
+        return Problem("unknown_agent", str(exc), "refused: this account is not an active agent of the counter")
+    if isinstance(exc, NotReady):
+        return Problem("unavailable", str(exc), "the service cannot open its database (see its log)")
+    if isinstance(exc, WireFormatError):
+        return Problem("bad_request", "Demande illisible pour le service du guichet.", f"bad request: {exc}")
+    if isinstance(exc, PinError):
+        return Problem("refused", str(exc))
+    for refusal in _refusals():
+        if isinstance(exc, refusal):
+            english = exc.english() if hasattr(exc, "english") else ""
+            return Problem("refused", str(exc), english, getattr(exc, "field", None))
+    if isinstance(exc, LookupError):
+        return Problem("not_found", "Introuvable : la fiche a peut-être été supprimée.", "not found")
+    log.error("request failed", exc_info=exc)
+    return Problem("internal", "Erreur interne du service du guichet : prévenez l'administrateur.",
+                   "internal error in the counter service (see its log)")
+
+
+def _refusals() -> tuple[type[BaseException], ...]:
+    """The core's own refusals (a rule says no, with a French message)."""
+    from counter.services.agents import AgentError
+    from counter.services.families import FamilyError
+    from counter.services.registrations import RegistrationError
+    from counter.services.visits import VisitError
+
+    return (VisitError, FamilyError, RegistrationError, AgentError)
+
+
+def build_http_app(core) -> Starlette:
+    import anyio
+
+    from counter.service.handlers import all_handlers
+
+    handlers = all_handlers()
+
+    async def dispatch(request: Request) -> Response:
+        name = request.path_params["name"]
+        found = handlers.get(name)
+        if found is None:
+            return problem_response(Problem("not_found", "Demande inconnue du service du guichet.",
+                                            f"no endpoint {name!r} in protocol {PREFIX}"))
+        endpoint, handler = found
+        peer = request.scope.get(SCOPE_KEY)
+        if peer is None:
+            return problem_response(Problem("unknown_agent", "Accès refusé : connexion sans identité.",
+                                            "refused: only Unix-socket peers are served"))
+        try:
+            body = await _body(request)
+            args = codec.decode(body or b"{}", endpoint.args) if endpoint.args is not None else None
+            actor = await anyio.to_thread.run_sync(core.actor, peer.uid)
+            if endpoint.stream:
+                return StreamingResponse(_lines(handler(core, actor, args)), media_type=NDJSON)
+            result = await anyio.to_thread.run_sync(handler, core, actor, args)
+        except Exception as exc:  # noqa: BLE001 — every failure becomes a Problem
+            return problem_response(problem_of(exc))
+        return Response(codec.encode(result), media_type=JSON)
+
+    async def other_version(request: Request) -> Response:
+        return problem_response(Problem(
+            "protocol", "Le terminal et le service du guichet n'ont pas la même version : "
+                        "prévenez l'administrateur (le terminal doit être mis à jour).",
+            f"this service speaks {PREFIX}; update the client"))
+
+    return Starlette(routes=[
+        Route(f"{PREFIX}/{{name:str}}", dispatch, methods=["POST"]),
+        Route("/{version:str}/{name:str}", other_version, methods=["POST", "GET"]),
+    ])
+
+
+async def _body(request: Request) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            from counter.wire.codec import WireFormatError
+
+            raise WireFormatError("body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _lines(items) -> Any:
+    """Each item as one line ``{"item": …}``; a failure as a last line ``{"problem": …}``."""
+    try:
+        async for item in items:
+            yield codec.encode({"item": codec.to_builtins(item)}) + b"\n"
+    except Exception as exc:  # noqa: BLE001
+        yield codec.encode({"problem": problem_of(exc)}) + b"\n"

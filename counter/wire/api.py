@@ -1,0 +1,49 @@
+"""The endpoints of protocol version 1, by area."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from counter.domain.people import HouseholdView
+from counter.domain.pins import Unlock
+from counter.domain.search_results import SearchOutcome
+from counter.wire.endpoints import NoArgs, endpoint
+from counter.wire.session import Session
+
+# -- the session -------------------------------------------------------------------------
+
+SESSION = endpoint("session", NoArgs, Session)
+
+
+@dataclass(frozen=True, slots=True)
+class PinArgs:
+    pin: str
+
+
+UNLOCK = endpoint("lock.unlock", PinArgs, Unlock)
+SET_PIN = endpoint("lock.set_pin", PinArgs, None)
+
+# -- search and households ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SearchArgs:
+    text: str
+    page: int = 0
+
+
+SEARCH = endpoint("search", SearchArgs, SearchOutcome)
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdArgs:
+    household_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonArgs:
+    person_id: int
+
+
+HOUSEHOLD = endpoint("household", HouseholdArgs, HouseholdView | None)
+REVEAL_NIR = endpoint("household.reveal_nir", PersonArgs, str | None)

@@ -1,0 +1,81 @@
+"""JSON for the wire: domain dataclasses in, the same dataclasses out.
+
+msgspec encodes and decodes dataclasses, dates, enums and tuples natively; what
+it cannot do alone is a field typed with a base class whose value is one of
+several subclasses (a section's facts, a visit's requests). Those subclasses are
+registered here with a tag, written as ``"$type"`` beside their fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+TAG = "$type"
+
+_tag_of: dict[type, str] = {}
+_classes: dict[type, dict[str, type]] = {}  # base -> tag -> subclass
+_decoders: dict[Any, msgspec.json.Decoder] = {}
+
+
+class WireFormatError(ValueError):
+    """A body that is not what its endpoint takes (English: for logs and developers)."""
+
+
+def polymorphic(base: type, classes: dict[str, type]) -> None:
+    """Fields typed ``base`` carry one of ``classes`` (tag -> subclass)."""
+    _classes[base] = dict(classes)
+    for tag, cls in classes.items():
+        _tag_of[cls] = tag
+    _decoders.clear()
+
+
+def to_builtins(value: Any) -> Any:
+    """Dicts, lists and scalars msgspec writes as JSON; tags added where registered."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {f.name: to_builtins(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        tag = _tag_of.get(type(value))
+        if tag is not None:
+            out[TAG] = tag
+        return out
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_builtins(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_builtins(item) for key, item in value.items()}
+    return value
+
+
+def _dec_hook(kind: type, value: Any) -> Any:
+    subclasses = _classes.get(kind)
+    if subclasses is None or not isinstance(value, dict):
+        raise NotImplementedError(f"no wire form for {kind!r}")
+    fields = dict(value)
+    cls = subclasses.get(fields.pop(TAG, None))
+    if cls is None:
+        raise ValueError(f"unknown {kind.__name__} tag")
+    return msgspec.convert(fields, cls, dec_hook=_dec_hook)
+
+
+def encode(value: Any) -> bytes:
+    return msgspec.json.encode(to_builtins(value))
+
+
+def decode(data: bytes | str, kind: type[T] | Any) -> T:
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind, dec_hook=_dec_hook)
+    try:
+        return decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError) as exc:
+        raise WireFormatError(str(exc)) from None
+
+
+def convert(value: Any, kind: type[T] | Any) -> T:
+    """Builtins (already parsed JSON) to ``kind``."""
+    try:
+        return msgspec.convert(value, kind, dec_hook=_dec_hook)
+    except (msgspec.ValidationError, ValueError, TypeError) as exc:
+        raise WireFormatError(str(exc)) from None

@@ -1,0 +1,38 @@
+"""What a terminal learns from the service when it connects: who it is, where, which rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from counter.domain.rules import TownRules
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioInfo:
+    """The training scenario a trainer started (``counter train NAME``)."""
+
+    name: str
+    title: str
+    description: str
+    day: date
+    searches: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    protocol: int
+    version: str
+    login: str  # the peer's account, as the kernel told the service
+    role: str  # agent | supervisor | trainer
+    training: bool
+    town_name: str
+    today: date  # the service's day (a scenario's day in training)
+    idle_lock_minutes: int
+    rules: TownRules
+    has_pin: bool
+    host: str = ""  # the service's host, for the audit trail's wording
+    scenario: ScenarioInfo | None = None
+    # The agencies' sections, known once the service has connected them.
+    sources_ready: bool = False
+    notices: tuple[str, ...] = field(default=())  # French, shown once (a backend that failed to load…)
