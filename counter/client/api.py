@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from counter.client.calls.people import PeopleCalls
+from counter.client.calls.session import SessionCalls
 from counter.client.connection import Connection
-from counter.wire import api
 
 
-class CounterClient:
+class CounterClient(SessionCalls, PeopleCalls):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 
@@ -23,25 +24,3 @@ class CounterClient:
 
     def close(self) -> None:
         self.connection.close()
-
-    # -- the session ------------------------------------------------------------------------
-
-    def session(self):
-        return self.connection.call(api.SESSION)
-
-    def unlock(self, pin: str):
-        return self.connection.call(api.UNLOCK, api.PinArgs(pin))
-
-    def set_pin(self, pin: str) -> None:
-        self.connection.call(api.SET_PIN, api.PinArgs(pin))
-
-    # -- search and households ----------------------------------------------------------------
-
-    def search(self, text: str, page: int = 0):
-        return self.connection.call(api.SEARCH, api.SearchArgs(text, page))
-
-    def household(self, household_id: int):
-        return self.connection.call(api.HOUSEHOLD, api.HouseholdArgs(household_id))
-
-    def reveal_nir(self, person_id: int) -> str | None:
-        return self.connection.call(api.REVEAL_NIR, api.PersonArgs(person_id))

@@ -24,6 +24,10 @@ def handles(endpoint: Endpoint):
 
 
 def all_handlers() -> dict[str, tuple[Endpoint, Callable]]:
-    from counter.service.handlers import people, session  # noqa: F401 — register
+    """Every handler, each module of this package imported once (they register)."""
+    import importlib
+    import pkgutil
 
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
     return dict(_handlers)

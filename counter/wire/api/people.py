@@ -1,29 +1,14 @@
-"""The endpoints of protocol version 1, by area."""
+"""Search and households."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from counter.domain.people import HouseholdView
-from counter.domain.pins import Unlock
 from counter.domain.search_results import SearchOutcome
-from counter.wire.endpoints import NoArgs, endpoint
-from counter.wire.session import Session
-
-# -- the session -------------------------------------------------------------------------
-
-SESSION = endpoint("session", NoArgs, Session)
+from counter.wire.endpoints import endpoint
 
 
-@dataclass(frozen=True, slots=True)
-class PinArgs:
-    pin: str
-
-
-UNLOCK = endpoint("lock.unlock", PinArgs, Unlock)
-SET_PIN = endpoint("lock.set_pin", PinArgs, None)
-
-# -- search and households ------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Typed calls, one mixin per area of ``counter.wire.api``; ``CounterClient`` has them all."""

@@ -1,0 +1,18 @@
+"""The session, the lock and the PIN."""
+
+from __future__ import annotations
+
+from counter.wire import api
+
+
+class SessionCalls:
+    connection: object
+
+    def session(self):
+        return self.connection.call(api.SESSION)
+
+    def unlock(self, pin: str):
+        return self.connection.call(api.UNLOCK, api.PinArgs(pin))
+
+    def set_pin(self, pin: str) -> None:
+        self.connection.call(api.SET_PIN, api.PinArgs(pin))
