@@ -9,8 +9,6 @@ from counter.domain.search_results import SearchOutcome
 from counter.wire.endpoints import endpoint
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class SearchArgs:
     text: str
