@@ -30,7 +30,7 @@ def test_animations_are_off_unless_the_environment_asks(crowded_app, monkeypatch
 async def test_a_burst_of_keys_runs_one_search(crowded_app):
     app = crowded_app
     async with started(app) as pilot:
-        service = app.services.search
+        service = app.local_service.service.core.services.search  # searches run in the service
         searched = []
         search = service.search
 
