@@ -88,7 +88,8 @@ def run(runtime, args: argparse.Namespace) -> int:
         try:
             scenario = load(args.scenario)
         except ScenarioError as exc:
-            echo(f"counter serve : {exc}", err=True, limit=2000)
+            # A private one is started by `counter train NAME`: the trainer reads this line there.
+            echo(f"{'counter train' if args.private else 'counter serve'} : {exc}", err=True, limit=2000)
             return exc.exit_status
         from counter.cli_train import under_scenario
 

@@ -224,6 +224,43 @@ def private_service(data: Path, key: str = "counter", serve_options: list[str] |
     return sock
 
 
+def stop_private_services(data: Path, timeout: float = 30.0) -> list[int]:
+    """Stop the private services of this account under ``data`` (`counter train
+    --reset` replaces the database they hold open); the pids stopped. Each is
+    found by its socket's peer credentials and must run as this very account."""
+    import select
+    import signal
+
+    from counter.service.identity import peer_of
+
+    stopped = []
+    for sock in sorted((data / RUN_DIR).glob("*.sock")):
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.settimeout(1.0)
+            probe.connect(os.fsencode(sock))
+            peer = peer_of(probe)
+        except OSError:
+            continue  # nobody there (a socket left by a killed service)
+        finally:
+            probe.close()
+        if peer.uid != os.getuid() or peer.pid <= 1:
+            continue
+        try:
+            handle = os.pidfd_open(peer.pid)
+        except OSError:
+            continue
+        try:
+            os.kill(peer.pid, signal.SIGTERM)
+            select.select([handle], [], [], timeout)  # until it has exited (its socket removed)
+            stopped.append(peer.pid)
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
+    return stopped
+
+
 def _private_run_dir(run: Path) -> None:
     """The run directory, ours and 0700: nobody else may reach a private socket."""
     from counter.files import private_dir

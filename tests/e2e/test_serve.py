@@ -225,3 +225,13 @@ def test_a_killed_private_service_is_replaced_by_the_next_terminal(private_home)
     assert sock.exists()  # left behind
     assert locate.find_service() == sock
     assert peer_pid(sock) != pid
+
+
+def test_train_reset_stops_the_private_services_holding_the_old_town(private_home, capsys):
+    sock = locate.find_service()
+    pid = peer_pid(sock)
+    assert main(["train", "--reset"]) == 0
+    assert "Service de formation de ce poste arrêté" in capsys.readouterr().out
+    assert wait_gone(pid, timeout=0)  # gone already: reset waited for it
+    assert not sock.exists()
+    assert locate.find_service() == sock and peer_pid(sock) != pid

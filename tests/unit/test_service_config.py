@@ -33,6 +33,7 @@ def test_defaults_and_values(tmp_path):
     ('[service]\nmode = 0o666\n', "key 'service.mode': must be 0o660"),
     ('[service]\nmode = "0660"\n', "key 'service.mode': wrong type"),
     ('[service]\ngroup = "agents; rm"\n', "key 'service.group'"),
+    ('[service]\nsocket = "/run/\\u001b[31m.sock"\n', "key 'service.socket': control or invisible characters"),
 ])
 def test_mistakes_are_refused_naming_the_key(tmp_path, service, said):
     with pytest.raises(ConfigError) as refused:
