@@ -215,10 +215,10 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
         echo("counter: the arguments are not UTF-8 text (check the terminal's encoding)", err=True)
         return EXIT_USAGE
     args = _parser().parse_args(argv)
-    for option, value in (("--config", args.config), ("--connect", args.connect)):
+    for option, value, what in (("--config", args.config, "configuration file"),
+                                ("--connect", args.connect, "socket")):
         if value is not None and not value.strip():
-            echo(f"counter: {option} needs the path of a {'configuration file' if option == '--config' else 'socket'}",
-                 err=True)
+            echo(f"counter: {option} needs the path of a {what}", err=True)
             return EXIT_USAGE
     from counter.config import ConfigError
     from counter.runtime import UnknownAccount, os_login, resolve
@@ -230,7 +230,10 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
             return _unknown_account(exc, args.command)
         from counter import cli_admin
 
-        return cli_admin.run(args)
+        try:
+            return cli_admin.run(args)
+        except KeyboardInterrupt:
+            return 130
     try:
         runtime = resolve(args.config, agent_login=agent_login)
     except ConfigError as exc:
