@@ -26,6 +26,8 @@ CONFIG_MESSAGE_LIMIT = 2000
 MAX_SECRET = 4096  # an agency's token or password; read from a pipe, no more than this
 MIXED = "Le guichet refuse de démarrer : "  # every problem of the file, in one line
 AGENT_COMMANDS = (None, "train", "replay")  # the agents' and trainers' commands speak French
+# The supervisors' commands: through the counter service unless a configuration file is given.
+SERVICE_COMMANDS = ("agents", "audit", "purge", "export", "outbox")
 # What writing to a full disk, a closed or vanished output gives.
 OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF, errno.EPIPE)
 
@@ -52,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"counter {__version__}")
     parser.add_argument("--config", metavar="PATH", help="configuration file (else $COUNTER_CONFIG; none = training mode)")
+    parser.add_argument("--connect", metavar="PATH",
+                        help="the counter service's socket (else $COUNTER_SOCKET; by default found as "
+                             "docs/administration.md says); who you are comes from the system, never from here")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser("doctor", help="check mode, configuration, data directory, database and keyring")
@@ -91,8 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     size.add_argument("--households", type=_at_most(MAX_HOUSEHOLDS), metavar="N")
     size.add_argument("--persons", type=_at_most(MAX_PERSONS), metavar="N", help="about N inhabitants")
     generate.add_argument("--seed", type=int, default=None)
-    from counter import cli_export, cli_import, cli_outbox, cli_train
+    from counter import cli_export, cli_import, cli_outbox, cli_serve, cli_train
 
+    cli_serve.register(commands)
     cli_train.register(commands)
     cli_export.register(commands)
     cli_import.register(commands)
@@ -209,25 +215,32 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
         echo("counter: the arguments are not UTF-8 text (check the terminal's encoding)", err=True)
         return EXIT_USAGE
     args = _parser().parse_args(argv)
-    if args.config is not None and not args.config.strip():
-        echo("counter: --config needs the path of a configuration file", err=True)
-        return EXIT_USAGE
+    for option, value, what in (("--config", args.config, "configuration file"),
+                                ("--connect", args.connect, "socket")):
+        if value is not None and not value.strip():
+            echo(f"counter: {option} needs the path of a {what}", err=True)
+            return EXIT_USAGE
     from counter.config import ConfigError
-    from counter.runtime import UnknownAccount, resolve
+    from counter.runtime import UnknownAccount, os_login, resolve
 
+    if args.command in SERVICE_COMMANDS and _through_service(args):
+        try:
+            os_login()  # the service refuses such an account too; say it as the direct commands do
+        except UnknownAccount as exc:
+            return _unknown_account(exc, args.command)
+        from counter import cli_admin
+
+        try:
+            return cli_admin.run(args)
+        except KeyboardInterrupt:
+            return 130
     try:
         runtime = resolve(args.config, agent_login=agent_login)
     except ConfigError as exc:
         echo(f"counter: configuration error: {exc}", err=True, limit=CONFIG_MESSAGE_LIMIT)
         return exc.exit_status
     except UnknownAccount as exc:
-        if args.command in AGENT_COMMANDS:
-            echo(f"Le guichet refuse de démarrer : ce compte (uid {exc.uid}) n'a pas de nom dans la base "
-                 "des utilisateurs du système. Prévenez l'administrateur.", err=True)
-        else:
-            echo(f"counter: refused: this account (uid {exc.uid}) has no name in the system's user database; "
-                 "the counter acts as a named login (ask the administrator)", err=True)
-        return EXIT_FAILED
+        return _unknown_account(exc, args.command)
 
     handler = {
         None: _run_app,
@@ -243,11 +256,34 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
         "replay": _replay,
         "audit": _trust,
         "purge": _trust,
+        "serve": _serve,
     }[args.command]
     try:
         return handler(runtime, args)
     except KeyboardInterrupt:
         return 130
+
+
+def _through_service(args) -> bool:
+    """The administrators' commands act through the counter service, as the account
+    running them, unless a configuration file is given (the service's own account,
+    which owns the database: the first supervisor, upgrades) — or ``--connect`` says
+    where the service is."""
+    import os
+
+    from counter.runtime import config_path_from
+
+    return args.connect is not None or config_path_from(args.config, os.environ) is None
+
+
+def _unknown_account(exc, command: str | None) -> int:
+    if command in AGENT_COMMANDS:
+        echo(f"Le guichet refuse de démarrer : ce compte (uid {exc.uid}) n'a pas de nom dans la base "
+             "des utilisateurs du système. Prévenez l'administrateur.", err=True)
+    else:
+        echo(f"counter: refused: this account (uid {exc.uid}) has no name in the system's user database; "
+             "the counter acts as a named login (ask the administrator)", err=True)
+    return EXIT_FAILED
 
 
 def _data_dir_problem(runtime) -> str | None:
@@ -415,35 +451,9 @@ def _agents(runtime, args) -> int:
         return EXIT_FAILED
     from counter.services import audit
 
-    service = AgentService(store)
     try:
         actor = audit.actor_for(store, runtime.agent_login, runtime.training)
-        if args.agents_command == "add":
-            agent = service.add(args.login, args.role, args.name, by=actor)
-            echo(f"agent {agent.login} added ({agent.role})")
-        elif args.agents_command == "disable":
-            agent = service.disable(args.login, by=actor)
-            echo(f"agent {agent.login} disabled")
-        elif args.agents_command == "reset-pin":
-            from counter.services.lock import LockService
-
-            try:
-                LockService(store).reset(args.login, actor)
-            except LookupError:
-                echo(f"counter: no agent {args.login[:64]!r}", err=True)
-                return EXIT_FAILED
-            echo(f"PIN of {args.login} cleared: they choose a new one at their next start")
-        elif args.agents_command == "enable":
-            agent = service.enable(args.login, by=actor)
-            echo(f"agent {agent.login} enabled ({agent.role})")
-        else:
-            agents = service.list()
-            if not agents:
-                echo("no agents registered")
-            for agent in agents:
-                state = "active" if agent.active else "disabled"
-                echo(f"{shown(agent.login, 64):<20} {agent.role:<11} {state:<9} {shown(agent.display_name, 80)}")
-        return EXIT_OK
+        return agents_command(args, _DirectAgents(AgentService(store), store, actor))
     except AgentError as exc:
         echo(f"counter: {exc}", err=True)
         return EXIT_FAILED
@@ -454,6 +464,65 @@ def _agents(runtime, args) -> int:
         return EXIT_USAGE
     finally:
         store.dispose()
+
+
+class _DirectAgents:
+    """`counter agents` on the database (a configuration file given); the counter
+    service's client offers the same calls (counter.client.calls.admin)."""
+
+    def __init__(self, service, store, actor) -> None:
+        self.service, self.store, self.actor = service, store, actor
+
+    def agents_add(self, login: str, role: str, display_name: str):
+        return self.service.add(login, role, display_name, by=self.actor)
+
+    def agents_disable(self, login: str):
+        return self.service.disable(login, by=self.actor)
+
+    def agents_enable(self, login: str):
+        return self.service.enable(login, by=self.actor)
+
+    def agents_reset_pin(self, login: str) -> None:
+        from counter.services.agents import AgentError
+        from counter.services.lock import LockService
+
+        try:
+            LockService(self.store).reset(login, self.actor)
+        except LookupError:
+            raise AgentError(f"no agent {login[:64]!r}") from None
+
+    def agents_list(self):
+        return self.service.list()
+
+
+def agents_command(args, agents) -> int:
+    """`counter agents ACTION` with ``agents`` the database or the counter service."""
+    if args.agents_command == "add":
+        agent = agents.agents_add(args.login, args.role, args.name)
+        echo(f"agent {agent.login} added ({agent.role})")
+    elif args.agents_command == "disable":
+        agent = agents.agents_disable(args.login)
+        echo(f"agent {agent.login} disabled")
+    elif args.agents_command == "reset-pin":
+        agents.agents_reset_pin(args.login)
+        echo(f"PIN of {args.login} cleared: they choose a new one at their next start")
+    elif args.agents_command == "enable":
+        agent = agents.agents_enable(args.login)
+        echo(f"agent {agent.login} enabled ({agent.role})")
+    else:
+        listed = agents.agents_list()
+        if not listed:
+            echo("no agents registered")
+        for agent in listed:
+            state = "active" if agent.active else "disabled"
+            echo(f"{shown(agent.login, 64):<20} {agent.role:<11} {state:<9} {shown(agent.display_name, 80)}")
+    return EXIT_OK
+
+
+def _serve(runtime, args) -> int:
+    from counter import cli_serve
+
+    return cli_serve.run(runtime, args)
 
 
 def _trust(runtime, args) -> int:

@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return export
 
 
-def run(runtime, args: argparse.Namespace) -> int:
+def check(args: argparse.Namespace):
+    """The arguments, before the database or the service is reached: the date, or an exit status."""
     from counter.services.export import since_instant
 
     try:
@@ -56,7 +57,13 @@ def run(runtime, args: argparse.Namespace) -> int:
         except NotRegularFile as exc:
             echo(f"counter: cannot write {args.output}: {exc.strerror}", err=True)
             return EXIT_FAILED
+    return since
 
+
+def run(runtime, args: argparse.Namespace) -> int:
+    since = check(args)
+    if isinstance(since, int):
+        return since
     from counter.store import migrate
     from counter.store.engine import Store, StoreError
 
@@ -72,6 +79,7 @@ def run(runtime, args: argparse.Namespace) -> int:
                  "run 'counter db upgrade' first", err=True)
             return EXIT_FAILED
         from counter.services import audit
+        from counter.services.export import iter_registrations
 
         try:
             actor = audit.actor_for(store, runtime.agent_login, runtime.training)
@@ -79,7 +87,7 @@ def run(runtime, args: argparse.Namespace) -> int:
         except audit.Forbidden as exc:
             echo(f"counter: {exc.english()}", err=True)
             return EXIT_USAGE
-        count = _export(store, since, args.format, args.output)
+        count = _export(iter_registrations(store, since), args.format, args.output)
         audit.record(store, actor, "registrations.export", "registrations", "",
                      {"since": since.isoformat(), "format": args.format, "count": count})
     except OSError as exc:
@@ -92,20 +100,47 @@ def run(runtime, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     finally:
         store.dispose()
-    if args.output:
-        echo(f"{count} registration(s) written to {args.output}", err=True)
+    _written(count, args.output)
     return EXIT_OK
 
 
-def _export(store, since: date, fmt: str, output: str | None) -> int:
-    from counter.services.export import export_registrations
+def remote(client, args: argparse.Namespace) -> int:
+    """The same through the counter service (which records the export in the audit
+    trail); the file is written here, by the administrator's own process.
+    Refusals (counter.client.Refused) go to the caller."""
+    since = check(args)
+    if isinstance(since, int):
+        return since
+    from dataclasses import asdict
+
+    from counter.exports import started
+
+    try:
+        rows = started(asdict(row) for row in client.export_registrations(since, args.format))
+        count = _export(rows, args.format, args.output)
+    except OSError as exc:
+        if args.output is None:  # standard output: counter.cli.main says it, once
+            raise
+        echo(f"counter: cannot write {args.output}: {exc.strerror or type(exc).__name__}", err=True)
+        return EXIT_FAILED
+    _written(count, args.output)
+    return EXIT_OK
+
+
+def _written(count: int, output: str | None) -> None:
+    if output:
+        echo(f"{count} registration(s) written to {output}", err=True)
+
+
+def _export(rows, fmt: str, output: str | None) -> int:
+    from counter.exports import write_registrations
 
     if output is None:
-        count = export_registrations(store, since, fmt, sys.stdout)
+        count = write_registrations(rows, fmt, sys.stdout)
         sys.stdout.flush()
         return count
     # Written beside the target and renamed: a failed export leaves no half file.
     from counter.files import atomic_file
 
     with atomic_file(Path(output), OUTPUT_MODE, text=True) as handle:
-        return export_registrations(store, since, fmt, handle)
+        return write_registrations(rows, fmt, handle)

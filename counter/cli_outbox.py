@@ -33,11 +33,18 @@ def register(subparsers) -> argparse.ArgumentParser:
     return outbox
 
 
+def check(args) -> bool:
+    """The arguments, before the database or the service is reached."""
+    if args.outbox_command == "retry" and not args.ids and not args.refused:
+        echo("counter: outbox retry: give message ids or --refused", err=True)
+        return False
+    return True
+
+
 def run(runtime, args) -> int:
     from counter.cli import open_current_store
 
-    if args.outbox_command == "retry" and not args.ids and not args.refused:
-        echo("counter: outbox retry: give message ids or --refused", err=True)
+    if not check(args):
         return EXIT_FAILED
     store = open_current_store(runtime)
     if store is None:
@@ -52,7 +59,9 @@ def run(runtime, args) -> int:
         return 2
     try:
         if args.outbox_command == "list":
-            return _list(store, args.state)
+            from counter.services.outbox import list_messages
+
+            return print_list(list_messages(store, args.state), args.state)
         if args.outbox_command == "retry":
             return _retry(store, args)
         import asyncio
@@ -62,10 +71,20 @@ def run(runtime, args) -> int:
         store.dispose()
 
 
-def _list(store, state: str | None) -> int:
-    from counter.services.outbox import list_messages
+def remote(client, args) -> int:
+    """The same, through the counter service (which delivers with its own agencies)."""
+    if not check(args):
+        return EXIT_FAILED
+    if args.outbox_command == "list":
+        return print_list(client.outbox_list(args.state), args.state)
+    if args.outbox_command == "retry":
+        echo(f"{client.outbox_retry(args.ids, args.refused)} message(s) due now")
+        return EXIT_OK
+    report = client.outbox_deliver()
+    return print_delivered(report, report.problem)
 
-    messages = list_messages(store, state)
+
+def print_list(messages, state: str | None) -> int:
     if not messages:
         echo(f"no {state} messages" if state else "the outbox is empty")
         return EXIT_OK
@@ -79,6 +98,13 @@ def _list(store, state: str | None) -> int:
     for row in (header, *rows):
         echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1])
     return EXIT_OK
+
+
+def print_delivered(total, problem: str = "") -> int:
+    if problem:
+        echo(f"counter: outbox deliver stopped: {problem}", err=True)
+    echo(f"delivered {total.delivered}, to retry later {total.retried}, refused {total.refused}")
+    return EXIT_FAILED if problem or total.refused else EXIT_OK
 
 
 def _retry(store, args) -> int:
@@ -107,11 +133,8 @@ async def _deliver(runtime, store) -> int:
             if report.total == 0:  # nothing due: the rest waits for its backoff
                 break
     except Exception as exc:  # noqa: BLE001 — the database went away; leases expire, nothing is lost
-        echo(f"counter: outbox deliver stopped: {type(exc).__name__}: {first_line(exc)}", err=True)
-        echo(f"delivered {total.delivered}, to retry later {total.retried}, refused {total.refused}")
-        return EXIT_FAILED
+        return print_delivered(total, f"{type(exc).__name__}: {first_line(exc)}")
     finally:
         for backend in backends:
             await backend.aclose()
-    echo(f"delivered {total.delivered}, to retry later {total.retried}, refused {total.refused}")
-    return EXIT_OK if total.refused == 0 else EXIT_FAILED
+    return print_delivered(total)

@@ -88,6 +88,12 @@ def reset(runtime) -> int:
 
     database = runtime.data_dir / TRAINING_DB
     echo(f"Remise à zéro de la base de formation : {database}")
+    from counter.client.locate import stop_private_services
+
+    # A private service holds the old database open: it stops (its terminals say
+    # so and start a new one, on the new town).
+    if stop_private_services(runtime.data_dir):
+        echo("Service de formation de ce poste arrêté : les guichets ouverts se reconnectent à la ville neuve.")
     base = runtime.data_dir / REPLAY_BASE
     for path in (*(database.with_name(database.name + s) for s in ("", "-wal", "-shm", "-journal")),
                  base):

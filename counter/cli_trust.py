@@ -47,11 +47,13 @@ def parse_date(text: str) -> date:
         raise ValueError(f"invalid date {text[:40]!r}: expected JJ/MM/AAAA or YYYY-MM-DD") from None
 
 
-def run(runtime, args) -> int:
-    from counter.cli import open_current_store
-    from counter.services import audit
+def check(args, runtime=None):
+    """The arguments, before the database or the service is reached (a typo never
+    opens the database): (since, audit age, drafts age) as given, or an exit status.
+    The durations default to ``runtime``'s [retention] (the service applies its own)."""
+    from counter.domain.durations import parse_duration
 
-    # Arguments first: a typo never opens the database.
+    since = audit_age = drafts_age = None
     try:
         if args.command == "audit" and args.audit_command == "export":
             since = parse_date(args.since)
@@ -63,8 +65,10 @@ def run(runtime, args) -> int:
                 and not args.anchor.strip():
             raise ValueError("--anchor needs a file name or 'journal'")
         if args.command == "purge":
-            audit_age = audit.parse_duration(args.older_than or runtime.retention_audit)
-            drafts_age = audit.parse_duration(args.drafts_older_than or runtime.retention_drafts)
+            older = args.older_than or (runtime.retention_audit if runtime else None)
+            drafts = args.drafts_older_than or (runtime.retention_drafts if runtime else None)
+            audit_age = parse_duration(older) if older else None
+            drafts_age = parse_duration(drafts) if drafts else None
     except ValueError as exc:
         echo(f"counter: {exc}", err=True)
         return EXIT_USAGE
@@ -76,6 +80,17 @@ def run(runtime, args) -> int:
         except NotRegularFile as exc:
             echo(f"counter: cannot write {args.out}: {exc.strerror}", err=True)
             return EXIT_FAILED
+    return since, audit_age, drafts_age
+
+
+def run(runtime, args) -> int:
+    from counter.cli import open_current_store
+    from counter.services import audit
+
+    checked = check(args, runtime)
+    if isinstance(checked, int):
+        return checked
+    since, audit_age, drafts_age = checked
     store = open_current_store(runtime)
     if store is None:
         return EXIT_FAILED
@@ -84,19 +99,12 @@ def run(runtime, args) -> int:
         if args.command == "purge":
             audit.require(store, actor, "audit.export")
             now = datetime.now(UTC)
-            report = audit.purge(store, actor, now - audit_age, now - drafts_age)
-            echo(f"purged: {report.audit_entries} audit entr{'y' if report.audit_entries == 1 else 'ies'}, "
-                 f"{report.drafts} draft(s), {report.cached} cached agency figure(s); checkpoint written")
-            return EXIT_OK
+            return print_purged(audit.purge(store, actor, now - audit_age, now - drafts_age))
         if args.audit_command == "verify":
             audit.require(store, actor, "audit.view")
             return _verify(store, args.anchor)
         audit.require(store, actor, "audit.export")
-        moment = datetime.combine(since, time.min).astimezone(UTC)
-        count = _export(store, moment, args.format, args.out)
-        if args.out:
-            echo(f"{count} audit entr{'y' if count == 1 else 'ies'} written to {args.out}", err=True)
-        return EXIT_OK
+        return _export(lambda: audit.iter_entries(store, _midnight(since)), args.format, args.out)
     except audit.Forbidden as exc:
         echo(f"counter: {exc.english()}", err=True)
         return EXIT_USAGE
@@ -112,6 +120,41 @@ def run(runtime, args) -> int:
         store.dispose()
 
 
+def remote(client, args) -> int:
+    """The same through the counter service; files are written here, by the
+    administrator's own process. Refusals (counter.client.Refused) go to the caller."""
+    checked = check(args)
+    if isinstance(checked, int):
+        return checked
+    since, _, _ = checked
+    if args.command == "purge":
+        return print_purged(client.purge(args.older_than, args.drafts_older_than))
+    if args.audit_command == "verify":
+        return _verify_remote(client, args.anchor)
+    from dataclasses import asdict
+
+    from counter.exports import started
+
+    try:
+        rows = started(asdict(row) for row in client.audit_export(_midnight(since)))
+        return _export(lambda: rows, args.format, args.out)
+    except OSError as exc:
+        if args.out is None:  # standard output: counter.cli.main says it, once
+            raise
+        echo(f"counter: cannot write {args.out}: {exc.strerror or type(exc).__name__}", err=True)
+        return EXIT_FAILED
+
+
+def _midnight(since: date) -> datetime:
+    return datetime.combine(since, time.min).astimezone(UTC)
+
+
+def print_purged(report) -> int:
+    echo(f"purged: {report.audit_entries} audit entr{'y' if report.audit_entries == 1 else 'ies'}, "
+         f"{report.drafts} draft(s), {report.cached} cached agency figure(s); checkpoint written")
+    return EXIT_OK
+
+
 def _verify(store, anchor_source: str | None) -> int:
     """The chain, then (``--anchor``) the heads published outside the database;
     a chain found whole is published in turn."""
@@ -120,43 +163,99 @@ def _verify(store, anchor_source: str | None) -> int:
 
     broken, count = audit.verify(store)
     if broken is not None:
-        echo(f"chain broken at {broken.describe()}; {count} entries verified before it", err=True)
-        return EXIT_FAILED
+        return _broken(broken.describe(), count)
+    checked = None
     if anchor_source is not None:
         database = anchor.known_identity(store)
-        try:
-            heads = anchor.read_published(anchor_source, database) if database else []
-        except anchor.AnchorError as exc:
-            echo(f"counter: {exc}", err=True)
-            return EXIT_USAGE
-        if not heads:
-            echo(f"chain not anchored: no head of this database (id {database or 'none yet'}) in {anchor_source}; "
-                 "nothing was published there, or the database or its identity was replaced", err=True)
-            return EXIT_FAILED
+        heads = _published(anchor_source, database)
+        if isinstance(heads, int):
+            return heads
         checked = audit.against_published(store, heads)
         if checked.problem is not None:
-            echo(f"chain disagrees with {anchor_source}: {checked.problem}", err=True)
-            return EXIT_FAILED
+            return _disagrees(anchor_source, checked.problem)
+    problem = store.anchor.publish_current(store) if store.anchor is not None else None
+    return _intact(count, anchor_source, checked, problem)
+
+
+# Heads sent to the service per request (a request body is 1 MiB at most).
+HEADS_PER_REQUEST = 4000
+
+
+def _verify_remote(client, anchor_source: str | None) -> int:
+    report = client.audit_verify(publish=anchor_source is None)
+    if report.broken:
+        return _broken(report.broken, report.count)
+    if anchor_source is None:
+        return _intact(report.count, None, None, report.publish_problem)
+    heads = _published(anchor_source, report.database or None)
+    if isinstance(heads, int):
+        return heads
+    pairs = [(head.seq, head.hash) for head in heads]
+    total_heads, furthest, checked = 0, 0, None
+    for start in range(0, len(pairs), HEADS_PER_REQUEST):
+        chunk = pairs[start:start + HEADS_PER_REQUEST]
+        last = start + HEADS_PER_REQUEST >= len(pairs)
+        checked = client.audit_against(chunk, publish=last)
+        if checked.problem is not None:
+            return _disagrees(anchor_source, checked.problem)
+        total_heads, furthest = total_heads + checked.heads, max(furthest, checked.furthest)
+    from types import SimpleNamespace
+
+    summary = SimpleNamespace(heads=total_heads, furthest=furthest)
+    return _intact(report.count, anchor_source, summary, checked.publish_problem if checked else "")
+
+
+def _published(anchor_source: str, database: str | None):
+    """The heads of ``database`` published in ``anchor_source``, or an exit status after saying why."""
+    from counter.store import anchor
+
+    try:
+        heads = anchor.read_published(anchor_source, database) if database else []
+    except anchor.AnchorError as exc:
+        echo(f"counter: {exc}", err=True)
+        return EXIT_USAGE
+    if not heads:
+        echo(f"chain not anchored: no head of this database (id {database or 'none yet'}) in {anchor_source}; "
+             "nothing was published there, or the database or its identity was replaced", err=True)
+        return EXIT_FAILED
+    return heads
+
+
+def _broken(described: str, count: int) -> int:
+    echo(f"chain broken at {described}; {count} entries verified before it", err=True)
+    return EXIT_FAILED
+
+
+def _disagrees(anchor_source: str, problem: str) -> int:
+    echo(f"chain disagrees with {anchor_source}: {problem}", err=True)
+    return EXIT_FAILED
+
+
+def _intact(count: int, anchor_source: str | None, checked, publish_problem: str | None) -> int:
+    if anchor_source is not None:
         echo(f"chain intact: {count} entries; it holds the {checked.heads} head(s) published in {anchor_source} "
              f"(up to entry {checked.furthest})")
     else:
         echo(f"chain intact: {count} entries")
-    if store.anchor is not None and (problem := store.anchor.publish_current(store)):
-        echo(f"counter: warning: {problem}", err=True)
+    if publish_problem:
+        echo(f"counter: warning: {publish_problem}", err=True)
     return EXIT_OK
 
 
-def _export(store, since: datetime, fmt: str, output: str | None) -> int:
-    from counter.services.audit import export
+def _export(rows, fmt: str, output: str | None) -> int:
+    """``rows()``: the entries as dicts (from the database or the service)."""
+    from counter.exports import write_audit
 
     if output is None:
-        count = export(store, since, fmt, sys.stdout)
+        count = write_audit(rows(), fmt, sys.stdout)
         sys.stdout.flush()
-        return count
-    from counter.files import atomic_file
+    else:
+        from counter.files import atomic_file
 
-    with atomic_file(Path(output), OUTPUT_MODE, text=True) as handle:
-        return export(store, since, fmt, handle)
+        with atomic_file(Path(output), OUTPUT_MODE, text=True) as handle:
+            count = write_audit(rows(), fmt, handle)
+        echo(f"{count} audit entr{'y' if count == 1 else 'ies'} written to {output}", err=True)
+    return EXIT_OK
 
 
 def register_agents(agent_commands: argparse._SubParsersAction) -> None:

@@ -50,11 +50,13 @@ class PrivateRotatingFileHandler(RotatingFileHandler):
         return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
 
-def setup_logging(log_dir: Path) -> Path | None:
-    """Send the ``counter`` logger to ``log_dir/counter.log``; None if not writable."""
+def setup_logging(log_dir: Path, name: str = "counter.log") -> Path | None:
+    """Send the ``counter`` logger to ``log_dir/name``; None if not writable. The
+    service logs to a file of its own (``service.log``): two processes must not
+    rotate one file."""
     try:
         private_dir(log_dir)
-        path = log_dir / "counter.log"
+        path = log_dir / name
         handler = PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError:
         return None

@@ -62,6 +62,10 @@ class Runtime:
     retention_drafts: str = "30d"
     # [audit] anchor: "syslog" or a file; "" = the mode's default (counter.store.anchor.target_for).
     audit_anchor: str = ""
+    # [service]: where `counter serve` listens (None: the default), the socket's group and mode.
+    service_socket: Path | None = None
+    service_group: str | None = None
+    service_mode: int = 0o660
 
     @property
     def training(self) -> bool:
@@ -149,5 +153,8 @@ def resolve(config_arg: str | None = None, env: Mapping[str, str] | None = None,
         retention_audit=settings.retention.audit,
         retention_drafts=settings.retention.drafts,
         audit_anchor=settings.audit.anchor or "",
+        service_socket=Path(settings.service.socket),
+        service_group=settings.service.group,
+        service_mode=settings.service.mode,
         **overrides,
     )

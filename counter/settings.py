@@ -111,6 +111,38 @@ class AuditSettings(_Strict):
         return value
 
 
+# sun_path holds 108 bytes with its terminating NUL.
+MAX_SOCKET_PATH = 107
+SOCKET_MODES = (0o660, 0o600)
+
+
+class ServiceSettings(_Strict):
+    """The counter service (`counter serve`): its socket and who may connect to it."""
+
+    socket: str = Field(default="/run/counter/counter.sock", min_length=2)
+    # The agents' group (e.g. "counter-agents"): the socket's group, so its members connect.
+    group: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
+    # 0o660: the group's members connect; 0o600: only the service's own account.
+    mode: int = 0o660
+
+    @field_validator("socket")
+    @classmethod
+    def _socket_path(cls, value: str) -> str:
+        if not value.startswith("/") or value.endswith("/"):
+            raise ValueError("must be the absolute path of a socket file, e.g. /run/counter/counter.sock")
+        if len(value.encode("utf-8")) > MAX_SOCKET_PATH:
+            raise ValueError(f"a socket path is {MAX_SOCKET_PATH} bytes at most (a limit of the system)")
+        return value
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, value: int) -> int:
+        if value not in SOCKET_MODES:
+            raise ValueError("must be 0o660 (the group's members connect) or 0o600 (the service's account only); "
+                             "never open to other accounts")
+        return value
+
+
 class BackendSettings(_Strict):
     """Keys every backend has; plugins subclass it with their own (strictly too)."""
 
@@ -315,6 +347,7 @@ class Settings(_Strict):
     ui: UiSettings = UiSettings()
     retention: RetentionSettings = RetentionSettings()
     audit: AuditSettings = AuditSettings()
+    service: ServiceSettings = ServiceSettings()
     # Raw here; each is validated against its plugin's own model (counter.config).
     backends: dict[str, dict] = Field(default_factory=dict)
     emulators: dict[str, EmulatorKnobs] = Field(default_factory=dict)

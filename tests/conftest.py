@@ -21,6 +21,7 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     home = tmp_path / "counter-home"
     monkeypatch.setenv("COUNTER_HOME", str(home))
     monkeypatch.delenv("COUNTER_CONFIG", raising=False)
+    monkeypatch.delenv("COUNTER_SOCKET", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("TEXTUAL_ANIMATIONS", raising=False)
     monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from sqlmodel import select
 
+from counter.domain.agents import AgentView  # noqa: F401 (re-exported)
 from counter.domain.text import has_controls
 from counter.store.engine import Store
 from counter.store.models import Agent, AgentRole
@@ -18,14 +18,6 @@ MAX_DISPLAY_NAME = 120
 
 class AgentError(Exception):
     """An agent operation was refused; the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class AgentView:
-    login: str
-    display_name: str
-    role: str
-    active: bool
 
 
 def _view(agent: Agent) -> AgentView:

@@ -6,7 +6,6 @@ counter.store.audit_chain whenever an entry is flushed, whichever service adds i
 
 from __future__ import annotations
 
-import csv
 import json
 import socket
 from collections.abc import Iterable
@@ -18,6 +17,7 @@ from sqlalchemy import delete, func, select, text
 
 from counter.domain.durations import parse_duration  # noqa: F401 (re-exported)
 from counter.domain.permissions import LABELS, Action, allowed
+from counter.exports import AUDIT_FIELDS as EXPORT_FIELDS  # noqa: F401 (re-exported)
 from counter.store.audit_chain import CHECKPOINT, GENESIS, canonical_at, hash_of, lock_head
 from counter.store.engine import Store
 from counter.store.models import AuditEntry
@@ -229,9 +229,6 @@ def _view(entry: AuditEntry) -> EntryView:
                      entry.target_type, entry.target_id, entry.details)
 
 
-EXPORT_FIELDS = ("seq", "at", "agent", "host", "action", "target_type", "target_id", "details", "prev_hash", "hash")
-
-
 def iter_entries(store: Store, since: datetime) -> Iterable[dict]:
     with store.read() as session:
         rows = session.execute(select(AuditEntry).where(AuditEntry.at >= since).order_by(AuditEntry.seq)
@@ -244,20 +241,9 @@ def iter_entries(store: Store, since: datetime) -> Iterable[dict]:
 
 def export(store: Store, since: datetime, fmt: str, out: TextIO) -> int:
     """Write the entries from ``since`` on as CSV or JSON (an array); the count."""
-    count = 0
-    if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for row in iter_entries(store, since):
-            writer.writerow(row)
-            count += 1
-        return count
-    out.write("[")
-    for row in iter_entries(store, since):
-        out.write(("," if count else "") + "\n" + json.dumps(row, ensure_ascii=False, sort_keys=True))
-        count += 1
-    out.write("\n]\n")
-    return count
+    from counter.exports import write_audit
+
+    return write_audit(iter_entries(store, since), fmt, out)
 
 
 @dataclass(frozen=True, slots=True)

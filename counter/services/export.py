@@ -7,23 +7,18 @@ printed on a terminal), and a CSV cell never starts a spreadsheet formula.
 
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any, TextIO
 
 from sqlalchemy import select
 
-from counter.domain.text import printable, spreadsheet_cell
+from counter.exports import REGISTRATION_COLUMNS as COLUMNS  # noqa: F401 (re-exported)
+from counter.exports import write_registrations_csv as write_csv
+from counter.exports import write_registrations_json as write_json
 from counter.store.engine import Store
 from counter.store.models import Creche, Person, Registration, School, Visit
 
-COLUMNS = (
-    "registration_id", "created_at", "visit_code", "kind", "state", "person_id",
-    "birth_name", "given_names", "birth_date", "school_year", "school_uai", "level",
-    "creche_code", "rank", "rank_confirmed", "delivery", "cancelled_at",
-)
 FORMATS = ("csv", "json")
 BATCH = 500
 
@@ -93,30 +88,6 @@ def _birth(year: int | None, month: int | None, day: int | None) -> str | None:
     if day is None:
         return f"{year:04d}-{month:02d}"
     return f"{year:04d}-{month:02d}-{day:02d}"
-
-
-def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    count = 0
-    for row in rows:
-        writer.writerow({k: "" if v is None else spreadsheet_cell(v) if isinstance(v, str) else v
-                         for k, v in row.items()})
-        count += 1
-    return count
-
-
-def write_json(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
-    """A JSON array written object by object (never the whole list in memory)."""
-    count = 0
-    out.write("[")
-    for row in rows:
-        out.write(",\n" if count else "\n")
-        out.write(json.dumps({k: printable(v) if isinstance(v, str) else v for k, v in row.items()},
-                             ensure_ascii=False))
-        count += 1
-    out.write("\n]\n" if count else "]\n")
-    return count
 
 
 def export_registrations(store: Store, since: date, fmt: str, out: TextIO) -> int:
