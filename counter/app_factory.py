@@ -173,8 +173,7 @@ def attach_dossier(services: Services, runtime: Runtime, backends: list[Backend]
     from counter.services.dossier import DossierService
 
     backends = build_backends(runtime, secrets) if backends is None else backends
-    services.dossier = DossierService(services.store, backends, runtime.clock, agent=runtime.agent_login,
-                                      role=runtime.role, training=runtime.training)
+    services.dossier = DossierService(services.store, backends, runtime.clock)
 
 
 def open_services(runtime: Runtime) -> Services:

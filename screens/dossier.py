@@ -188,7 +188,8 @@ class DossierScreen(Screen[None]):
         self._audited = True
         failure = None
         try:
-            async for answer in self.app.services.dossier.consult(self.subject, refs, refresh, purpose=purpose):
+            async for answer in self.app.services.dossier.consult(self.subject, refs, refresh, purpose=purpose,
+                                                                  actor=self.app.actor()):
                 panel = self.panels.get((answer.provenance.source, answer.provenance.section))
                 if panel is not None:
                     panel.show(answer)
