@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, text
 
 from counter.backend import Backend, Identity, Provenance, SectionAnswer, SectionRef, Status, Subject
+from counter.deadlines import deadline
 from counter.domain.dates import BirthDate
 from counter.domain.dossier import DossierUpdate
 from counter.domain.names import split_given_names
@@ -251,9 +252,9 @@ class DossierService:
         backend = self.backends[ref.source]
         started = datetime.now(UTC)
         try:
-            return await asyncio.wait_for(
-                backend.fetch(ref.section, subject, refresh=refresh), backend.timeout + DEADLINE_GRACE
-            )
+            # Not counting the time in line behind a credential's rate limit (counter.deadlines).
+            async with deadline(backend.timeout + DEADLINE_GRACE):
+                return await backend.fetch(ref.section, subject, refresh=refresh)
         except TimeoutError:
             status, message = Status.TIMEOUT, f"Pas de réponse en {backend.timeout:g} s."
         except Exception:  # noqa: BLE001 — a plugin's bug stays in its own section

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import json
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,33 @@ async def test_a_role_that_may_not_consult_is_refused_audited_and_sees_nothing(t
     with town_store.engine.connect() as c:
         entries = c.execute(text("SELECT agent, action FROM audit_entry")).all()
     assert [(e.agent, e.action) for e in entries] == [("ancien", "forbidden")]
+
+
+def adults_of_distinct_households(store, count: int) -> list[int]:
+    with store.engine.connect() as c:
+        return [row[0] for row in c.execute(text(
+            "SELECT MIN(person_id) FROM household_member WHERE role = 'parent' "
+            "GROUP BY household_id ORDER BY household_id LIMIT :n"), {"n": count})]
+
+
+def test_thirty_dossiers_at_once_never_send_more_than_twenty_requests_a_second(town_store, tmp_path):
+    """One token for the whole site: the service's limiter keeps API Particulier's
+    count (taken at the emulator) at 20 a second at most, and every answer arrives."""
+    api = Traffic()
+    backends = training_backends(api_particulier=(None, api, 5.0))
+    people = adults_of_distinct_households(town_store, 30)
+    with serving(town_store, backends, tmp_path) as client:
+        terminals = [client() for _ in people]
+        at_once = threading.Barrier(len(people))
+
+        def open_dossier(terminal, person):
+            at_once.wait()
+            return list(terminal.consult(person, PURPOSE))
+
+        with ThreadPoolExecutor(len(people)) as pool:
+            dossiers = list(pool.map(open_dossier, terminals, people))
+    assert len(api.arrivals) > 20  # more than a second's worth: the limit had to hold them back
+    assert api.busiest(1.0) <= 20
+    statuses = [u.answer.provenance.status for dossier in dossiers for u in dossier[1:]]
+    assert len(statuses) == 30 * sum(len(b.sections()) for b in backends)  # every section of every dossier
+    assert set(statuses) <= set(ANSWERED), {s for s in statuses if s not in ANSWERED}
