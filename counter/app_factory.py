@@ -180,8 +180,30 @@ def open_services(runtime: Runtime) -> Services:
     return make_services(open_store(runtime), runtime)
 
 
-def build_app(runtime: Runtime, services: Services | None = None) -> CounterApp:
-    """The app for ``runtime``; pass ``services`` to reuse an open store (tests)."""
+def build_app(runtime: Runtime, services: Services | None = None, *, connect=None, service=None) -> CounterApp:
+    """The app for ``runtime``; pass ``services`` to reuse an open store (tests).
+
+    ``connect`` makes the app's CounterClient (the service it talks to); without
+    it, a service is started in this process on a private socket (training
+    without a configuration, tests), stopped with the app. ``service``: a
+    ServiceThread already running for this app, stopped with it.
+    """
     from screens.app import CounterApp
 
-    return CounterApp(runtime, opener=(lambda: services) if services else (lambda: open_services(runtime)))
+    opener = (lambda: services) if services else (lambda: open_services(runtime))
+    if connect is None:
+        if service is None:
+            from counter.service.local import start_local_service
+
+            service = start_local_service(runtime, store=services.store if services else None,
+                                          backends=[], background=False)
+        socket_path = service.service.socket_path
+
+        def connect():
+            from counter.client.api import CounterClient
+
+            return CounterClient.at(socket_path)
+
+    app = CounterApp(runtime, opener=opener, connect=connect)
+    app.local_service = service
+    return app

@@ -15,7 +15,9 @@ from textual.binding import Binding
 from textual.reactive import var
 
 from counter.app_factory import Services
+from counter.client.api import CounterClient
 from counter.runtime import Runtime
+from counter.wire.session import Session
 from counter.terminal import NoTerminal, has_terminal
 from screens.commands import CounterCommands
 from screens.search import SearchScreen
@@ -56,12 +58,24 @@ class CounterApp(TypeAhead, App[None]):
     problem: var[str] = var("")
     # The first-use / start lock decided: until then the search screen takes no key.
     pin_checked: var[bool] = var(False)
+    # French, while the counter service does not answer (every status line shows it).
+    service_down: var[str] = var("")
 
-    def __init__(self, runtime: Runtime, opener: Callable[[], Services]) -> None:
+    # Seconds between two attempts to reach a service that went away.
+    RECONNECT_SECONDS = 2.0
+
+    def __init__(self, runtime: Runtime, opener: Callable[[], Services],
+                 connect: Callable[[], CounterClient] | None = None) -> None:
         super().__init__()
         self.runtime = runtime
         self._opener = opener
         self.services: Services | None = None
+        # The counter service: the session it gave (who, where, which rules) and the client.
+        self._connect = connect
+        self.local_service = None  # a ServiceThread this app started, stopped with it
+        self.counter: CounterClient | None = None
+        self.session: Session | None = None
+        self._reconnecting = None
         self._agencies_started = False
         self._relay = None  # the outbox relay, once the agencies are connected
         # The idle lock: the time of the last key (monotonic), whether a lock or
@@ -150,6 +164,7 @@ class CounterApp(TypeAhead, App[None]):
         # After the first frame: the worker's imports (SQLAlchemy, pydantic…)
         # would otherwise compete with the first paint for the interpreter.
         self.call_after_refresh(self.open_services)
+        self.call_after_refresh(self.connect_service)
         self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
         self.visit_purpose = self.purpose_preset
         self.screen_change_signal.subscribe(self, self._screen_changed)
@@ -289,20 +304,6 @@ class CounterApp(TypeAhead, App[None]):
         if not self.locked:
             super().action_command_palette()
 
-    @work(thread=True, exclusive=True, group="pin-check", exit_on_error=False)
-    def check_pin(self) -> None:
-        """First use: the agent chooses a PIN. Production starts locked."""
-        from counter.services.lock import LockService
-
-        try:
-            has_pin = LockService(self.services.store).has_pin(self.runtime.agent_login)
-        except Exception:  # noqa: BLE001 — the database gone: lock, the lock screen says so at the try
-            import logging
-
-            logging.getLogger("counter").exception("reading the PIN state failed")
-            has_pin = True
-        self.call_from_thread(self._pin_decided, has_pin)
-
     async def _pin_decided(self, has_pin: bool) -> None:
         from screens.lock import LockScreen
 
@@ -339,6 +340,67 @@ class CounterApp(TypeAhead, App[None]):
                 training=self.runtime.training))
         else:
             self.call_from_thread(self._services_ready, services)
+
+    # -- the counter service ----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="service", exit_on_error=False)
+    def connect_service(self, retry: bool = False) -> None:
+        """Reach the service and learn the session: who the kernel says we are, where, which rules."""
+        from counter.client.connection import Refused, ServiceUnavailable
+
+        try:
+            if self.counter is None:
+                self.counter = self._connect()
+                self.counter.connection.on_state(self._service_state)
+            session = self.counter.session(retry)
+        except ServiceUnavailable:
+            self.call_from_thread(self._service_state, False)
+            return
+        except Refused as exc:  # not an agent here, another protocol version…
+            self.call_from_thread(self._services_failed, exc.problem.message)
+            return
+        self.call_from_thread(self._session_ready, session)
+
+    def _session_ready(self, session: Session) -> None:
+        self.session = session
+        self._both_ready()
+
+    def _service_state(self, up: bool) -> None:
+        """The connection went or came back (any thread)."""
+        import threading
+
+        if threading.get_ident() != self._thread_id:
+            self.call_from_thread(self._service_state, up)
+            return
+        if up:
+            self.service_down = ""
+            if self._reconnecting is not None:
+                self._reconnecting.stop()
+                self._reconnecting = None
+            return
+        if not self.service_down:
+            from datetime import datetime
+
+            self.service_down = (f"Service du guichet injoignable depuis {datetime.now():%H:%M} : "
+                                 "reconnexion automatique… (ce qui est saisi reste à l'écran)")
+        if self._reconnecting is None:
+            self._reconnecting = self.set_interval(self.RECONNECT_SECONDS, self._try_again)
+
+    def _try_again(self) -> None:
+        if self.session is None:
+            self.connect_service()
+        else:
+            self.ping_service()
+
+    @work(thread=True, exclusive=True, group="service-ping", exit_on_error=False)
+    def ping_service(self) -> None:
+        from counter.client.connection import Refused, ServiceUnavailable
+
+        try:
+            session = self.counter.session()  # back: the state listener clears the message
+        except (ServiceUnavailable, Refused):
+            return
+        self.call_from_thread(setattr, self, "session", session)
 
     @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
     def offer_drafts(self) -> None:
@@ -440,9 +502,14 @@ class CounterApp(TypeAhead, App[None]):
 
     def _services_ready(self, services: Services) -> None:
         self.services = services
+        self._both_ready()
+
+    def _both_ready(self) -> None:
+        if self.services is None or self.session is None or self.ready:
+            return
         self.problem = ""
         self.ready = True
-        self.check_pin()
+        self.call_later(self._pin_decided, self.session.has_pin)
         self.offer_drafts()
         self.restore_receipts()
         # An agent who does not search at once (the counter started before the
@@ -489,8 +556,17 @@ class CounterApp(TypeAhead, App[None]):
     def action_retry_services(self) -> None:
         if not self.ready:
             self.problem = ""
-            self.call_after_refresh(self.open_services)
+            if self.services is None:
+                self.call_after_refresh(self.open_services)
+            if self.session is None:
+                self.call_after_refresh(self.connect_service, True)
 
     async def on_unmount(self) -> None:
         if self.services is not None:
             await self.services.aclose()
+        if self.counter is not None:
+            self.counter.close()
+        if self.local_service is not None:
+            import asyncio
+
+            await asyncio.to_thread(self.local_service.stop)

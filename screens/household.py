@@ -80,17 +80,13 @@ class HouseholdScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="household", exit_on_error=False)
     def load(self) -> None:
-        try:
-            view = self.app.services.households.get(self.household_id)
-        except Exception:  # noqa: BLE001
-            import logging
+        from counter.client.connection import Refused, ServiceUnavailable
 
-            logging.getLogger("counter").exception("household load failed")
-            self.app.call_from_thread(
-                self.query_one(StatusLine).say,
-                "Impossible de lire le foyer : base de données indisponible. Échap pour revenir.",
-                error=True,
-            )
+        try:
+            view = self.app.counter.household(self.household_id)
+        except (Refused, ServiceUnavailable) as exc:
+            self.app.call_from_thread(self.query_one(StatusLine).say,
+                                      f"Impossible de lire le foyer : {exc} Échap pour revenir.", error=True)
             return
         self.app.call_from_thread(self._show, view)
 
@@ -169,14 +165,12 @@ class HouseholdScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="nir", exit_on_error=False)
     def reveal(self, person_id: int) -> None:
-        try:
-            nir = self.app.services.households.reveal_nir(person_id, self.app.actor())
-        except Exception:  # noqa: BLE001
-            import logging
+        from counter.client.connection import Refused, ServiceUnavailable
 
-            logging.getLogger("counter").exception("NIR reveal failed")
-            self.app.call_from_thread(self.query_one(StatusLine).say,
-                                      "Base de données indisponible : NIR non affiché.", error=True)
+        try:
+            nir = self.app.counter.reveal_nir(person_id)
+        except (Refused, ServiceUnavailable) as exc:
+            self.app.call_from_thread(self.query_one(StatusLine).say, f"NIR non affiché : {exc}", error=True)
             return
         if nir:
             self.app.call_from_thread(self._show_nir, person_id, nir)

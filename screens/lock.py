@@ -107,16 +107,15 @@ class LockScreen(_Guard):
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def try_unlock(self, pin: str) -> None:
-        from counter.services.lock import LockService
+        from counter.client.connection import Refused, ServiceUnavailable
 
         try:
-            result = LockService(self.app.services.store, now=self.app.utc_now).unlock(
-                self.app.runtime.agent_login, pin)
-        except Exception:  # noqa: BLE001 — the database gone: stay locked, say so
-            import logging
-
-            logging.getLogger("counter").exception("unlock failed")
-            self.app.call_from_thread(self.settled, "Base de données indisponible : réessayez.")
+            result = self.app.counter.unlock(pin)
+        except ServiceUnavailable:  # stay locked; the status line says the service is gone
+            self.app.call_from_thread(self.settled, "Service du guichet injoignable : réessayez.")
+            return
+        except Refused as exc:
+            self.app.call_from_thread(self.settled, exc.problem.message)
             return
         if result.ok:
             self.app.call_from_thread(self.app.unlock)
@@ -180,19 +179,15 @@ class PinSetup(_Guard):
 
     @work(thread=True, exclusive=True, group="pin", exit_on_error=False)
     def save(self, pin: str) -> None:
-        from counter.domain.pins import PinError
-        from counter.services.lock import LockService
+        from counter.client.connection import Refused, ServiceUnavailable
 
         try:
-            LockService(self.app.services.store).set_pin(self.app.runtime.agent_login, pin)
-        except PinError as exc:
-            self.app.call_from_thread(self.settled, str(exc))
+            self.app.counter.set_pin(pin)
+        except Refused as exc:  # a PIN that breaks the rule
+            self.app.call_from_thread(self.settled, exc.problem.message)
             return
-        except Exception:  # noqa: BLE001
-            import logging
-
-            logging.getLogger("counter").exception("setting the PIN failed")
-            self.app.call_from_thread(self.settled, "Base de données indisponible : réessayez.")
+        except ServiceUnavailable:
+            self.app.call_from_thread(self.settled, "Service du guichet injoignable : réessayez.")
             return
         self.app.call_from_thread(self.app.unlock)
 

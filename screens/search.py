@@ -141,20 +141,16 @@ class SearchScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def search(self, text: str, page: int = 0) -> None:
+        from counter.client.connection import Refused, ServiceUnavailable
+
         try:
-            outcome = self.app.services.search.search(text, page)
-        except Exception as exc:  # noqa: BLE001 — the database may vanish (or be damaged) mid-session
-            import logging
-
-            from counter.store import failures
-
-            logging.getLogger("counter").exception("search failed: %s", failures.classify(exc).log_reason())
-            lead = "La recherche a échoué : "
-            self.app.call_from_thread(
-                self.query_one(StatusLine).say,
-                failures.agent_message(exc, lead + "base de données indisponible. Réessayez dans un instant.", lead),
-                error=True,
-            )
+            outcome = self.app.counter.search(text, page)
+        except ServiceUnavailable:
+            return  # the status line says the service is gone; typing goes on, searched once back
+        except Refused as exc:  # the database gone or damaged behind the service
+            cause = exc.problem.message
+            self.app.call_from_thread(self.query_one(StatusLine).say,
+                                      f"La recherche a échoué : {cause[:1].lower()}{cause[1:]}", error=True)
             return
         self.app.call_from_thread(self._show, outcome, text)
 

@@ -129,8 +129,30 @@ class StatusLine(Static):
     """
 
     _said: tuple[str, bool] | None = None
+    _own: tuple[str, bool] | None = None  # what the screen said, shown again when the service is back
+
+    def __init__(self, message: str = "", **kwargs) -> None:
+        super().__init__(lines_of(message.split("\n")) if message else "", **kwargs)
+        self._own = (message, False)
+
+    def on_mount(self) -> None:
+        # Every screen's status line says when the counter service is gone.
+        if hasattr(self.app, "service_down"):
+            self.watch(self.app, "service_down", self._service_down, init=True)
+
+    def _service_down(self, message: str) -> None:
+        if message:
+            self._show(message, True)
+        elif self._own is not None and self._said != self._own:
+            self._show(*self._own)
 
     def say(self, message: str, *, error: bool = False) -> None:
+        self._own = (message, error)
+        if getattr(self.app, "service_down", ""):
+            return  # shown once the service is back
+        self._show(message, error)
+
+    def _show(self, message: str, error: bool) -> None:
         # Thin clients: the same words again send nothing, and new words of the
         # same height are repainted without a layout of the screen (a layout
         # repaints every scroll bar and the footer too).

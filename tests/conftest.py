@@ -83,16 +83,18 @@ def make_app(tmp_path):
     from counter.clock import FixedClock
     from counter.runtime import Runtime
 
-    from fixtures.agents import preset_pin
+    from fixtures.agents import ensure_agent, preset_pin
 
     def make(store, mode: str = "training", backends=(), knobs=None, pin: bool = True,
-             purpose: str | None = "Instruction d'une demande"):
+             purpose: str | None = "Instruction d'une demande", agent: str = "agent"):
         # The test agent has a PIN already (fixtures.agents.TEST_PIN): no PIN setup at start.
         if pin:
-            preset_pin(store, "agent")
+            preset_pin(store, agent)
+        if mode == "production":
+            ensure_agent(store, agent)
         clock = FixedClock(TODAY)
         runtime = Runtime(mode=mode, data_dir=tmp_path, database_url=str(store.url), clock=clock,
-                          agent_login="agent", emulators=knobs or {})
+                          agent_login=agent, emulators=knobs or {})
         if backends == "training":
             backends = build_backends(runtime)
         app = build_app(runtime, make_services(store, runtime, list(backends)))

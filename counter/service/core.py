@@ -39,18 +39,25 @@ class NotReady(Exception):
 
 class ServiceCore:
     def __init__(self, runtime: Runtime, *, identify: Callable[[int], str | None] | None = None,
-                 store: Store | None = None, backends: list | None = None) -> None:
+                 store: Store | None = None, backends: list | None = None, background: bool = True,
+                 opener: Callable[[], Store] | None = None) -> None:
         from counter.service.identity import login_of
 
         self.runtime = runtime
         self.identify = identify or login_of
         self.host = socket.gethostname()
         self._given_store = store
+        self._opener = opener  # tests hold the opening to send keys meanwhile
         self._given_backends = backends
+        self.background = background  # the outbox relay and the waiting-list sync
+        from counter.clock import utc_now
+
+        self.utc_now = utc_now  # the lock's clock (tests move it)
         self.services: Services | None = None
         self.problem: str = ""  # French: why the database is not open
         self._opened = threading.Event()
         self._agencies = threading.Event()
+        self._reopening = threading.Lock()
         self._tasks: list[asyncio.Task] = []
         self._relay = None
         self.notices: list[str] = []
@@ -64,7 +71,10 @@ class ServiceCore:
         from counter.store.dataset import MixedData
 
         try:
-            store = self._given_store if self._given_store is not None else open_store(self.runtime)
+            if self._opener is not None:
+                store = self._given_store = self._opener()
+            else:
+                store = self._given_store if self._given_store is not None else open_store(self.runtime)
             self.services = make_services(store, self.runtime)
             self.problem = ""
         except (NotMigrated, MixedData) as exc:
@@ -99,6 +109,8 @@ class ServiceCore:
         if self.services is None:
             return
         await asyncio.to_thread(self.connect_agencies)
+        if not self.background:
+            return
         self._tasks.append(asyncio.create_task(self._relay_outbox(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self._sync_waiting_lists(), name="waiting-lists"))
 
@@ -111,9 +123,13 @@ class ServiceCore:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         self._tasks.clear()
-        if self.services is not None:
-            await self.services.aclose()
-            self.services = None
+        services, self.services = self.services, None
+        if services is None:
+            return
+        if self._given_store is None:
+            await services.aclose()
+        elif services.dossier is not None:  # the store belongs to whoever gave it
+            await services.dossier.aclose()
 
     async def _relay_outbox(self) -> None:
         from counter.services.outbox import OutboxRelay
@@ -139,9 +155,20 @@ class ServiceCore:
 
     # -- for handlers ----------------------------------------------------------------------
 
-    def ready_services(self) -> Services:
-        """The open services, waiting for the store's opening; raises NotReady."""
-        if not self._opened.wait(READY_TIMEOUT) or self.services is None:
+    def ready_services(self, retry: bool = False) -> Services:
+        """The open services, waiting for the store's opening; raises NotReady.
+
+        ``retry``: a store that failed to open is tried again (a terminal asking
+        for its session again: F5, or a reconnection)."""
+        if not self._opened.wait(READY_TIMEOUT):
+            raise NotReady("Le service du guichet démarre : réessayez dans un instant.")
+        if self.services is None and retry:
+            with self._reopening:
+                if self.services is None:
+                    self.open()
+                    if self.services is not None:
+                        threading.Thread(target=self.connect_agencies, daemon=True).start()
+        if self.services is None:
             raise NotReady(self.problem or "Le service du guichet démarre : réessayez dans un instant.")
         return self.services
 
@@ -154,7 +181,7 @@ class ServiceCore:
     def agencies_ready(self) -> bool:
         return self._agencies.is_set()
 
-    def actor(self, uid: int) -> Actor:
+    def actor(self, uid: int, retry: bool = False) -> Actor:
         """The agent behind a peer: their account and, in production, their role in
         the agents table. Raises NotAnAgent (French) for anyone else."""
         from counter.services import audit
@@ -166,7 +193,7 @@ class ServiceCore:
             return audit.Actor(login, "trainer", self.host, True)
         from counter.services.agents import AgentService
 
-        agent = AgentService(self.ready_services().store).get(login)
+        agent = AgentService(self.ready_services(retry).store).get(login)
         if agent is None or not agent.active:
             state = "désactivé" if agent else "inconnu"
             raise NotAnAgent(f"Accès refusé : l'identifiant « {login} » est {state} au guichet. "

@@ -30,7 +30,7 @@ def problem_response(problem: Problem) -> Response:
     return Response(codec.encode(problem), status_code=problem.status, media_type=JSON)
 
 
-def problem_of(exc: BaseException) -> Problem:
+def problem_of(exc: BaseException, training: bool = False) -> Problem:
     """The wire form of a refusal raised by the core; anything else is a fault."""
     from counter.domain.pins import PinError
     from counter.service.core import NotAnAgent, NotReady
@@ -53,6 +53,12 @@ def problem_of(exc: BaseException) -> Problem:
             return Problem("refused", str(exc), english, getattr(exc, "field", None))
     if isinstance(exc, LookupError):
         return Problem("not_found", "Introuvable : la fiche a peut-être été supprimée.", "not found")
+    from counter.store import failures
+
+    failure = failures.classify(exc)
+    if failure.kind != failures.UNKNOWN:  # the database behind the service: named for who must act
+        log.error("request failed: %s", failure.log_reason())
+        return Problem("unavailable", failures.agent_message(exc, "", training=training), failures.admin_message(exc))
     log.error("request failed", exc_info=exc)
     return Problem("internal", "Erreur interne du service du guichet : prévenez l'administrateur.",
                    "internal error in the counter service (see its log)")
@@ -90,12 +96,15 @@ def build_http_app(core) -> Starlette:
         try:
             body = await _body(request)
             args = codec.decode(body or b"{}", endpoint.args) if endpoint.args is not None else None
-            actor = await anyio.to_thread.run_sync(core.actor, peer.uid)
+            # F5 on a terminal asks for the session again, retrying a store that failed to open.
+            retry = bool(getattr(args, "retry", False)) and name == "session"
+            actor = await anyio.to_thread.run_sync(core.actor, peer.uid, retry)
             if endpoint.stream:
-                return StreamingResponse(_lines(handler(core, actor, args)), media_type=NDJSON)
+                return StreamingResponse(_lines(handler(core, actor, args), core.runtime.training),
+                                         media_type=NDJSON)
             result = await anyio.to_thread.run_sync(handler, core, actor, args)
         except Exception as exc:  # noqa: BLE001 — every failure becomes a Problem
-            return problem_response(problem_of(exc))
+            return problem_response(problem_of(exc, core.runtime.training))
         return Response(codec.encode(result), media_type=JSON)
 
     async def other_version(request: Request) -> Response:
@@ -122,10 +131,10 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-async def _lines(items) -> Any:
+async def _lines(items, training: bool) -> Any:
     """Each item as one line ``{"item": …}``; a failure as a last line ``{"problem": …}``."""
     try:
         async for item in items:
             yield codec.encode({"item": codec.to_builtins(item)}) + b"\n"
     except Exception as exc:  # noqa: BLE001
-        yield codec.encode({"problem": problem_of(exc)}) + b"\n"
+        yield codec.encode({"problem": problem_of(exc, training)}) + b"\n"

@@ -84,13 +84,14 @@ class Service:
 
     def __init__(self, runtime: Runtime, socket_path: Path, *, group: str | None = None,
                  mode: int = SOCKET_MODE, idle_exit: float | None = None,
-                 identify: Callable[[int], str | None] | None = None, store=None, backends=None) -> None:
+                 identify: Callable[[int], str | None] | None = None, store=None, backends=None,
+                 opener=None) -> None:
         from counter.service.core import ServiceCore
 
         self.runtime = runtime
         self.socket_path = Path(socket_path)
         self.group, self.mode, self.idle_exit = group, mode, idle_exit
-        self.core = ServiceCore(runtime, identify=identify, store=store, backends=backends)
+        self.core = ServiceCore(runtime, identify=identify, store=store, backends=backends, opener=opener)
         self._server = None
         self.started = threading.Event()
 

@@ -320,7 +320,7 @@ async def test_production_without_any_source_shows_the_towns_record_and_audits_t
     from counter.app_factory import build_app, make_services
     from counter.clock import FixedClock
     from counter.runtime import Runtime
-    from fixtures.agents import preset_pin
+    from fixtures.agents import ensure_agent, preset_pin
     from screens.lock import PurposeScreen
     from tests.conftest import TODAY
     from tests.pilot.helpers import screen_lines, status_text
@@ -329,6 +329,7 @@ async def test_production_without_any_source_shows_the_towns_record_and_audits_t
     runtime = Runtime(mode="production", data_dir=tmp_path, database_url=str(town_store.url),
                       clock=FixedClock(TODAY), agent_login="agent", role="agent", backends={})
     preset_pin(town_store, "agent")
+    ensure_agent(town_store, "agent")  # the service serves only the town's agents
     app = build_app(runtime, make_services(town_store, runtime))  # the dossier is attached as in production
     async with started(app, (80, 24)) as pilot:
         await type_text(pilot, "giraud anne")

@@ -11,11 +11,11 @@ import threading
 
 from textual import events
 
-from counter.app_factory import make_services
+from counter.app_factory import build_app, make_services
 from counter.clock import FixedClock
 from counter.runtime import Runtime
+from counter.service.local import start_local_service
 from fixtures.agents import TEST_PIN, preset_pin
-from screens.app import CounterApp
 from screens.lock import LockScreen, PinSetup
 from screens.search import SearchScreen
 from tests.conftest import TODAY
@@ -40,11 +40,14 @@ def gated_app(store, tmp_path, mode: str) -> tuple[CounterApp, threading.Event]:
                       agent_login="agent", role="agent" if mode == "production" else "trainer")
     gate = threading.Event()
 
-    def opener():
+    def open_store():
         gate.wait(30)
-        return make_services(store, runtime, backends=[])
+        return store
 
-    return CounterApp(runtime, opener), gate
+    service = start_local_service(runtime, opener=open_store, backends=[], background=False)
+    app = build_app(runtime, service=service)
+    app._opener = lambda: make_services(open_store(), runtime, backends=[])
+    return app, gate
 
 
 def search_text(app) -> str:
@@ -150,9 +153,10 @@ async def test_production_a_database_that_fails_to_open_is_said_on_the_lock_and_
         attempts.append(1)
         if len(attempts) == 1:
             raise OSError("network down")
-        return make_services(sqlite_store, runtime, backends=[])
+        return sqlite_store
 
-    app = CounterApp(runtime, opener)
+    service = start_local_service(runtime, opener=opener, backends=[], background=False)
+    app = build_app(runtime, make_services(sqlite_store, runtime, backends=[]), service=service)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: "Base de données indisponible" in status_text(app), "the failure, on the lock")
         assert isinstance(app.screen, LockScreen)

@@ -155,10 +155,10 @@ async def test_the_palette_speaks_french_textuals_entries_too(small_app):
 
 
 async def test_a_database_that_fails_to_open_is_reported_and_retried(tmp_path, sqlite_store):
-    from counter.app_factory import make_services
+    from counter.app_factory import build_app, make_services
     from counter.clock import FixedClock
     from counter.runtime import Runtime
-    from screens.app import CounterApp
+    from counter.service.local import start_local_service
 
     attempts = []
 
@@ -166,10 +166,11 @@ async def test_a_database_that_fails_to_open_is_reported_and_retried(tmp_path, s
         attempts.append(1)
         if len(attempts) == 1:
             raise OSError("disk unplugged")
-        return make_services(sqlite_store, runtime, backends=[])
+        return sqlite_store
 
     runtime = Runtime(mode="training", data_dir=tmp_path, database_url="sqlite://", clock=FixedClock(TODAY))
-    app = CounterApp(runtime, opener)
+    service = start_local_service(runtime, opener=opener, backends=[], background=False)
+    app = build_app(runtime, make_services(sqlite_store, runtime, backends=[]), service=service)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: "Base de données indisponible" in status_text(app), "error shown")
         assert not app.ready

@@ -71,8 +71,9 @@ async def test_ctrl_l_locks_and_wrong_pins_slow_down_and_are_audited(town_store,
         failures = audit(town_store, "unlock.failed")
         assert [json.loads(f.details)["failures"] for f in failures] == [1, 2, 3]
         assert all(f.target_id == "agent" and TEST_PIN not in f.details for f in failures)
-        later = app.utc_now() + timedelta(seconds=6)
-        app.utc_now = lambda: later
+        service = app.local_service.service.core  # the lock's clock is the service's
+        later = service.utc_now() + timedelta(seconds=6)
+        service.utc_now = lambda: later
         await unlock(pilot)
         assert app.screen is household
 
@@ -190,8 +191,7 @@ async def test_production_starts_locked_and_a_first_use_sets_the_pin(town_store,
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.pin_checked, "the PIN check")
         assert isinstance(app.screen, LockScreen)
-    fresh = make_app(town_store, pin=False)
-    fresh.runtime = replace(fresh.runtime, agent_login="nouvelle")
+    fresh = make_app(town_store, pin=False, agent="nouvelle")
     async with fresh.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: fresh.pin_checked, "the PIN check")
         assert isinstance(fresh.screen, PinSetup)

@@ -8,8 +8,8 @@ from counter.wire import api
 class SessionCalls:
     connection: object
 
-    def session(self):
-        return self.connection.call(api.SESSION)
+    def session(self, retry: bool = False):
+        return self.connection.call(api.SESSION, api.SessionArgs(retry))
 
     def unlock(self, pin: str):
         return self.connection.call(api.UNLOCK, api.PinArgs(pin))

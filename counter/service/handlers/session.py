@@ -13,7 +13,7 @@ def session(core, actor, _args) -> Session:
     from counter.domain.rules import default_rules
     from counter.services.lock import LockService
 
-    services = core.ready_services()
+    services = core.ready_services(retry=_args.retry)
     runtime = core.runtime
     scenario = runtime.scenario
     info = None
@@ -32,7 +32,7 @@ def session(core, actor, _args) -> Session:
 def unlock(core, actor, args):
     from counter.services.lock import LockService
 
-    return LockService(core.ready_services().store, host=core.host).unlock(actor.login, args.pin)
+    return LockService(core.ready_services().store, host=core.host, now=core.utc_now).unlock(actor.login, args.pin)
 
 
 @handles(api.SET_PIN)

@@ -5,10 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from counter.domain.pins import Unlock
-from counter.wire.endpoints import NoArgs, endpoint
+from counter.wire.endpoints import endpoint
 from counter.wire.session import Session
 
-SESSION = endpoint("session", NoArgs, Session)
+@dataclass(frozen=True, slots=True)
+class SessionArgs:
+    retry: bool = False  # the agent pressed F5: a store that failed to open is tried again
+
+
+SESSION = endpoint("session", SessionArgs, Session)
 
 
 @dataclass(frozen=True, slots=True)
