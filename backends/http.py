@@ -30,6 +30,8 @@ from counter.backend import (
     Status,
     Subject,
 )
+from backends.rate_limit import LineTooLong, RateLimiter
+from counter.deadlines import deadline
 from counter.domain.text import shown
 
 log = logging.getLogger("counter.backends")
@@ -89,6 +91,8 @@ class HttpBackend:
     label: ClassVar[str]
     SECTIONS: ClassVar[tuple[SectionSpec, ...]]
     needs_secret: ClassVar[bool] = True
+    # French: a request not sent because the agency asked to wait (see hold()).
+    HELD_MESSAGE: ClassVar[str] = "Demande non envoyée : la source a demandé d'attendre (trop de demandes)."
 
     def __init__(self, context: BackendContext) -> None:
         self.name = context.name
@@ -98,6 +102,12 @@ class HttpBackend:
         self.secret = context.secret
         self.secret_unreadable = context.secret_unreadable
         self.clock = context.clock
+        # One limiter per credential (this backend's): the service is the only
+        # process sending with it. None: the agency sets no limit we know of.
+        per_second = getattr(context.settings, "requests_per_second", None)
+        self.limiter = RateLimiter(per_second) if per_second else None
+        # After a 429: no request before this time (self.clock), for any section.
+        self._held_until: float | None = None
         self._client = httpx.AsyncClient(
             base_url=context.settings.base_url or EMULATED_BASE_URL,
             transport=context.transport,
@@ -133,15 +143,44 @@ class HttpBackend:
         if self.missing_secret():
             raise AgencyError(Status.UNAUTHORIZED, self._no_secret_message())
         try:
-            return await asyncio.wait_for(work, self.timeout)
+            async with deadline(self.timeout):
+                return await work
         except TimeoutError:
             raise AgencyError(Status.TIMEOUT, f"Pas de réponse en {self.timeout:g} s.") from None
+
+    def hold(self, seconds: float) -> None:
+        """The agency asked to wait (a 429): nothing is sent for ``seconds``, whatever the section."""
+        self._held_until = max(self._held_until or 0.0, self.clock() + seconds)
+
+    def check_hold(self) -> None:
+        """Raise the held answer, with the remaining wait, while the agency's wait lasts."""
+        if self._held_until is None:
+            return
+        now = self.clock()
+        if now < self._held_until:
+            raise AgencyError(Status.RATE_LIMITED, self.HELD_MESSAGE, self._held_until - now)
+        self._held_until = None
+
+    async def _take_turn(self) -> None:
+        """Wait for the credential's turn; then the agency's own wait, if it gave one meanwhile."""
+        self.check_hold()
+        if self.limiter is None:
+            return
+        try:
+            await self.limiter.acquire()
+        except LineTooLong as exc:
+            raise AgencyError(Status.RATE_LIMITED,
+                              f"Trop de demandes en attente pour {self.label} : réessayer un peu plus tard.",
+                              exc.retry_in) from None
+        self.check_hold()
 
     async def request(
         self, method: str, path: str, *, params: Any = None, json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> HttpResponse:
-        """One HTTP exchange with the body capped; transport failures become AgencyError."""
+        """One HTTP exchange with the body capped, in the credential's turn; transport
+        failures become AgencyError."""
+        await self._take_turn()
         try:
             async with self._client.stream(method, path, params=params, json=json_body, headers=headers) as response:
                 body = bytearray()
@@ -177,7 +216,9 @@ class HttpBackend:
         else:
             try:
                 # The deadline covers the whole exchange: a slow drip cannot hold the dossier.
-                result = await asyncio.wait_for(self._fetch(section, subject, refresh), self.timeout)
+                # (Not counting the time in line behind the credential's rate limit.)
+                async with deadline(self.timeout):
+                    result = await self._fetch(section, subject, refresh)
                 if isinstance(result, SectionAnswer):
                     return result
                 status, facts, message, as_of = result
@@ -203,7 +244,8 @@ class HttpBackend:
             return Health(self.name, Status.UNAUTHORIZED, 0.0,
                           f"no credential stored: run 'counter credentials set {self.name}'")
         try:
-            await asyncio.wait_for(self._health(), self.timeout)
+            async with deadline(self.timeout):
+                await self._health()
         except (TimeoutError, asyncio.TimeoutError):
             return Health(self.name, Status.TIMEOUT, (time.perf_counter() - started) * 1000, "no answer in time")
         except AgencyError as exc:

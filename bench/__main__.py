@@ -173,6 +173,28 @@ def _dossier(args, report, summary) -> None:
     summary.add("dossier, last live answer, one source dead", d["others_last_ms_one_dead"], "ms",
                 d["others_last_ms_all_alive"])
 
+    from bench import dossier_burst
+
+    print(f"\nA burst of {dossier_burst.DOSSIERS} dossiers opened at once through the service "
+          "(training town, emulated agencies; reference: the service's rate limiter off)")
+    b = dossier_burst.measure()
+    report["dossier_burst"] = b
+    ours, ref = b["limited"], b["without_limiter"]
+    print(f"  {'':<44}{'limited':>10}{'reference':>11}")
+    print(f"  {'requests received by API Particulier':<44}{ours['api_particulier_requests']:>10}"
+          f"{ref['api_particulier_requests']:>11}")
+    print(f"  {'most of them in any second':<44}{ours['max_requests_in_a_second']:>10}"
+          f"{ref['max_requests_in_a_second']:>11}   (target <= {b['target_per_second']})")
+    print(f"  {'all dossiers complete':<44}{ours['all_complete_ms']:>7.0f} ms{ref['all_complete_ms']:>8.0f} ms"
+          f"   (ratio {ours['all_complete_ms'] / ref['all_complete_ms']:.1f}x)")
+    print(f"  {'sections not answered (of ' + str(ours['sections']) + ')':<44}{ours['sections_not_answered']:>10}"
+          f"{ref['sections_not_answered']:>11}")
+    summary.add(f"burst of {b['dossiers']} dossiers: max req/s at API Part.",
+                ours["max_requests_in_a_second"], "", ref["max_requests_in_a_second"],
+                f"<= {b['target_per_second']}", ours["max_requests_in_a_second"] <= b["target_per_second"])
+    summary.add(f"burst of {b['dossiers']} dossiers: all complete", ours["all_complete_ms"], "ms",
+                ref["all_complete_ms"])
+
 
 def _booking(args, report, summary) -> None:
     from bench import booking

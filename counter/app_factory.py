@@ -173,8 +173,7 @@ def attach_dossier(services: Services, runtime: Runtime, backends: list[Backend]
     from counter.services.dossier import DossierService
 
     backends = build_backends(runtime, secrets) if backends is None else backends
-    services.dossier = DossierService(services.store, backends, runtime.clock, agent=runtime.agent_login,
-                                      role=runtime.role, training=runtime.training)
+    services.dossier = DossierService(services.store, backends, runtime.clock)
 
 
 def open_services(runtime: Runtime) -> Services:
@@ -196,8 +195,13 @@ def build_app(runtime: Runtime, services: Services | None = None, *, connect=Non
         if service is None:
             from counter.service.local import start_local_service
 
+            # The dossier is asked through the service: it gets the backends the
+            # caller built (tests), else builds the runtime's (training: emulated).
+            backends = None
+            if services is not None and services.dossier is not None:
+                backends = list(services.dossier.backends.values())
             service = start_local_service(runtime, store=services.store if services else None,
-                                          backends=[], background=False)
+                                          backends=backends, background=False)
         socket_path = service.service.socket_path
 
         def connect():

@@ -17,11 +17,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from counter.domain.dates import BirthDate
+from counter.domain.people import HouseholdView  # a Subject's field: resolved when it crosses the wire
 
 if TYPE_CHECKING:
     import httpx
-
-    from counter.domain.people import HouseholdView
 
 
 class Status(enum.StrEnum):
@@ -228,6 +227,16 @@ class SectionAnswer:
 class SectionSpec:
     key: str
     label: str  # French
+
+
+@dataclass(frozen=True, slots=True)
+class SectionRef:
+    """One section of one configured source, as the dossier lists it."""
+
+    source: str  # the backend's name in the configuration
+    section: str
+    label: str  # French, the section's
+    source_label: str  # French, the backend's
 
 
 @dataclass(frozen=True, slots=True)

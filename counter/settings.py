@@ -151,6 +151,9 @@ class BackendSettings(_Strict):
     base_url: str | None = None
     timeout: float = Field(default=5.0, gt=0, le=120)
     enabled: bool = True
+    # At most this many requests a second with this backend's credential (the
+    # service alone sends them); none: no limit of our own. Plugins set a default.
+    requests_per_second: int | None = Field(default=None, ge=1, le=1000)
 
     @field_validator("base_url")
     @classmethod

@@ -1,8 +1,11 @@
-"""The dossier: what every agency knows about a person, arriving section by section."""
+"""The dossier: what every agency knows about a person, arriving section by section.
+
+The counter service asks the agencies, audits the consultation and compares
+the answers with the town's record; this screen shows what it streams.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -17,8 +20,9 @@ from counter.domain.text import shown
 from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of
 
 if TYPE_CHECKING:
-    from counter.backend import SectionAnswer, Subject
-    from counter.services.dossier import SectionRef
+    from counter.backend import SectionAnswer, SectionRef, Subject
+    from counter.domain.dossier import DossierUpdate
+    from counter.domain.merge import Conflict
 
 PENDING = "… en attente de la réponse"
 NO_SOURCE = "Aucune source n'est configurée : seul le dossier de la mairie est disponible."
@@ -77,7 +81,7 @@ class SectionPanel(Static, can_focus=True):
             if provenance.message and provenance.status is not Status.OK:
                 lines.append(provenance.message)
             for fact in answer.facts:
-                lines.extend(describe(fact, today or self.app.runtime.clock.today()))
+                lines.extend(describe(fact, today or self.screen.today()))
             for line in lines:
                 text.append("\n" + shown(line))
         self.set_class(answer is not None and answer.provenance.status not in (Status.OK, Status.NOT_APPLICABLE), "-failed")
@@ -101,9 +105,16 @@ class DossierScreen(Screen[None]):
         self.person_id = person_id
         self.subject: Subject | None = None
         self.panels: dict[tuple[str, str], SectionPanel] = {}
-        self._audited = False  # the consultation (with its purpose) is audited once per opening
+        self.conflicts: tuple[Conflict, ...] = ()  # the service's comparison with the town's record
+        # The service's name for this consultation: a refresh sends it back and is
+        # not audited again (the purpose is asked and audited once per opening).
+        self.opening: str | None = None
+        self.purpose: str | None = None
         self._started = False
-        self._asking = 0  # consultations under way: the summary waits for the last one
+        # Consultations under way (request -> whether it asks every section): the
+        # summary waits for the last one.
+        self._asking: dict[int, bool] = {}
+        self._requests = 0
 
     def compose(self) -> ComposeResult:
         if self.app.runtime.training:
@@ -118,16 +129,32 @@ class DossierScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "Dossier"
         self.query_one("#conflicts").display = False
-        if not self.app.dossier_ready:
+        session = self.app.session
+        if session is None or not session.sources_ready:
             self.query_one(StatusLine).say("Connexion aux sources…")
-            self.app.ensure_agencies()
-        self.watch(self.app, "dossier_ready", self._start, init=True)
+        self.load_sections()
 
-    def _start(self, ready: bool) -> None:
-        if not ready or self._started:
+    def today(self):
+        session = self.app.session
+        return session.today if session is not None else self.app.runtime.clock.today()
+
+    @work(thread=True, exclusive=True, group="dossier-sections", exit_on_error=False)
+    def load_sections(self) -> None:
+        """The configured sources' sections (the service waits for its agencies)."""
+        from counter.client.connection import Refused, ServiceUnavailable
+
+        try:
+            refs = self.app.counter.dossier_sections()
+        except (Refused, ServiceUnavailable) as exc:
+            self.app.call_from_thread(self.query_one(StatusLine).say, f"Dossier impossible à ouvrir : {exc}",
+                                      error=True)
+            return
+        self.app.call_from_thread(self._start, list(refs))
+
+    def _start(self, refs: list[SectionRef]) -> None:
+        if self._started:
             return
         self._started = True
-        refs = self.app.services.dossier.sections()
         for ref in refs:
             self.panels[(ref.source, ref.section)] = SectionPanel(ref)
         self.query_one("#sections").mount_all(self.panels.values())
@@ -157,56 +184,75 @@ class DossierScreen(Screen[None]):
 
     # -- asking -----------------------------------------------------------------
 
-    @work(exclusive=True, group="dossier", exit_on_error=False)
-    async def consult(self, refs: list | None = None, refresh: bool = False) -> None:
-        dossier = self.app.services.dossier
-        if self.subject is None:
-            try:
-                self.subject = await asyncio.to_thread(dossier.subject, self.person_id)
-            except Exception:  # noqa: BLE001
-                import logging
-
-                logging.getLogger("counter").exception("dossier subject failed")
-                self.query_one(StatusLine).say("Base de données indisponible : dossier impossible à ouvrir.", error=True)
-                return
-            if self.subject is None:
-                self.query_one(StatusLine).say("Cette personne n'existe plus.", error=True)
-                return
-            self._describe_subject()
-            self._show_town_record()
+    def consult(self, refs: list[SectionRef] | None = None, refresh: bool = False) -> None:
+        """Every section (or ``refs``) again; an earlier consultation still under way is superseded."""
         doing = "Actualisation de toutes les sources…" if refresh else "Interrogation des sources…"
-        await self._ask(refs or dossier.sections(), refresh, doing)
+        for superseded in [r for r, whole in self._asking.items() if whole]:
+            del self._asking[superseded]  # its late answers are not shown over the new ones
+        self._ask(refs or [p.ref for p in self.panels.values()], refresh, doing, whole=True)
 
-    async def _ask(self, refs: list[SectionRef], refresh: bool, doing: str) -> None:
+    def _ask(self, refs: list[SectionRef], refresh: bool, doing: str, whole: bool = False) -> None:
         """Ask again for ``refs``, the status line saying so until every consultation is done."""
         for ref in refs:
             self.panels[(ref.source, ref.section)].show(None)
-        status = self.query_one(StatusLine)
-        status.say(doing)
-        self._asking += 1
-        purpose = None if self._audited else (self.app.visit_purpose or "")
-        self._audited = True
+        self.query_one(StatusLine).say(doing)
+        self._requests += 1
+        request = self._requests
+        self._asking[request] = whole
+        if self.purpose is None:
+            self.purpose = self.app.visit_purpose or ""
+        keys = [(ref.source, ref.section) for ref in refs]
+        self.run_worker(lambda: self._stream(request, keys, refresh), thread=True, group="dossier",
+                        exit_on_error=False)
+
+    def _stream(self, request: int, keys: list[tuple[str, str]], refresh: bool) -> None:
+        """(Worker thread.) The service's updates as they come, each shown at once."""
+        from textual.worker import get_current_worker
+
+        from counter.client.connection import Refused, ServiceUnavailable
+
+        worker = get_current_worker()
         failure = None
         try:
-            async for answer in self.app.services.dossier.consult(self.subject, refs, refresh, purpose=purpose):
-                panel = self.panels.get((answer.provenance.source, answer.provenance.section))
-                if panel is not None:
-                    panel.show(answer)
-                self._show_conflicts()
-        except Exception as exc:  # noqa: BLE001 — the audit refused or the database gone: say so
-            from counter.services.audit import Forbidden
+            updates = self.app.counter.consult(self.person_id, self.purpose, keys, refresh, self.opening)
+            try:
+                for update in updates:
+                    if worker.is_cancelled or request not in self._asking:
+                        break  # the screen left, or a newer consultation superseded this one
+                    self.app.call_from_thread(self._received, request, update)
+            finally:
+                updates.close()
+        except Refused as exc:
+            failure = _refusal(exc.problem)
+        except ServiceUnavailable:
+            failure = "Consultation impossible : service du guichet injoignable. Ctrl+R pour réessayer."
+        except Exception:  # noqa: BLE001 — a fault of ours: logged, said, the screen stays usable
+            import logging
 
-            if isinstance(exc, Forbidden):
-                failure = str(exc)
-            else:
-                import logging
+            logging.getLogger("counter").exception("consulting the dossier failed")
+            failure = "Consultation impossible : erreur inattendue. Ctrl+R pour réessayer."
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._asked, request, failure)
 
-                logging.getLogger("counter").exception("consulting the dossier failed")
-                failure = "Consultation impossible : base de données indisponible. Ctrl+R pour réessayer."
-            if purpose is not None:
-                self._audited = False  # a retry is audited: nothing is shown unaudited
-        finally:
-            self._asking -= 1
+    def _received(self, request: int, update: DossierUpdate) -> None:
+        if request not in self._asking:
+            return
+        self.opening = update.opening
+        if update.subject is not None:
+            self.subject = update.subject
+            self._describe_subject()
+            self._show_town_record()
+        if update.answer is not None:
+            provenance = update.answer.provenance
+            panel = self.panels.get((provenance.source, provenance.section))
+            if panel is not None:
+                panel.show(update.answer)
+        self._show_conflicts(update.conflicts)
+
+    def _asked(self, request: int, failure: str | None) -> None:
+        if self._asking.pop(request, None) is None:
+            return  # superseded: the newer consultation says how it went
+        status = self.query_one(StatusLine)
         if failure is not None:
             status.say(failure, error=True)
         elif not self._asking:
@@ -238,10 +284,8 @@ class DossierScreen(Screen[None]):
     def _answers(self) -> list[SectionAnswer]:
         return [p.answer for p in self.panels.values() if p.answer is not None]
 
-    def _show_conflicts(self) -> None:
-        from counter.domain.merge import conflicts
-
-        found = conflicts(self.subject, self._answers())
+    def _show_conflicts(self, found: tuple[Conflict, ...]) -> None:
+        self.conflicts = found
         box = self.query_one("#conflicts", Static)
         box.display = bool(found)
         if found:
@@ -276,12 +320,11 @@ class DossierScreen(Screen[None]):
         if panel is not None and self.subject is not None:
             self.refresh_source(panel.ref.source)
 
-    @work(group="source", exit_on_error=False)
-    async def refresh_source(self, source: str) -> None:
+    def refresh_source(self, source: str) -> None:
         """Every section of one source again, bypassing caches; the others stay."""
         refs = [p.ref for p in self.panels.values() if p.ref.source == source]
         if refs:
-            await self._ask(refs, True, f"Actualisation : {shown(refs[0].source_label)}…")
+            self._ask(refs, True, f"Actualisation : {shown(refs[0].source_label)}…")
 
     def action_refresh_all(self) -> None:
         if self.subject is not None:
@@ -290,13 +333,12 @@ class DossierScreen(Screen[None]):
     # -- keeping the town's record right ------------------------------------------------
 
     def action_correct(self) -> None:
-        from counter.domain.merge import conflicts
         from screens.corrections import ChooseCorrection, correctable
 
         if self.subject is None or self.subject.household is None:
             self.query_one(StatusLine).say("Pas de foyer à corriger pour cette personne.", error=True)
             return
-        choices = correctable(conflicts(self.subject, self._answers()))
+        choices = correctable(self.conflicts)
         if not choices:
             self.query_one(StatusLine).say("Aucun désaccord à reprendre dans le dossier de la mairie.")
             return
@@ -327,7 +369,7 @@ class DossierScreen(Screen[None]):
             sex=member.sex or "", birth_date=f"{member.birth_date:%d/%m/%Y}" if member.birth_date else "",
             role="child", birthplace_to_complete=True,
         )
-        today = self.app.runtime.clock.today()
+        today = self.today()
         if not check_new_member(typed, [], today):
             fields = typed.to_person_fields()
             born = "née" if fields["sex"] == "F" else "né"
@@ -369,16 +411,31 @@ class DossierScreen(Screen[None]):
         self._after_correction(message)
 
     def _after_correction(self, message: str) -> None:
-        """Compare again with the household as it now is."""
-        subject = self.app.services.dossier.subject(self.person_id)
+        """(Worker thread.) The service compares again with the household as it now is."""
+        from counter.client.connection import Refused, ServiceUnavailable
+
+        try:
+            compared = self.app.counter.compare_dossier(self.opening) if self.opening else None
+        except (Refused, ServiceUnavailable):
+            compared = None
 
         def show() -> None:
-            self.subject = subject
-            self._show_town_record()
-            self._show_conflicts()
+            if compared is not None:
+                self.subject = compared.subject
+                self._show_town_record()
+                self._show_conflicts(compared.conflicts)
             self.query_one(StatusLine).say(message)
 
         self.app.call_from_thread(show)
 
     def action_back(self) -> None:
         self.dismiss()
+
+
+def _refusal(problem) -> str:
+    """The status line's words for a consultation the service refused or could not make."""
+    if problem.code == "not_found":
+        return "Cette personne n'existe plus."
+    if problem.code == "unavailable":
+        return "Consultation impossible : base de données indisponible. Ctrl+R pour réessayer."
+    return problem.message

@@ -190,7 +190,7 @@ class VisitScreen(Screen[None]):
             if subject is None:
                 continue
             only = refs if index == 0 else [r for r in refs if r.section in ("c2s", "france_travail")]
-            async for answer in dossier.consult(subject, only, purpose=VISIT_PURPOSE):
+            async for answer in dossier.consult(subject, only, purpose=VISIT_PURPOSE, actor=self.app.actor()):
                 if answer.provenance.section == "quotient_familial" and qf_status is not Status.OK:
                     qf_status = answer.provenance.status
                 if answer.provenance.status is not Status.OK:

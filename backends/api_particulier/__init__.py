@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from backends.plugin import Plugin
 from counter.settings import BackendSettings
@@ -33,6 +33,9 @@ class ApiParticulierSettings(BackendSettings):
     kind: Literal["api_particulier"]
     # The public body receiving the data — the town, never its software vendor.
     recipient: str
+    # The API allows 20 requests a second per token and bans the town's address
+    # for hours when its 429s are ignored: the service keeps under it.
+    requests_per_second: int | None = Field(default=20, ge=1, le=1000)
 
     @field_validator("recipient")
     @classmethod

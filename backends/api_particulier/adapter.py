@@ -3,8 +3,10 @@
 Requests carry exactly what the town knows of the person (see
 :func:`identity_params`): agencies match on it, and inventing a missing birth
 day would make them miss. Answers are cached an hour per question; the API's
-own cache (``X-Response-Cached``) is shown as such. A 429 holds every request
-of the backend (the API limits per token) until the time it gave. Nothing here
+own cache (``X-Response-Cached``) is shown as such. The API limits each token
+to 20 requests a second: the backend sends at most ``requests_per_second``
+(backends.rate_limit), and a 429 still holds every request of the backend
+until the time it gave. Nothing here
 logs a body, a parameter or a name: they are personal data.
 """
 
@@ -156,14 +158,13 @@ def section_request(section: str, subject: Subject) -> tuple[str, list[tuple[str
 class ApiParticulierBackend(HttpBackend):
     kind = "api_particulier"
     label = "API Particulier"
+    HELD_MESSAGE = HELD_MESSAGE
     SECTIONS = tuple(s.spec for s in _SECTIONS.values())
 
     def __init__(self, context: BackendContext) -> None:
         super().__init__(context)
         self.recipient: str = context.settings.recipient
         self._cache = AnswerCache()
-        # After a 429: no request before this time (self.clock), for any section.
-        self._held_until: float | None = None
 
     def auth_headers(self) -> dict[str, str]:
         token = self.secret or (TRAINING_TOKEN if self.training else None)
@@ -233,14 +234,9 @@ class ApiParticulierBackend(HttpBackend):
             raise agency_error(response, "France Travail", "", self.clock)
 
     async def _get(self, path: str, params: list[tuple[str, str]], headers: dict | None = None):
-        """One GET, unless the API asked to wait: then the remaining wait, without calling it."""
-        now = self.clock()
-        if self._held_until is not None:
-            if now < self._held_until:
-                raise AgencyError(Status.RATE_LIMITED, HELD_MESSAGE, self._held_until - now)
-            self._held_until = None
+        """One GET in the token's turn (at most ``requests_per_second``), unless the
+        API asked to wait: then the remaining wait, without calling it."""
         response = await self.request("GET", path, params=params, headers=headers)
         if response.status_code == 429:
-            wait = agency_error(response, "", "", self.clock).retry_in or 0.0
-            self._held_until = max(self._held_until or 0.0, self.clock() + wait)
+            self.hold(agency_error(response, "", "", self.clock).retry_in or 0.0)
         return response

@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from counter.client.calls.admin import AdminCalls
+from counter.client.calls.dossier import DossierCalls
 from counter.client.calls.people import PeopleCalls
 from counter.client.calls.session import SessionCalls
 from counter.client.connection import Connection
 
 
-class CounterClient(SessionCalls, PeopleCalls, AdminCalls):
+class CounterClient(SessionCalls, PeopleCalls, DossierCalls, AdminCalls):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 

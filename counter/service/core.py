@@ -58,6 +58,7 @@ class ServiceCore:
         self._opened = threading.Event()
         self._agencies = threading.Event()
         self._reopening = threading.Lock()
+        self._connecting = threading.Lock()
         self._tasks: list[asyncio.Task] = []
         self._relay = None
         self.notices: list[str] = []
@@ -108,9 +109,12 @@ class ServiceCore:
         await asyncio.to_thread(self.open)
         if self.services is None:
             return
-        await asyncio.to_thread(self.connect_agencies)
         if not self.background:
+            # A terminal's own service: building the agencies (in training, the emulated
+            # ones and their data) must not compete with the first search; the first
+            # dossier connects them (with_agencies).
             return
+        await asyncio.to_thread(self.connect_agencies)
         self._tasks.append(asyncio.create_task(self._relay_outbox(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self._sync_waiting_lists(), name="waiting-lists"))
 
@@ -174,6 +178,10 @@ class ServiceCore:
 
     def with_agencies(self) -> Services:
         services = self.ready_services()
+        if not self.background and not self._agencies.is_set():
+            with self._connecting:  # one request builds them, the others wait for it
+                if not self._agencies.is_set():
+                    self.connect_agencies()
         self._agencies.wait(READY_TIMEOUT)
         return services
 

@@ -67,11 +67,12 @@ def problem_of(exc: BaseException, training: bool = False) -> Problem:
 def _refusals() -> tuple[type[BaseException], ...]:
     """The core's own refusals (a rule says no, with a French message)."""
     from counter.services.agents import AgentError
+    from counter.services.dossier import ConsultationRefused
     from counter.services.families import FamilyError
     from counter.services.registrations import RegistrationError
     from counter.services.visits import VisitError
 
-    return (VisitError, FamilyError, RegistrationError, AgentError)
+    return (VisitError, FamilyError, RegistrationError, AgentError, ConsultationRefused)
 
 
 def build_http_app(core) -> Starlette:

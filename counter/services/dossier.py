@@ -2,60 +2,88 @@
 
 ``consult`` yields each section's answer the moment it arrives, so a screen
 shows them progressively and a dead source delays nothing but itself.
+
+One DossierService serves every agent of the counter service: it holds the
+backends (their caches and rate limits); who asks comes with each call as an
+audit Actor. ``consultation`` is what the service streams to a terminal: the
+consultation audited with its purpose, then each answer with the disagreements
+found so far (computed here: screens only show them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, text
 
-from counter.backend import Backend, Identity, Provenance, SectionAnswer, Status, Subject
+from counter.backend import Backend, Identity, Provenance, SectionAnswer, SectionRef, Status, Subject
+from counter.deadlines import deadline
 from counter.domain.dates import BirthDate
+from counter.domain.dossier import DossierUpdate
 from counter.domain.names import split_given_names
 from counter.services.households import HouseholdService
 from counter.store.engine import Store
+
+__all__ = ["ConsultationRefused", "DossierService", "SectionRef"]
 
 log = logging.getLogger("counter.dossier")
 
 # A backend enforces its own deadline; this margin only catches one that does not.
 DEADLINE_GRACE = 0.5
+# Consultations remembered for their refreshes: thirty agents, a few dossiers each.
+MAX_OPENINGS = 512
 
 
-@dataclass(frozen=True, slots=True)
-class SectionRef:
-    source: str
-    section: str
-    label: str
-    source_label: str
+class ConsultationRefused(ValueError):
+    """A consultation the counter does not make: the message is French, for the agent."""
+
+    def __init__(self, message: str, english: str) -> None:
+        super().__init__(message)
+        self._english = english
+
+    def english(self) -> str:
+        return self._english
+
+
+def _unknown_purpose(purpose: object) -> ConsultationRefused:
+    return ConsultationRefused("Motif de consultation inconnu : choisir un motif dans la liste.",
+                               f"not a consultation purpose: {purpose!r} (counter.domain.purposes)")
+
+
+@dataclass
+class _Opening:
+    """One agent's consultation of one person, remembered for its refreshes."""
+
+    login: str
+    person_id: int
+    audited: set[tuple[str, str]] = field(default_factory=set)  # the sections the audit names
+    answers: dict[tuple[str, str], SectionAnswer] = field(default_factory=dict)  # the latest of each
 
 
 class DossierService:
-    def __init__(self, store: Store, backends: Sequence[Backend], clock, agent: str = "", host: str | None = None,
-                 role: str = "agent", training: bool = False) -> None:
-        import socket
-
+    def __init__(self, store: Store, backends: Sequence[Backend], clock) -> None:
         self.store = store
         self.backends = {b.name: b for b in backends}
         self.clock = clock
-        self.agent = agent
-        self.host = host or socket.gethostname()
-        self.role = role
-        self.training = training
+        self._openings: OrderedDict[str, _Opening] = OrderedDict()
+        self._openings_lock = threading.Lock()  # consultations on the loop, comparisons in threads
 
-    def record_consultation(self, person_id: int, refs: Sequence[SectionRef], purpose: str) -> None:
-        """Audit one consultation: who, from which counter, whom, which sources, why (ids and codes only)."""
+    def record_consultation(self, actor, person_id: int, refs: Sequence[SectionRef], purpose: str) -> None:
+        """Audit one consultation: who, from which counter, whom, which sources, why (ids and codes only).
+        Raises ConsultationRefused for a purpose off the list (nothing audited), Forbidden
+        (audited) for a role that may not consult."""
         from counter.domain.purposes import is_known
         from counter.services import audit
 
         if not is_known(purpose):
-            raise ValueError(f"not a consultation purpose: {purpose!r} (counter.domain.purposes)")
-
-        actor = audit.Actor(self.agent, self.role, self.host, self.training)
+            raise _unknown_purpose(purpose)
         audit.require(self.store, actor, "consult", "person", person_id)
         sources = sorted({f"{r.source}.{r.section}" for r in refs})
         audit.record(self.store, actor, "dossier.consult", "person", person_id,
@@ -67,6 +95,20 @@ class DossierService:
             for b in self.backends.values()
             for spec in b.sections()
         ]
+
+    def refs(self, keys: Iterable[tuple[str, str]] | None) -> list[SectionRef]:
+        """The sections named (source, section), in the dossier's order; all when None.
+        Raises ConsultationRefused for a section no source has."""
+        every = self.sections()
+        if keys is None:
+            return every
+        wanted = set(keys)
+        unknown = wanted - {(r.source, r.section) for r in every}
+        if unknown:
+            names = ", ".join(sorted(f"{s}.{k}" for s, k in unknown))
+            raise ConsultationRefused("Rubrique inconnue : les sources du guichet ont changé, rouvrez le dossier.",
+                                      f"no such section: {names}")
+        return [r for r in every if (r.source, r.section) in wanted]
 
     # -- the subject -------------------------------------------------------------
 
@@ -114,13 +156,16 @@ class DossierService:
 
     async def consult(
         self, subject: Subject, only: Sequence[SectionRef] | None = None, refresh: bool = False,
-        purpose: str | None = None,
+        purpose: str | None = None, actor=None,
     ) -> AsyncIterator[SectionAnswer]:
         """Every section's answer, in the order they arrive; with ``purpose``, the
-        consultation is audited first (and refused, audited, for a role that may not consult)."""
+        consultation is audited first for ``actor`` (and refused, audited, for a
+        role that may not consult)."""
         refs = list(only) if only is not None else self.sections()
         if purpose is not None:
-            await asyncio.to_thread(self.record_consultation, subject.person_id, refs, purpose)
+            if actor is None:
+                raise ValueError("an audited consultation needs its actor")
+            await asyncio.to_thread(self.record_consultation, actor, subject.person_id, refs, purpose)
         tasks = [asyncio.ensure_future(self._ask(ref, subject, refresh)) for ref in refs]
         try:
             for next_done in asyncio.as_completed(tasks):
@@ -129,13 +174,87 @@ class DossierService:
             for task in tasks:
                 task.cancel()
 
+    # -- for the counter service's terminals ------------------------------------------
+
+    async def consultation(
+        self, actor, person_id: int, purpose: str, keys: Iterable[tuple[str, str]] | None = None,
+        refresh: bool = False, opening: str | None = None,
+    ) -> AsyncIterator[DossierUpdate]:
+        """What a terminal is sent: the subject, then each answer with the disagreements
+        of every answer of this opening so far.
+
+        Audited with ``purpose`` unless ``opening`` names this agent's consultation
+        of this person whose audit already named these sections (a refresh).
+        Raises LookupError for a person who no longer exists.
+        """
+        from counter.domain.purposes import is_known
+
+        if not is_known(purpose):  # refused before anything is read, asked or audited
+            raise _unknown_purpose(purpose)
+        refs = self.refs(keys)
+        subject = await asyncio.to_thread(self.subject, person_id)
+        if subject is None:
+            raise LookupError(person_id)
+        keys_asked = {(r.source, r.section) for r in refs}
+        opened = self._opening(opening, actor.login, person_id)
+        if opened is None or not keys_asked <= opened[1].audited:
+            await asyncio.to_thread(self.record_consultation, actor, person_id, refs, purpose)
+            if opened is None:
+                opened = self._open(actor.login, person_id)
+            opened[1].audited |= keys_asked
+        name, state = opened
+        with self._openings_lock:  # asked again: their previous answers no longer count
+            for key in keys_asked:
+                state.answers.pop(key, None)
+        yield DossierUpdate(name, subject=subject, conflicts=self._conflicts(subject, state))
+        async for answer in self.consult(subject, refs, refresh):
+            with self._openings_lock:
+                state.answers[(answer.provenance.source, answer.provenance.section)] = answer
+            yield DossierUpdate(name, answer=answer, conflicts=self._conflicts(subject, state))
+
+    def compare(self, actor, opening: str) -> DossierUpdate | None:
+        """The subject as the town records it now and its disagreements with the
+        answers already received (after the agent corrected the town's record);
+        None for an opening this agent does not have (any more)."""
+        with self._openings_lock:
+            state = self._openings.get(opening)
+        if state is None or state.login != actor.login:
+            return None
+        subject = self.subject(state.person_id)
+        if subject is None:
+            raise LookupError(state.person_id)
+        return DossierUpdate(opening, subject=subject, conflicts=self._conflicts(subject, state))
+
+    def _opening(self, name: str | None, login: str, person_id: int) -> tuple[str, _Opening] | None:
+        with self._openings_lock:
+            state = self._openings.get(name) if name else None
+            if state is None or state.login != login or state.person_id != person_id:
+                return None
+            self._openings.move_to_end(name)
+            return name, state
+
+    def _open(self, login: str, person_id: int) -> tuple[str, _Opening]:
+        name, state = secrets.token_urlsafe(12), _Opening(login, person_id)
+        with self._openings_lock:
+            self._openings[name] = state
+            while len(self._openings) > MAX_OPENINGS:
+                self._openings.popitem(last=False)
+        return name, state
+
+    def _conflicts(self, subject: Subject, state: _Opening) -> tuple:
+        from counter.domain.merge import conflicts
+
+        with self._openings_lock:
+            answers = list(state.answers.values())
+        return tuple(conflicts(subject, answers))
+
     async def _ask(self, ref: SectionRef, subject: Subject, refresh: bool) -> SectionAnswer:
         backend = self.backends[ref.source]
         started = datetime.now(UTC)
         try:
-            return await asyncio.wait_for(
-                backend.fetch(ref.section, subject, refresh=refresh), backend.timeout + DEADLINE_GRACE
-            )
+            # Not counting the time in line behind a credential's rate limit (counter.deadlines).
+            async with deadline(backend.timeout + DEADLINE_GRACE):
+                return await backend.fetch(ref.section, subject, refresh=refresh)
         except TimeoutError:
             status, message = Status.TIMEOUT, f"Pas de réponse en {backend.timeout:g} s."
         except Exception:  # noqa: BLE001 — a plugin's bug stays in its own section

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from counter.domain.purposes import PURPOSES
-from counter.services.dossier import DossierService
+from counter.services.audit import Actor
+from counter.services.dossier import ConsultationRefused, DossierService
 
 
 def consultations(store) -> list[dict]:
@@ -18,9 +19,11 @@ def consultations(store) -> list[dict]:
 
 
 def test_a_purpose_off_the_list_is_refused_and_nothing_is_audited(store):
-    service = DossierService(store, backends=[], clock=None, agent="agent1", host="poste-1")
-    with pytest.raises(ValueError, match="not a consultation purpose"):
-        service.record_consultation(1, [], "par curiosité")
+    service = DossierService(store, backends=[], clock=None)
+    agent = Actor("agent1", "agent", "poste-1")
+    with pytest.raises(ConsultationRefused, match="Motif de consultation inconnu") as refused:
+        service.record_consultation(agent, 1, [], "par curiosité")
+    assert "not a consultation purpose" in refused.value.english()
     assert consultations(store) == []
-    service.record_consultation(1, [], PURPOSES[1])
+    service.record_consultation(agent, 1, [], PURPOSES[1])
     assert [entry["purpose"] for entry in consultations(store)] == ["Information de la famille"]
