@@ -37,6 +37,7 @@ from sqlalchemy import or_, update
 from sqlmodel import select
 
 from counter.domain.deliveries import CITY_CANCELLATION, CITY_REGISTRATION, KOHA_PATRON, RELAY_KEY, contract_identity
+from counter.domain.outbox import OutboxView  # noqa: F401 (re-exported)
 from counter.clock import as_utc, utc_now
 from counter.store.engine import Store
 from counter.store.models import OutboxMessage, Registration, Visit
@@ -76,25 +77,6 @@ class RelayReport:
     def __add__(self, other: RelayReport) -> RelayReport:
         return RelayReport(self.delivered + other.delivered, self.retried + other.retried,
                            self.refused + other.refused)
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxView:
-    """One message as the CLI and the supervisors' screen show it (no personal data)."""
-
-    id: int
-    registration_id: int
-    kind: str  # school | creche | library
-    visit_code: str | None
-    target: str
-    operation: str
-    state: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    delivered_at: datetime | None
-    external_ref: str | None
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
