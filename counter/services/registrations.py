@@ -169,8 +169,8 @@ class RegistrationService:
 
     def cancel(self, registration_id: int, reason: str) -> CancelResult:
         if not self.can_supervise:
-            self._refuse("registration.cancel_refused", "registration", registration_id)
-            raise Forbidden("Seul un superviseur peut annuler une inscription.")
+            raise self._refuse("registration.cancel", "registration", registration_id,
+                               "Seul un superviseur peut annuler une inscription.")
         reason = " ".join((reason or "").split())
         if not reason:
             raise RegistrationError("Indiquez le motif de l'annulation.")
@@ -289,10 +289,12 @@ class RegistrationService:
 
     def outbox_messages(self, state: str | None = None):
         """The outbox as counter.services.outbox lists it; supervisors only."""
-        from counter.services.outbox import list_messages
+        from counter.services.outbox import STATES, list_messages
 
         if not self.can_supervise:
-            raise Forbidden("Réservé aux superviseurs : suivi des envois.")
+            raise self._refuse("outbox.list", "outbox", "", "Réservé aux superviseurs : suivi des envois.")
+        if state is not None and state not in STATES:
+            raise RegistrationError(f"État d'envoi inconnu : {state}.")
         return list_messages(self.store, state)
 
     def retry_message(self, message_id: int) -> str:
@@ -300,8 +302,7 @@ class RegistrationService:
         from counter.services.outbox import REFUSED, retry
 
         if not self.can_supervise:
-            self._refuse("outbox.retry_refused", "outbox", message_id)
-            raise Forbidden("Seul un superviseur peut relancer un envoi.")
+            raise self._refuse("outbox.retry", "outbox", message_id, "Seul un superviseur peut relancer un envoi.")
         with self.store.read() as session:
             state = session.execute(select(OutboxMessage.state).where(OutboxMessage.id == message_id)).scalar()
         if state is None:
@@ -317,10 +318,12 @@ class RegistrationService:
 
     # -- audit --------------------------------------------------------------------------------------
 
-    def _refuse(self, action: str, target_type: str, target_id) -> None:
-        """Audit a refused attempt in a transaction of its own: it stays even though nothing else happens."""
+    def _refuse(self, action: str, target_type: str, target_id, message: str) -> Forbidden:
+        """Audit a refused attempt (``<action>_refused``) in a transaction of its own: it stays
+        even though nothing else happens. The refusal to raise."""
         with self.store.write() as session:
-            self._audit(session, action, target_type, target_id, {"role": self.role})
+            self._audit(session, f"{action}_refused", target_type, target_id, {"role": self.role})
+        return Forbidden(message, action, self.agent, self.role)
 
     def _audit(self, session, action: str, target_type: str, target_id, details: dict | None = None) -> None:
         session.add(AuditEntry(agent=self.agent, host=self.host, action=action, target_type=target_type,
