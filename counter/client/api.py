@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from counter.client.calls.audit import AuditCalls
+from counter.client.calls.outbox import OutboxCalls
 from counter.client.calls.people import PeopleCalls
+from counter.client.calls.registrations import RegistrationCalls
 from counter.client.calls.session import SessionCalls
 from counter.client.connection import Connection
 
 
-class CounterClient(SessionCalls, PeopleCalls):
+class CounterClient(SessionCalls, PeopleCalls, RegistrationCalls, OutboxCalls, AuditCalls):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 

@@ -2,3 +2,7 @@
 
 from counter.wire.api.people import *  # noqa: F403
 from counter.wire.api.session import *  # noqa: F403
+from counter.wire.api.registrations import *  # noqa: F403
+from counter.wire.api.receipts import *  # noqa: F403
+from counter.wire.api.outbox import *  # noqa: F403
+from counter.wire.api.audit import *  # noqa: F403
