@@ -25,10 +25,9 @@ from datetime import datetime
 from sqlalchemy import or_, select, text, update
 
 from counter.domain.names import fold, query_token, split_given_names
-# The views and their wording live in the domain (the terminal draws them); re-exported here.
-from counter.domain.registrations import (  # noqa: F401
-    CANCELLED, DELIVERY_LABELS, OPERATION_LABELS, OUTBOX_LABELS, SUPERVISORS, CancelResult, RegistrationDetail,
-    RegistrationView, enum_label, local_date, local_datetime, may_supervise, message_lines, short_datetime,
+# The views and their wording live in the domain: the terminal draws them.
+from counter.domain.registrations import (
+    CANCELLED, DELIVERY_LABELS, CancelResult, RegistrationDetail, RegistrationView, enum_label, may_supervise,
 )
 from counter.domain.visits import KIND_LABELS, STATE_LABELS, Kind, RegState
 from counter.clock import as_utc, utc_now

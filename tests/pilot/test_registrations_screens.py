@@ -48,9 +48,21 @@ def register_jade(store, receipt=None) -> int:
 
 
 def app_as(make_app, store, role: str):
-    app = make_app(store)
-    app.runtime = replace(app.runtime, role=role)
+    """A production counter whose agent has ``role`` in the agents table: the service reads it
+    there (in training everyone is a trainer, who plays the supervisor's part)."""
+    from fixtures.agents import give_role
+
+    app = make_app(store, mode="production")
+    give_role(store, "agent", role)
     return app
+
+
+def with_printer(app, printer: str) -> None:
+    """The town's printer, in the configuration of the service that prints."""
+    from counter.domain.rules import default_rules
+
+    core = app.local_service.service.core
+    core.runtime = replace(core.runtime, rules=replace(default_rules(), printer=printer))
 
 
 def one(store, sql: str, **params):
@@ -154,7 +166,6 @@ async def test_the_outbox_is_closed_to_agents(town_store, make_app):
 
 async def test_f9_shows_a_visits_receipt_written_again_from_the_database_and_reprints_it(
         town_store, make_app, tmp_path, monkeypatch):
-    from counter.domain.rules import default_rules
     from screens.receipt import StoredReceiptScreen
 
     register_jade(town_store, receipt=jade_receipt)
@@ -165,7 +176,7 @@ async def test_f9_shows_a_visits_receipt_written_again_from_the_database_and_rep
     lp.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
     app = app_as(make_app, town_store, "agent")  # any agent may hand a receipt again
-    app.runtime = replace(app.runtime, rules=replace(default_rules(), printer="accueil"))
+    with_printer(app, "accueil")
     pdf = tmp_path / "receipts" / "2026" / "11" / f"{CODE}.pdf"
     assert not pdf.exists()  # lost: the counter stopped before writing it
     async with started(app) as pilot:
