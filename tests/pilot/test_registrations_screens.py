@@ -205,3 +205,22 @@ async def test_f9_says_when_a_visit_has_no_stored_receipt(town_store, make_app):
         await pilot.press("down", "r")
         await until(pilot, lambda: "Récépissé non conservé pour cette visite" in status_text(app), "refusal")
         assert isinstance(app.screen, RegistrationsScreen)
+
+
+async def test_a_code_typed_while_the_service_is_gone_is_searched_once_it_is_back(town_store, make_app):
+    from counter.service.server import Service, ServiceThread
+
+    register_jade(town_store)
+    app = make_app(town_store)
+    async with started(app) as pilot:
+        screen = await open_registrations(app, pilot)
+        gone = app.local_service.service
+        app.local_service.stop()  # restarted, upgraded, killed
+        await pilot.press(*CODE)
+        await until(pilot, lambda: "injoignable" in status_text(app), "the service said to be gone")
+        assert screen.query_text == CODE and table_rows(app) == []
+        back = Service(gone.runtime, gone.socket_path, mode=0o600, identify=gone.core.identify, store=town_store)
+        back.core.background = False
+        app.local_service = ServiceThread(back).start()  # stopped with the app
+        await until(pilot, lambda: [r[0] for r in table_rows(app)] == [CODE], "searched once back")
+        assert "1 inscription trouvée." in status_text(app)
