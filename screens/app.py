@@ -173,12 +173,6 @@ class CounterApp(TypeAhead, App[None]):
         if isinstance(screen, SearchScreen):  # the family's visit is over
             self.visit_purpose = self.purpose_preset
 
-    def actor(self):
-        """The agent at this counter, for the services' audit entries."""
-        from counter.services.audit import Actor
-
-        return Actor.here(self.runtime.agent_login, self.runtime.role, self.runtime.training)
-
     # -- the idle lock -------------------------------------------------------------------
 
     def utc_now(self):
@@ -281,24 +275,27 @@ class CounterApp(TypeAhead, App[None]):
         return AwaitComplete(nothing()).call_next(self)
 
     def action_audit(self) -> None:
-        if self.services is not None and not self.locked:
+        if self.session is not None and not self.locked:
             self.open_audit()
 
     @work(thread=True, exclusive=True, group="audit", exit_on_error=False)
     def open_audit(self) -> None:
-        """The audit screen, for supervisors; anyone else is told so, and the attempt is audited."""
-        from counter.services import audit
+        """The audit screen, for supervisors: the service refuses anyone else (and audits
+        the attempt), and the agent is told why."""
+        from counter.client.connection import Refused, ServiceUnavailable
 
         try:
-            audit.require(self.services.store, self.actor(), "audit.view")
-            broken, _ = audit.verify(self.services.store)
-            entries = audit.recent(self.services.store)
-        except audit.Forbidden as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
+            overview = self.counter.audit_recent()
+        except Refused as exc:
+            self.call_from_thread(self.notify, exc.problem.message, severity="error", timeout=8, markup=False)
+            return
+        except ServiceUnavailable:
+            self.call_from_thread(self.notify, "Journal d'audit indisponible : service du guichet injoignable.",
+                                  severity="error", timeout=8, markup=False)
             return
         from screens.audit import AuditScreen
 
-        self.call_from_thread(self.push_screen, AuditScreen(entries, broken))
+        self.call_from_thread(self.push_screen, AuditScreen(overview.entries, overview.broken))
 
     def action_command_palette(self) -> None:
         if not self.locked:

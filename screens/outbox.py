@@ -11,11 +11,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from screens.registrations import registration_service
+from counter.domain.registrations import OPERATION_LABELS, OUTBOX_LABELS, message_lines, short_datetime
+from screens.registrations import failure, supervises
 from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of, plain
 
 if TYPE_CHECKING:
-    from counter.services.outbox import OutboxView
+    from counter.domain.outbox import OutboxView
 
 REFUSAL = ("Accès réservé aux superviseurs : le suivi des envois n'est pas ouvert à votre profil.\n"
            "Échap pour revenir.")
@@ -50,13 +51,12 @@ class OutboxScreen(Screen[None]):
         self._filter = "all"
         self._allowed = False
         self._with_error = False
+        self._loaded = False  # the list as asked is shown (else: asked again when the service is back)
 
     def compose(self) -> ComposeResult:
-        from counter.services.registrations import may_supervise
-
-        runtime = self.app.runtime
-        self._allowed = may_supervise(getattr(runtime, "role", "agent"), runtime.training)
-        if runtime.training:
+        # Hidden from whom the service would refuse (it checks the role again, and audits).
+        self._allowed = supervises(self.app)
+        if self.app.runtime.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
         if not self._allowed:
@@ -75,9 +75,14 @@ class OutboxScreen(Screen[None]):
             return
         self._build_columns()
         self.watch(self.app, "ready", self._on_ready, init=True)
+        self.watch(self.app, "service_down", self._service_back, init=False)
 
     def _on_ready(self, ready: bool) -> None:
         if ready:
+            self.load()
+
+    def _service_back(self, down: str) -> None:
+        if not down and self.app.ready and not self._loaded:
             self.load()
 
     # -- listing -------------------------------------------------------------------------
@@ -91,28 +96,22 @@ class OutboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="outbox-list", exit_on_error=False)
     def load(self, keep: int | None = None, message: str = "") -> None:
+        from counter.client.connection import Refused, ServiceUnavailable
+
         which = self._filter
+        self._loaded = False
         try:
-            messages = registration_service(self.app).outbox_messages(_FILTERS[which])
-        except Exception as exc:  # noqa: BLE001 — Forbidden, or the database vanished
-            from counter.services.registrations import RegistrationError
-
-            if not isinstance(exc, RegistrationError):
-                import logging
-
-                logging.getLogger("counter").exception("outbox listing failed")
-            text = str(exc) if isinstance(exc, RegistrationError) else \
-                "Lecture des envois impossible : base de données indisponible."
-            self.app.call_from_thread(self.query_one(StatusLine).say, text, error=True)
+            messages = self.app.counter.outbox_messages(_FILTERS[which])
+        except (Refused, ServiceUnavailable) as exc:  # refused (a role), or the service gone
+            self.app.call_from_thread(self.query_one(StatusLine).say, failure(
+                exc, "Lecture des envois impossible : service du guichet injoignable."), error=True)
             return
         self.app.call_from_thread(self._show, which, messages, keep, message)
 
     def _show(self, which: str, messages: list[OutboxView], keep: int | None, message: str) -> None:
         if which != self._filter:
             return  # another filter was asked meanwhile
-        from counter.services.registrations import OPERATION_LABELS, OUTBOX_LABELS, short_datetime
-
-        self._messages = messages
+        self._messages, self._loaded = messages, True
         table = self.query_one("#messages", DataTable)
         table.clear()
         for m in messages:
@@ -162,8 +161,6 @@ class OutboxScreen(Screen[None]):
         self._describe(event.cursor_row)
 
     def _describe(self, index: int) -> None:
-        from counter.services.registrations import message_lines
-
         detail = self.query_one("#detail", Static)
         if 0 <= index < len(self._messages):
             detail.update(lines_of(message_lines(self._messages[index])))
@@ -183,27 +180,18 @@ class OutboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="outbox-retry", exit_on_error=False)
     def retry(self, message_id: int) -> None:
-        from counter.services.registrations import RegistrationError
+        from counter.client.connection import Refused, ServiceUnavailable
 
         try:
-            said = registration_service(self.app).retry_message(message_id)
-        except RegistrationError as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, str(exc), error=True)
+            said = self.app.counter.relaunch_message(message_id)
+        except (Refused, ServiceUnavailable) as exc:
+            self.app.call_from_thread(self.query_one(StatusLine).say, failure(
+                exc, "Relance non confirmée : service du guichet injoignable. "
+                     "La liste dira où en est l'envoi quand il reviendra."), error=True)
+            if isinstance(exc, ServiceUnavailable):
+                self._loaded = False  # listed again once the service is back
             return
-        except Exception:  # noqa: BLE001
-            import logging
-
-            logging.getLogger("counter").exception("outbox retry failed")
-            self.app.call_from_thread(self.query_one(StatusLine).say,
-                                      "Relance impossible : base de données indisponible.", error=True)
-            return
-        self.app.call_from_thread(self._retried, message_id, said)
-
-    def _retried(self, message_id: int, said: str) -> None:
-        wake = getattr(self.app, "wake_outbox", None)
-        if wake is not None:
-            wake()  # send it now rather than at the relay's next round
-        self._reload(message_id, said)
+        self.app.call_from_thread(self._reload, message_id, said)
 
     # -- moving around -------------------------------------------------------------------------
 

@@ -58,13 +58,19 @@ class ReceiptScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = f"Récépissé {self.receipt.code}"
-        if self.saved is None:
+        where = self.saved_where()
+        if where is None:
             self.query_one(StatusLine).say("Récépissé non enregistré sur disque (répertoire de données "
                                            "inaccessible) : imprimez-le ou notez le code.", error=True)
         else:
-            where = self.saved.pdf_path.relative_to(self.app.runtime.data_dir / "receipts")
             self.query_one(StatusLine).say(f"Enregistré dans les récépissés : {where} (et .txt)")
         self.query_one("#receipt-box").focus()
+
+    def saved_where(self) -> str | None:
+        """The PDF's place under the receipts directory; None when it could not be written."""
+        if self.saved is None:
+            return None
+        return str(self.saved.pdf_path.relative_to(self.app.runtime.data_dir / "receipts"))
 
     def action_print(self) -> None:
         self.query_one(StatusLine).say("Impression en cours…")
@@ -87,14 +93,42 @@ class ReceiptScreen(Screen[None]):
         self.app.action_new_search()
 
 
+def reprint_by_service(app, visit_id: int) -> tuple[bool, str]:
+    """A confirmed visit's receipt printed again by the service, which keeps its files and
+    audits the reprint: (ok, French message). Runs in a worker thread."""
+    from counter.client.connection import Refused, ServiceUnavailable
+
+    try:
+        printed = app.counter.reprint_receipt(visit_id)
+    except Refused as exc:
+        return False, exc.problem.message
+    except ServiceUnavailable:
+        return False, "Impression impossible : service du guichet injoignable."
+    return printed.ok, printed.message
+
+
 class StoredReceiptScreen(ReceiptScreen):
-    """A receipt shown again from the registrations (F9), rewritten from the database
-    if its files were lost; Escape goes back there."""
+    """A receipt shown again from the registrations (F9), its files written again by the
+    service if they were lost; the service prints it (it holds the files). Escape goes back there."""
 
     BINDINGS = [
         Binding("p", "print", "Réimprimer", id="receipt.print", tooltip="Imprimer le récépissé à nouveau."),
         Binding("escape", "done", "Retour", id="receipt.done", tooltip="Revenir aux inscriptions."),
     ]
+
+    def __init__(self, stored, visit_id: int) -> None:
+        """``stored``: the service's counter.wire.api.StoredReceipt."""
+        super().__init__(stored.receipt, None)
+        self.saved_as = stored.saved_as
+        self.visit_id = visit_id
+
+    def saved_where(self) -> str | None:
+        return self.saved_as  # the service's files: it says where, under its receipts directory
+
+    @work(thread=True, exclusive=True, group="print", exit_on_error=False)
+    def print_it(self) -> None:
+        ok, message = reprint_by_service(self.app, self.visit_id)
+        self.app.call_from_thread(self.query_one(StatusLine).say, message, error=not ok)
 
     def action_done(self) -> None:
         self.dismiss()

@@ -11,10 +11,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
+from counter.domain.registrations import may_supervise
 from screens.widgets import SafeHeader, SafeInput, SearchInput, StatusLine, TrainingBanner, lines_of, plain
 
-if TYPE_CHECKING:  # the service (and SQLAlchemy behind it) loads when the screen needs it
-    from counter.services.registrations import RegistrationService, RegistrationView
+if TYPE_CHECKING:
+    from counter.domain.registrations import RegistrationDetail, RegistrationView
 
 DEBOUNCE_SECONDS = 0.15
 PLACEHOLDER = "Code de la visite (RCP-…) ou nom et prénom"
@@ -26,19 +27,19 @@ _FIXED = {"code": 13, "date": 10, "kind": 12, "delivery": 10}
 PERSON_SHARE = 0.55
 
 
-def registration_service(app) -> RegistrationService:
-    """The service for the agent at this counter (the role comes with the runtime)."""
-    from counter.services.registrations import RegistrationService
-
-    runtime = app.runtime
-    return RegistrationService(app.services.store, runtime.agent_login, getattr(runtime, "role", "agent"),
-                               training=runtime.training)
+def supervises(app) -> bool:
+    """Whether the service gave this terminal's agent a supervisor's part. Screens only
+    hide what the service would refuse: it checks the role again, and audits a refusal."""
+    session = app.session
+    return session is not None and may_supervise(session.role, session.training)
 
 
-def _log(what: str) -> None:
-    import logging
+def failure(exc: Exception, unreachable: str) -> str:
+    """What to say when a call failed: the service's own French words for a refusal,
+    else ``unreachable`` (the service did not answer)."""
+    from counter.client.connection import Refused
 
-    logging.getLogger("counter").exception(what)
+    return exc.problem.message if isinstance(exc, Refused) else unreachable
 
 
 class CancelReason(ModalScreen[str | None]):
@@ -107,7 +108,6 @@ class RegistrationsScreen(Screen[None]):
         self._views: list[RegistrationView] = []
         self._shown_for: str | None = None
         self._detail_when_shown = False
-        self._service: RegistrationService | None = None
 
     def compose(self) -> ComposeResult:
         if self.app.runtime.training:
@@ -124,16 +124,16 @@ class RegistrationsScreen(Screen[None]):
         self.sub_title = "Inscriptions"
         self._build_columns()
         self.watch(self.app, "ready", self._on_ready, init=True)
+        self.watch(self.app, "service_down", self._service_back, init=False)
 
     def _on_ready(self, ready: bool) -> None:
         if ready and self._shown_for is None and self.query_text.strip():
             self._run_search()
 
-    @property
-    def service(self) -> RegistrationService:
-        if self._service is None:
-            self._service = registration_service(self.app)
-        return self._service
+    def _service_back(self, down: str) -> None:
+        # What was typed while the service was gone is searched once it is back.
+        if not down and self.app.ready and self._shown_for != self.query_text and self.query_text.strip():
+            self._run_search()
 
     # -- searching ---------------------------------------------------------------------
 
@@ -160,13 +160,16 @@ class RegistrationsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="registrations-search", exit_on_error=False)
     def search(self, text: str, keep: int | None = None, message: str = "") -> None:
+        from counter.client.connection import Refused, ServiceUnavailable
+
         try:
-            views = self.service.search(text)
-        except Exception:  # noqa: BLE001 — the database may vanish mid-session
-            _log("registration search failed")
+            views = self.app.counter.search_registrations(text)
+        except ServiceUnavailable:
+            return  # the status line says the service is gone; searched again once it is back
+        except Refused as exc:  # the database gone or damaged behind the service
+            cause = exc.problem.message
             self.app.call_from_thread(self.query_one(StatusLine).say,
-                                      "La recherche a échoué : base de données indisponible. "
-                                      "Réessayez dans un instant.", error=True)
+                                      f"La recherche a échoué : {cause[:1].lower()}{cause[1:]}", error=True)
             return
         self.app.call_from_thread(self._show, views, text, keep, message)
 
@@ -266,21 +269,17 @@ class RegistrationsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="registrations-detail", exit_on_error=False)
     def load_detail(self, registration_id: int) -> None:
-        from counter.services.registrations import RegistrationError
+        from counter.client.connection import Refused, ServiceUnavailable
 
         try:
-            detail = self.service.get(registration_id)
-        except RegistrationError as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, str(exc), error=True)
-            return
-        except Exception:  # noqa: BLE001
-            _log("registration detail failed")
-            self.app.call_from_thread(self.query_one(StatusLine).say,
-                                      "Détail indisponible : base de données injoignable.", error=True)
+            detail = self.app.counter.registration(registration_id)
+        except (Refused, ServiceUnavailable) as exc:
+            self.app.call_from_thread(self.query_one(StatusLine).say, failure(
+                exc, "Détail indisponible : service du guichet injoignable."), error=True)
             return
         self.app.call_from_thread(self._show_detail, detail)
 
-    def _show_detail(self, detail) -> None:
+    def _show_detail(self, detail: RegistrationDetail) -> None:
         view = self._highlighted()
         if view is None or view.id != detail.view.id:
             return  # the cursor moved on meanwhile
@@ -296,7 +295,7 @@ class RegistrationsScreen(Screen[None]):
         if view.cancelled:
             status.say("Cette inscription est déjà annulée.", error=True)
             return
-        if not self.service.can_supervise:
+        if not supervises(self.app):
             # No reason to type: the service refuses (and records the attempt).
             self.cancel(view.id, "")
             return
@@ -310,26 +309,19 @@ class RegistrationsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="registrations-cancel", exit_on_error=False)
     def cancel(self, registration_id: int, reason: str) -> None:
-        from counter.services.registrations import RegistrationError
+        from counter.client.connection import Refused, ServiceUnavailable
 
         try:
-            result = self.service.cancel(registration_id, reason)
-        except RegistrationError as exc:  # Forbidden too: the French message says why
-            self.app.call_from_thread(self.query_one(StatusLine).say, str(exc), error=True)
+            result = self.app.counter.cancel_registration(registration_id, reason)
+        except (Refused, ServiceUnavailable) as exc:  # a refusal (a role, a rule): the service's words
+            self.app.call_from_thread(self.query_one(StatusLine).say, failure(
+                exc, "Annulation non confirmée : service du guichet injoignable. "
+                     "La liste sera relue à son retour."), error=True)
+            if isinstance(exc, ServiceUnavailable):
+                # Gone mid-request, it may have cancelled it: the list is read again once it is back.
+                self.app.call_from_thread(setattr, self, "_shown_for", None)
             return
-        except Exception:  # noqa: BLE001
-            _log("registration cancel failed")
-            self.app.call_from_thread(self.query_one(StatusLine).say,
-                                      "L'annulation a échoué : base de données indisponible. "
-                                      "Rien n'a été modifié.", error=True)
-            return
-        self.app.call_from_thread(self._cancelled, registration_id, result.message)
-
-    def _cancelled(self, registration_id: int, message: str) -> None:
-        wake = getattr(self.app, "wake_outbox", None)
-        if wake is not None:
-            wake()  # a cancellation for the town's system leaves now rather than at the next round
-        self._run_search(keep=registration_id, message=message)
+        self.app.call_from_thread(self._run_search, registration_id, result.message)
 
     # -- the receipt ------------------------------------------------------------------------
 
@@ -346,36 +338,27 @@ class RegistrationsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="registrations-receipt", exit_on_error=False)
     def load_receipt(self, visit_id: int, reprint: bool) -> None:
-        from counter.services.receipts import ensure_saved
-        from counter.services.registrations import RegistrationError
-        from screens.receipt import print_saved
+        """The service keeps the receipts' files (written again if lost) and prints them."""
+        from counter.client.connection import Refused, ServiceUnavailable
+        from screens.receipt import reprint_by_service
 
         status = self.query_one(StatusLine)
-        try:
-            receipt = self.service.receipt(visit_id, reprint=reprint)
-        except RegistrationError as exc:
-            self.app.call_from_thread(status.say, str(exc), error=True)
-            return
-        except Exception:  # noqa: BLE001
-            _log("loading a receipt failed")
-            self.app.call_from_thread(status.say, "Récépissé indisponible : base de données injoignable.", error=True)
-            return
         if reprint:
-            ok, message = print_saved(self.app, receipt)
+            ok, message = reprint_by_service(self.app, visit_id)
             self.app.call_from_thread(status.say, message, error=not ok)
             return
         try:
-            saved = ensure_saved(receipt, self.app.runtime.data_dir)
-        except OSError:
-            saved = None
-        self.app.call_from_thread(self._show_receipt, visit_id, receipt, saved)
+            stored = self.app.counter.stored_receipt(visit_id)
+        except (Refused, ServiceUnavailable) as exc:
+            self.app.call_from_thread(status.say, failure(
+                exc, "Récépissé indisponible : service du guichet injoignable."), error=True)
+            return
+        self.app.call_from_thread(self._show_receipt, visit_id, stored)
 
-    def _show_receipt(self, visit_id: int, receipt, saved) -> None:
+    def _show_receipt(self, visit_id: int, stored) -> None:
         from screens.receipt import StoredReceiptScreen
 
-        service = self.service
-        self.app.push_screen(StoredReceiptScreen(receipt, saved,
-                                                 before_print=lambda: service.receipt(visit_id, reprint=True)))
+        self.app.push_screen(StoredReceiptScreen(stored, visit_id))
 
     # -- moving around ----------------------------------------------------------------------
 

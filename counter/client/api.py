@@ -10,13 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from counter.client.calls.admin import AdminCalls
+from counter.client.calls.audit import AuditCalls
 from counter.client.calls.dossier import DossierCalls
+from counter.client.calls.outbox import OutboxCalls
 from counter.client.calls.people import PeopleCalls
+from counter.client.calls.registrations import RegistrationCalls
 from counter.client.calls.session import SessionCalls
 from counter.client.connection import Connection
 
 
-class CounterClient(SessionCalls, PeopleCalls, DossierCalls, AdminCalls):
+class CounterClient(SessionCalls, PeopleCalls, DossierCalls, RegistrationCalls, OutboxCalls, AuditCalls,
+                    AdminCalls):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 

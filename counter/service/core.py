@@ -61,6 +61,7 @@ class ServiceCore:
         self._connecting = threading.Lock()
         self._tasks: list[asyncio.Task] = []
         self._relay = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the relay's
         self.notices: list[str] = []
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -139,6 +140,7 @@ class ServiceCore:
         from counter.services.outbox import OutboxRelay
 
         services = self.services
+        self._loop = asyncio.get_running_loop()
         self._relay = OutboxRelay(services.store, services.dossier.backends, owner=f"{self.host}/counter-service")
         await self._relay.run_forever(asyncio.Event())
 
@@ -154,8 +156,14 @@ class ServiceCore:
                     log.warning("crèche waiting lists not synchronised", exc_info=True)
 
     def wake_outbox(self) -> None:
-        if self._relay is not None:
-            self._relay.wake()
+        """Deliver now rather than at the relay's next round. Handlers run in worker
+        threads: the relay's event is set on its own loop."""
+        relay, loop = self._relay, self._loop
+        if relay is not None and loop is not None:
+            try:
+                loop.call_soon_threadsafe(relay.wake)
+            except RuntimeError:  # the service is stopping: the next start delivers it
+                pass
 
     # -- for handlers ----------------------------------------------------------------------
 

@@ -22,6 +22,9 @@ from counter.store.audit_chain import CHECKPOINT, GENESIS, canonical_at, hash_of
 from counter.store.engine import Store
 from counter.store.models import AuditEntry
 
+# The views cross the service's socket: they live in the domain (re-exported here).
+from counter.domain.audit import Break, EntryView  # noqa: F401
+
 
 class Forbidden(Exception):
     """The actor's role does not allow the action; the message (French) says so,
@@ -46,32 +49,6 @@ class Actor:
     @classmethod
     def here(cls, login: str, role: str, training: bool = False) -> Actor:
         return cls(login, role, socket.gethostname(), training)
-
-
-@dataclass(frozen=True, slots=True)
-class Break:
-    """The first entry where the chain does not hold."""
-
-    seq: int
-    what: str  # changed | removed | inserted
-    at: datetime | None = None
-    action: str = ""
-
-    def describe(self) -> str:
-        when = self.at.astimezone(UTC).strftime("%d/%m/%Y %H:%M:%S UTC") if self.at else "?"
-        return f"entry {self.seq} ({when}, {self.action or '?'}) {self.what}"
-
-
-@dataclass(frozen=True, slots=True)
-class EntryView:
-    seq: int
-    at: datetime
-    agent: str
-    host: str
-    action: str
-    target_type: str
-    target_id: str
-    details: str
 
 
 def record(store: Store, actor: Actor, action: str, target_type: str = "", target_id="",

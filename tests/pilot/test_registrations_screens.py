@@ -48,9 +48,21 @@ def register_jade(store, receipt=None) -> int:
 
 
 def app_as(make_app, store, role: str):
-    app = make_app(store)
-    app.runtime = replace(app.runtime, role=role)
+    """A production counter whose agent has ``role`` in the agents table: the service reads it
+    there (in training everyone is a trainer, who plays the supervisor's part)."""
+    from fixtures.agents import give_role
+
+    app = make_app(store, mode="production")
+    give_role(store, "agent", role)
     return app
+
+
+def with_printer(app, printer: str) -> None:
+    """The town's printer, in the configuration of the service that prints."""
+    from counter.domain.rules import default_rules
+
+    core = app.local_service.service.core
+    core.runtime = replace(core.runtime, rules=replace(default_rules(), printer=printer))
 
 
 def one(store, sql: str, **params):
@@ -154,7 +166,6 @@ async def test_the_outbox_is_closed_to_agents(town_store, make_app):
 
 async def test_f9_shows_a_visits_receipt_written_again_from_the_database_and_reprints_it(
         town_store, make_app, tmp_path, monkeypatch):
-    from counter.domain.rules import default_rules
     from screens.receipt import StoredReceiptScreen
 
     register_jade(town_store, receipt=jade_receipt)
@@ -165,7 +176,7 @@ async def test_f9_shows_a_visits_receipt_written_again_from_the_database_and_rep
     lp.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
     app = app_as(make_app, town_store, "agent")  # any agent may hand a receipt again
-    app.runtime = replace(app.runtime, rules=replace(default_rules(), printer="accueil"))
+    with_printer(app, "accueil")
     pdf = tmp_path / "receipts" / "2026" / "11" / f"{CODE}.pdf"
     assert not pdf.exists()  # lost: the counter stopped before writing it
     async with started(app) as pilot:
@@ -194,3 +205,22 @@ async def test_f9_says_when_a_visit_has_no_stored_receipt(town_store, make_app):
         await pilot.press("down", "r")
         await until(pilot, lambda: "Récépissé non conservé pour cette visite" in status_text(app), "refusal")
         assert isinstance(app.screen, RegistrationsScreen)
+
+
+async def test_a_code_typed_while_the_service_is_gone_is_searched_once_it_is_back(town_store, make_app):
+    from counter.service.server import Service, ServiceThread
+
+    register_jade(town_store)
+    app = make_app(town_store)
+    async with started(app) as pilot:
+        screen = await open_registrations(app, pilot)
+        gone = app.local_service.service
+        app.local_service.stop()  # restarted, upgraded, killed
+        await pilot.press(*CODE)
+        await until(pilot, lambda: "injoignable" in status_text(app), "the service said to be gone")
+        assert screen.query_text == CODE and table_rows(app) == []
+        back = Service(gone.runtime, gone.socket_path, mode=0o600, identify=gone.core.identify, store=town_store)
+        back.core.background = False
+        app.local_service = ServiceThread(back).start()  # stopped with the app
+        await until(pilot, lambda: [r[0] for r in table_rows(app)] == [CODE], "searched once back")
+        assert "1 inscription trouvée." in status_text(app)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -173,14 +172,15 @@ async def test_the_nir_is_masked_and_n_reveals_it_for_a_while_audited(town_store
 async def test_the_audit_screen_is_for_supervisors_and_a_refusal_is_audited(town_store, make_app):
     from screens.audit import AuditScreen
 
-    app = make_app(town_store, mode="production")
-    app.runtime = replace(app.runtime, role="agent")
+    from fixtures.agents import give_role
+
+    app = make_app(town_store, mode="production")  # its agent has the role « agent » in the agents table
     async with started(app, (80, 24)) as pilot:
         app.action_audit()
         await until(pilot, lambda: audit(town_store, "forbidden"), "the refusal audited")
         assert json.loads(audit(town_store, "forbidden")[0].details) == {"action": "audit.view", "role": "agent"}
         assert not isinstance(app.screen, AuditScreen)
-        app.runtime = replace(app.runtime, role="supervisor")
+        give_role(town_store, "agent", "supervisor")  # the service reads the role at each request
         app.action_audit()
         await until(pilot, lambda: isinstance(app.screen, AuditScreen), "the audit screen")
         assert "chaîne intacte" in status_text(app)

@@ -16,10 +16,10 @@ from sqlalchemy import text, update
 from counter import registry
 from counter.app_factory import make_services
 from counter.backend import BackendContext
+from counter.domain.registrations import message_lines
 from counter.domain.visits import LibraryRequest, VisitDraft
 from counter.runtime import Runtime, resolve
 from counter.services.outbox import OutboxRelay, RelayReport, list_messages
-from counter.services.registrations import message_lines
 from counter.services.visits import payload_builder
 from counter.store.models import Agent, OutboxMessage
 from fixtures.emulators.knobs import in_process_transport

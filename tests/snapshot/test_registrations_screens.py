@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -45,9 +44,8 @@ def registered(town_store):
 
 
 def supervisor_app(make_app, store):
-    app = make_app(store)
-    app.runtime = replace(app.runtime, role="supervisor")
-    return app
+    # Training: the service makes the agent a trainer, who plays the supervisor's part.
+    return make_app(store)
 
 
 def registrations(then_cancel: bool):
