@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from counter.client.calls.families import FamilyCalls
 from counter.client.calls.people import PeopleCalls
 from counter.client.calls.session import SessionCalls
+from counter.client.calls.visits import VisitCalls
 from counter.client.connection import Connection
 
 
-class CounterClient(SessionCalls, PeopleCalls):
+class CounterClient(SessionCalls, PeopleCalls, VisitCalls, FamilyCalls):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 

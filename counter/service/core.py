@@ -1,5 +1,6 @@
 """What the service owns for as long as it runs: the store, the agencies (with
-their caches and rate limits), the outbox relay and the waiting-list sync.
+their caches and rate limits), the outbox relay, the waiting-list sync and the
+visits terminals have open (their agencies' answers).
 
 Handlers receive the core and the actor (the peer's account and role); roles
 are checked by the services underneath, as they always were.
@@ -60,7 +61,11 @@ class ServiceCore:
         self._reopening = threading.Lock()
         self._tasks: list[asyncio.Task] = []
         self._relay = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the relay's
         self.notices: list[str] = []
+        from counter.service.open_visits import OpenVisits
+
+        self.open_visits = OpenVisits()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -104,10 +109,23 @@ class ServiceCore:
         finally:
             self._agencies.set()
 
+    def restore_receipts(self) -> None:
+        """Receipt files lost to a crash between a confirmation and its files: written
+        again from the database (blocking)."""
+        from counter.services.receipts import restore_missing
+
+        services = self.services
+        if services is not None:
+            try:
+                restore_missing(services.store, self.runtime.data_dir)
+            except Exception:  # noqa: BLE001 — the next start tries again
+                log.exception("restoring the receipts' files failed")
+
     async def start(self) -> None:
         await asyncio.to_thread(self.open)
         if self.services is None:
             return
+        self._tasks.append(asyncio.create_task(asyncio.to_thread(self.restore_receipts), name="receipts"))
         await asyncio.to_thread(self.connect_agencies)
         if not self.background:
             return
@@ -135,6 +153,7 @@ class ServiceCore:
         from counter.services.outbox import OutboxRelay
 
         services = self.services
+        self._loop = asyncio.get_running_loop()
         self._relay = OutboxRelay(services.store, services.dossier.backends, owner=f"{self.host}/counter-service")
         await self._relay.run_forever(asyncio.Event())
 
@@ -150,8 +169,14 @@ class ServiceCore:
                     log.warning("crèche waiting lists not synchronised", exc_info=True)
 
     def wake_outbox(self) -> None:
-        if self._relay is not None:
-            self._relay.wake()
+        """Deliver now rather than at the relay's next round. Handlers run in worker
+        threads: the relay's event is set on its own loop."""
+        relay, loop = self._relay, self._loop
+        if relay is not None and loop is not None:
+            try:
+                loop.call_soon_threadsafe(relay.wake)
+            except RuntimeError:  # the service is stopping: the next start delivers it
+                pass
 
     # -- for handlers ----------------------------------------------------------------------
 

@@ -2,3 +2,5 @@
 
 from counter.wire.api.people import *  # noqa: F403
 from counter.wire.api.session import *  # noqa: F403
+from counter.wire.api.families import *  # noqa: F403
+from counter.wire.api.visits import *  # noqa: F403
