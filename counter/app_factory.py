@@ -196,8 +196,10 @@ def build_app(runtime: Runtime, services: Services | None = None, *, connect=Non
         if service is None:
             from counter.service.local import start_local_service
 
+            # The service owns the agencies (the visits' answers), the outbox relay and the
+            # waiting-list sync; a caller giving its own services gives the service no agency.
             service = start_local_service(runtime, store=services.store if services else None,
-                                          backends=[], background=False)
+                                          backends=[] if services else None)
         socket_path = service.service.socket_path
 
         def connect():

@@ -1,4 +1,4 @@
-"""The receipt (récépissé) handed to the family, on screen, saved, printable."""
+"""The receipt (récépissé) handed to the family, on screen; saved and printed by the service."""
 
 from __future__ import annotations
 
@@ -12,21 +12,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from counter.domain.receipt import render_text
-from screens.visit import town_rules
 from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of
 
 
-def print_saved(app, receipt):
-    """Write the receipt's missing files, then send the PDF to the printer: (ok, French message).
-    Runs in a worker thread."""
-    from counter.services.receipts import ensure_saved, print_receipt
+def print_saved(app, receipt) -> tuple[bool, str]:
+    """The service writes the receipt's files again if they are missing and sends the PDF
+    to the site's printer: (ok, French message). Runs in a worker thread."""
+    from counter.client.connection import Refused, ServiceUnavailable
 
     try:
-        saved = ensure_saved(receipt, app.runtime.data_dir)
-    except OSError:
-        return False, ("Impression impossible : le répertoire des récépissés n'est pas accessible en écriture "
-                       "(voir « counter doctor »).")
-    result = print_receipt(saved.pdf_path, town_rules(app).printer)
+        result = app.counter.print_receipt(receipt.code)
+    except (ServiceUnavailable, Refused) as exc:
+        return False, f"Impression impossible : {exc}"
     return result.ok, result.message
 
 
@@ -41,7 +38,8 @@ class ReceiptScreen(Screen[None]):
     """
 
     def __init__(self, receipt, saved, *, before_print: Callable[[], None] | None = None) -> None:
-        """``before_print`` runs in the printing thread first (F9 audits a reprint)."""
+        """``saved``: where the service wrote its files (ReceiptFiles), None if it could not;
+        ``before_print`` runs in the printing thread first (F9 audits a reprint)."""
         super().__init__()
         self.receipt = receipt
         self.saved = saved
@@ -62,8 +60,7 @@ class ReceiptScreen(Screen[None]):
             self.query_one(StatusLine).say("Récépissé non enregistré sur disque (répertoire de données "
                                            "inaccessible) : imprimez-le ou notez le code.", error=True)
         else:
-            where = self.saved.pdf_path.relative_to(self.app.runtime.data_dir / "receipts")
-            self.query_one(StatusLine).say(f"Enregistré dans les récépissés : {where} (et .txt)")
+            self.query_one(StatusLine).say(f"Enregistré dans les récépissés : {self.saved.shown} (et .txt)")
         self.query_one("#receipt-box").focus()
 
     def action_print(self) -> None:

@@ -346,7 +346,7 @@ class RegistrationsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="registrations-receipt", exit_on_error=False)
     def load_receipt(self, visit_id: int, reprint: bool) -> None:
-        from counter.services.receipts import ensure_saved
+        from counter.services.receipts import ensure_saved, files_of
         from counter.services.registrations import RegistrationError
         from screens.receipt import print_saved
 
@@ -364,8 +364,8 @@ class RegistrationsScreen(Screen[None]):
             ok, message = print_saved(self.app, receipt)
             self.app.call_from_thread(status.say, message, error=not ok)
             return
-        try:
-            saved = ensure_saved(receipt, self.app.runtime.data_dir)
+        try:  # (interim: the registrations screens are ported to the service separately)
+            saved = files_of(ensure_saved(receipt, self.app.runtime.data_dir), self.app.runtime.data_dir)
         except OSError:
             saved = None
         self.app.call_from_thread(self._show_receipt, visit_id, receipt, saved)

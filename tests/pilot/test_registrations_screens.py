@@ -166,6 +166,8 @@ async def test_f9_shows_a_visits_receipt_written_again_from_the_database_and_rep
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
     app = app_as(make_app, town_store, "agent")  # any agent may hand a receipt again
     app.runtime = replace(app.runtime, rules=replace(default_rules(), printer="accueil"))
+    service = app.local_service.service.core  # the service prints
+    service.runtime = replace(service.runtime, rules=app.runtime.rules)
     pdf = tmp_path / "receipts" / "2026" / "11" / f"{CODE}.pdf"
     assert not pdf.exists()  # lost: the counter stopped before writing it
     async with started(app) as pilot:
