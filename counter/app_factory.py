@@ -195,13 +195,13 @@ def build_app(runtime: Runtime, services: Services | None = None, *, connect=Non
         if service is None:
             from counter.service.local import start_local_service
 
-            # The dossier is asked through the service: it gets the backends the
-            # caller built (tests), else builds the runtime's (training: emulated).
+            # The service owns the agencies (dossiers, the visits' answers), the outbox relay
+            # and the waiting-list sync: it gets the backends the caller built (tests),
+            # else builds the runtime's (training: the emulated agencies).
             backends = None
-            if services is not None and services.dossier is not None:
-                backends = list(services.dossier.backends.values())
-            service = start_local_service(runtime, store=services.store if services else None,
-                                          backends=backends, background=False)
+            if services is not None:
+                backends = list(services.dossier.backends.values()) if services.dossier is not None else []
+            service = start_local_service(runtime, store=services.store if services else None, backends=backends)
         socket_path = service.service.socket_path
 
         def connect():

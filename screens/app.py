@@ -20,6 +20,7 @@ from counter.runtime import Runtime
 from counter.wire.session import Session
 from counter.terminal import NoTerminal, has_terminal
 from screens.commands import CounterCommands
+from screens.drafts import DraftSaving
 from screens.search import SearchScreen
 from screens.theme import choose_theme
 from screens.typeahead import TypeAhead
@@ -29,7 +30,7 @@ from screens.typeahead import TypeAhead
 AGENCIES_AFTER_READY = 1.0
 
 
-class CounterApp(TypeAhead, App[None]):
+class CounterApp(TypeAhead, DraftSaving, App[None]):
     # search.tcss here: Textual never loads the CSS_PATH of the default screen
     # (without it the results table grew past the footer and the screen scrolled).
     CSS_PATH = ["app.tcss", "search.tcss"]
@@ -77,7 +78,7 @@ class CounterApp(TypeAhead, App[None]):
         self.session: Session | None = None
         self._reconnecting = None
         self._agencies_started = False
-        self._relay = None  # the outbox relay, once the agencies are connected
+        self._init_drafts()
         # The idle lock: the time of the last key (monotonic), whether a lock or
         # PIN screen is on top, and the screen changes workers asked for meanwhile.
         import time
@@ -402,32 +403,30 @@ class CounterApp(TypeAhead, App[None]):
     @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
     def offer_drafts(self) -> None:
         """After a crash or a power cut, the agent's unfinished visit is offered back."""
-        drafts = self.services.visits.drafts()
+        from counter.client.connection import Refused, ServiceUnavailable
+
+        try:
+            drafts = self.counter.visit_drafts()
+        except (ServiceUnavailable, Refused):  # the status line says why; nothing to offer meanwhile
+            return
         if drafts:
             self.call_from_thread(self._offer, drafts[0])
 
-    @work(thread=True, exclusive=True, group="receipts", exit_on_error=False)
-    def restore_receipts(self) -> None:
-        """Receipt files lost to a crash after a confirmation are written again from the database."""
-        from counter.services.receipts import restore_missing
-
-        restore_missing(self.services.store, self.runtime.data_dir)
-
     def _offer(self, draft) -> None:
-        from screens.visit import ConfirmVisit, VisitScreen
-
-        visit_id, household_id, saved_at, count = draft
-        where = f"le foyer F-{household_id:05d}" if household_id else "une personne"
         from datetime import UTC
 
+        from screens.visit import ConfirmVisit, VisitScreen
+
+        where = f"le foyer F-{draft.household_id:05d}" if draft.household_id else "une personne"
+        saved_at = draft.saved_at
         # Stored in UTC (SQLite gives it back without its zone).
         when = (saved_at if saved_at.tzinfo else saved_at.replace(tzinfo=UTC)).astimezone().strftime("%d/%m/%Y à %H:%M")
-        lines = [f"Une visite pour {where} n'a pas été terminée ({count} demande(s), enregistrée le {when}).",
-                 "La reprendre ?"]
+        lines = [f"Une visite pour {where} n'a pas été terminée ({draft.requests} demande(s), "
+                 f"enregistrée le {when}).", "La reprendre ?"]
 
         def done(resume: bool | None) -> None:
             if resume:
-                self.push_screen(VisitScreen(visit_id))
+                self.push_screen(VisitScreen(draft.visit_id))
 
         self.push_screen(ConfirmVisit(lines, title="Visite en cours", yes="Reprendre"), done)
 
@@ -461,42 +460,6 @@ class CounterApp(TypeAhead, App[None]):
                 )
         self.call_from_thread(setattr, self, "dossier_ready", True)
 
-    def watch_dossier_ready(self, ready: bool) -> None:
-        if ready:
-            self.relay_outbox()
-            self.sync_waiting_lists()
-
-    @work(exclusive=True, group="waiting-lists", exit_on_error=False)
-    async def sync_waiting_lists(self) -> None:
-        """The town's crèche waiting lists, on which the counter's provisional ranks build."""
-        from counter.services.capacities import sync_waiting_lists
-
-        for backend in self.services.dossier.backends.values():
-            if hasattr(backend, "capacities"):
-                try:
-                    await sync_waiting_lists(self.services.store, backend, self.runtime.clock.today())
-                except Exception:  # noqa: BLE001 — the town down: the last figures stay
-                    import logging
-
-                    logging.getLogger("counter").warning("crèche waiting lists not synchronised", exc_info=True)
-
-    @work(exclusive=True, group="outbox", exit_on_error=False)
-    async def relay_outbox(self) -> None:
-        """Deliver confirmed registrations in the background, retrying while targets are down."""
-        import asyncio
-
-        from counter.services.outbox import OutboxRelay
-
-        backends = self.services.dossier.backends
-        self._relay = OutboxRelay(self.services.store, backends, owner=f"{self.runtime.agent_login}@counter")
-        await self._relay.run_forever(asyncio.Event())  # stops with the app (the worker is cancelled)
-
-    def wake_outbox(self) -> None:
-        """A visit was confirmed: deliver now rather than at the next round."""
-        self.ensure_agencies()
-        if self._relay is not None:
-            self._relay.wake()
-
     def _services_ready(self, services: Services) -> None:
         self.services = services
         self._both_ready()
@@ -508,7 +471,6 @@ class CounterApp(TypeAhead, App[None]):
         self.ready = True
         self.call_later(self._pin_decided, self.session.has_pin)
         self.offer_drafts()
-        self.restore_receipts()
         # An agent who does not search at once (the counter started before the
         # family came) gets the agencies connected meanwhile, so the first
         # dossier does not wait for them (in training, building the emulated

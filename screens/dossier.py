@@ -387,22 +387,31 @@ class DossierScreen(Screen[None]):
 
     @work(thread=True, group="correction", exit_on_error=False)
     def apply_address(self, address) -> None:
-        from counter.services.families import FamilyService
+        from counter.client.connection import Refused, ServiceUnavailable
 
-        families = FamilyService(self.app.services.store, self.app.runtime.agent_login, clock=self.app.runtime.clock)
-        families.set_address(self.subject.household.id, None, None, None, address.complement,
-                             address.street_line, address.postal_code, address.city)
+        try:
+            written = self.app.counter.set_address(
+                self.subject.household.id, complement=address.complement, line=address.street_line,
+                postal_code=address.postal_code, city=address.city)
+        except (Refused, ServiceUnavailable) as exc:
+            self.app.call_from_thread(self.query_one(StatusLine).say, f"Adresse non modifiée : {exc}", error=True)
+            return
+        if written.errors:
+            self.app.call_from_thread(self.query_one(StatusLine).say, written.errors[0][1].message, error=True)
+            return
         self._after_correction("Adresse du foyer mise à jour (modification tracée).")
 
     @work(thread=True, group="correction", exit_on_error=False)
     def add_child(self, person) -> None:
-        from counter.services.families import FamilyError, FamilyService
+        from counter.client.connection import Refused, ServiceUnavailable
 
-        families = FamilyService(self.app.services.store, self.app.runtime.agent_login, clock=self.app.runtime.clock)
         try:
-            families.add_member(self.subject.household.id, person)
-        except FamilyError as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, exc.errors[0][1].message, error=True)
+            written = self.app.counter.add_member(self.subject.household.id, person)
+        except (Refused, ServiceUnavailable) as exc:
+            self.app.call_from_thread(self.query_one(StatusLine).say, f"Enfant non ajouté : {exc}", error=True)
+            return
+        if written.errors:
+            self.app.call_from_thread(self.query_one(StatusLine).say, written.errors[0][1].message, error=True)
             return
         fields = person.to_person_fields()
         message = "Enfant ajouté au foyer (modification tracée)."

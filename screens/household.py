@@ -210,9 +210,14 @@ class HouseholdScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="visit-start", exit_on_error=False)
     def start_visit(self, household_id: int) -> None:
+        from counter.client.connection import Refused, ServiceUnavailable
         from screens.visit import VisitScreen
 
-        visit_id = self.app.services.visits.start(household_id=household_id)
+        try:
+            visit_id = self.app.counter.start_visit(household_id=household_id)
+        except (Refused, ServiceUnavailable) as exc:
+            self.app.call_from_thread(self.query_one(StatusLine).say, f"Visite non commencée : {exc}", error=True)
+            return
         self.app.call_from_thread(self.app.push_screen, VisitScreen(visit_id))
 
     def action_back(self) -> None:

@@ -1,7 +1,8 @@
 """A family new to the town: its address from the street list, then its members.
 
-Thin: the rules are in counter.domain.identity_checks, the single write in
-counter.services.families (imported when used: the database layer is heavy).
+Thin: the rules are in counter.domain.identity_checks (a member's form checks
+as the agent types); the counter service checks the family again and writes it
+in one transaction.
 """
 
 from __future__ import annotations
@@ -77,9 +78,8 @@ class NewFamilyScreen(Screen[int | None]):
         quit_unshown("family"),
     ]
 
-    def __init__(self, service=None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._service = service  # a FamilyService; built from the app's store when None
         self.streets: list[tuple[int, str]] = []
         self.street_id: int | None = None
         self.members: list[PersonInput] = []
@@ -121,8 +121,9 @@ class NewFamilyScreen(Screen[int | None]):
         for label, width in (("N°", 2), ("Rôle", 10), ("Nom", 16), ("Prénoms", 22), ("Né(e) le", 10), ("Lieu", 5)):
             table.add_column(label, width=width)
         self.say("Chargement de la liste des rues…")
-        # The store opens after the first paint: wait for it if needed.
+        # The store opens after the first paint: wait for it if needed; and for the service if it is away.
         self.watch(self.app, "ready", self._app_ready, init=True)
+        self.watch(self.app, "service_down", lambda down: self._app_ready(self.app.ready and not down), init=False)
 
     def _app_ready(self, ready: bool) -> None:
         if ready and not self.streets:
@@ -131,15 +132,6 @@ class NewFamilyScreen(Screen[int | None]):
     def say(self, message: str, *, error: bool = False) -> None:
         self.query_one(StatusLine).say(message, error=error)
 
-    @property
-    def service(self):
-        if self._service is None:
-            from counter.services.families import FamilyService
-
-            runtime = self.app.runtime
-            self._service = FamilyService(self.app.services.store, runtime.agent_login, clock=runtime.clock)
-        return self._service
-
     def today(self):
         return self.app.runtime.clock.today()
 
@@ -147,19 +139,17 @@ class NewFamilyScreen(Screen[int | None]):
 
     @work(thread=True, exclusive=True, group="family-streets", exit_on_error=False)
     def load_streets(self) -> None:
-        try:
-            streets = self.service.streets()
-        except Exception:  # noqa: BLE001 — the screen stays usable; the agent can retry with Escape
-            import logging
+        from counter.client.connection import Refused, ServiceUnavailable
 
-            logging.getLogger("counter").exception("loading the streets failed")
-            self.app.call_from_thread(self.say, "Liste des rues indisponible : base de données injoignable.",
-                                      error=True)
+        try:
+            streets = self.app.counter.streets()
+        except (ServiceUnavailable, Refused) as exc:  # loaded again when the service is back
+            self.app.call_from_thread(self.say, f"Liste des rues indisponible : {exc}", error=True)
             return
         self.app.call_from_thread(self._streets_loaded, streets)
 
-    def _streets_loaded(self, streets: list[tuple[int, str]]) -> None:
-        self.streets = streets
+    def _streets_loaded(self, streets) -> None:
+        self.streets = [tuple(street) for street in streets]
         self._filter(self.query_one("#street-filter", Input).value)
         self.say(f"{len(streets)} rues. Tapez une partie du nom de la rue, puis Entrée.")
 
@@ -282,24 +272,25 @@ class NewFamilyScreen(Screen[int | None]):
 
     @work(thread=True, exclusive=True, group="family-create", exit_on_error=False)
     def create_family(self, street_id, number, suffix, complement, members) -> None:
-        from counter.services.families import FamilyError
+        from counter.client.connection import Refused, ServiceUnavailable
 
         try:
-            household_id = self.service.create(street_id, number, suffix, complement, members)
-        except FamilyError as exc:
-            self.app.call_from_thread(self._show_errors, exc.errors)
-        except Exception:  # noqa: BLE001 — nothing was written (one transaction): say so
-            import logging
-
-            logging.getLogger("counter").exception("creating a household failed")
-            self.app.call_from_thread(self._failed)
+            written = self.app.counter.create_family(street_id, number, suffix, complement, members)
+        except ServiceUnavailable:
+            self.app.call_from_thread(self._failed, "Service du guichet injoignable : le foyer n'est peut-être pas "
+                                                    "enregistré. Cherchez-le avant de le saisir à nouveau.")
+        except Refused as exc:  # nothing was written (one transaction): say so
+            self.app.call_from_thread(self._failed, f"Foyer non enregistré : {exc} Rien n'a été écrit ; "
+                                                    "réessayez (Ctrl+S).")
         else:
-            self.app.call_from_thread(self._created, household_id, len(members))
+            if written.errors:
+                self.app.call_from_thread(self._show_errors, list(written.errors))
+            else:
+                self.app.call_from_thread(self._created, written.id, len(members))
 
-    def _failed(self) -> None:
+    def _failed(self, message: str) -> None:
         self._saving = False
-        self.say("Foyer non enregistré : base de données indisponible. Rien n'a été écrit ; réessayez (Ctrl+S).",
-                 error=True)
+        self.say(message, error=True)
 
     def _show_errors(self, errors: list[tuple[int | None, FieldError]]) -> None:
         self._saving = False

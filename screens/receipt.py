@@ -1,4 +1,4 @@
-"""The receipt (récépissé) handed to the family, on screen, saved, printable."""
+"""The receipt (récépissé) handed to the family, on screen; saved and printed by the service."""
 
 from __future__ import annotations
 
@@ -12,21 +12,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from counter.domain.receipt import render_text
-from screens.visit import town_rules
 from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of
 
 
-def print_saved(app, receipt):
-    """Write the receipt's missing files, then send the PDF to the printer: (ok, French message).
-    Runs in a worker thread."""
-    from counter.services.receipts import ensure_saved, print_receipt
+def print_saved(app, receipt) -> tuple[bool, str]:
+    """The service writes the receipt's files again if they are missing and sends the PDF
+    to the site's printer: (ok, French message). Runs in a worker thread."""
+    from counter.client.connection import Refused, ServiceUnavailable
 
     try:
-        saved = ensure_saved(receipt, app.runtime.data_dir)
-    except OSError:
-        return False, ("Impression impossible : le répertoire des récépissés n'est pas accessible en écriture "
-                       "(voir « counter doctor »).")
-    result = print_receipt(saved.pdf_path, town_rules(app).printer)
+        result = app.counter.print_receipt(receipt.code)
+    except (ServiceUnavailable, Refused) as exc:
+        return False, f"Impression impossible : {exc}"
     return result.ok, result.message
 
 
@@ -41,7 +38,8 @@ class ReceiptScreen(Screen[None]):
     """
 
     def __init__(self, receipt, saved, *, before_print: Callable[[], None] | None = None) -> None:
-        """``before_print`` runs in the printing thread first (F9 audits a reprint)."""
+        """``saved``: where the service wrote its files (ReceiptFiles), None if it could not;
+        ``before_print`` runs in the printing thread first (F9 audits a reprint)."""
         super().__init__()
         self.receipt = receipt
         self.saved = saved
@@ -68,9 +66,7 @@ class ReceiptScreen(Screen[None]):
 
     def saved_where(self) -> str | None:
         """The PDF's place under the receipts directory; None when it could not be written."""
-        if self.saved is None:
-            return None
-        return str(self.saved.pdf_path.relative_to(self.app.runtime.data_dir / "receipts"))
+        return self.saved.shown if self.saved is not None else None
 
     def action_print(self) -> None:
         self.query_one(StatusLine).say("Impression en cours…")

@@ -308,10 +308,17 @@ class SearchScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="visit-start", exit_on_error=False)
     def start_visit(self, household_id: int | None, person_id: int | None) -> None:
+        from counter.client.connection import Refused, ServiceUnavailable
         from screens.visit import VisitScreen
 
-        visits = self.app.services.visits
-        visit_id = visits.start(household_id=household_id) if household_id else visits.start(person_id=person_id)
+        try:
+            if household_id:
+                visit_id = self.app.counter.start_visit(household_id=household_id)
+            else:
+                visit_id = self.app.counter.start_visit(person_id=person_id)
+        except (Refused, ServiceUnavailable) as exc:
+            self.app.call_from_thread(self.query_one(StatusLine).say, f"Visite non commencée : {exc}", error=True)
+            return
         self.app.call_from_thread(self.app.push_screen, VisitScreen(visit_id))
 
     def action_open_dossier(self) -> None:

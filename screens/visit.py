@@ -1,9 +1,16 @@
-"""A visit: the registrations a family came for, one summary, one confirmation."""
+"""A visit: the registrations a family came for, one summary, one confirmation.
+
+Thin: each change is sent to the counter service (the app keeps it until the
+service acknowledges it, and sends it again when the service is back), which
+answers with what the visit comes to — prices, papers, problems — asks the
+agencies, confirms, and writes the receipt. A form checks what is typed with
+the same rules (counter.domain.visit_context), so an error shows at its field
+at once, even while the service is away.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import copy
 from dataclasses import replace
 
 from textual import on, work
@@ -13,17 +20,18 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
-from counter.domain.purposes import VISIT_PURPOSE
-from counter.domain.visits import CrecheRequest, LibraryRequest, SchoolRequest, VisitDraft
+from counter.domain.visit_context import check_draft
+from counter.domain.visit_summary import VisitFacts, confirm_blocker, short_request, suggest_library
+from counter.domain.visits import KIND_LABELS, Kind, VisitDraft, kind_of
 from screens.widgets import SafeHeader, SafeInput, StatusLine, TrainingBanner, lines_of, plain, quit_unshown
 
 EDIT_SAVE_DELAY = 0.3
+AWAITING_SERVICE = "Tarifs et pièces à fournir : en attente du service du guichet…"
 
 
 def town_rules(app):
-    from counter.domain.rules import default_rules
-
-    return app.runtime.rules or default_rules()
+    """The town's rules, as the service gave them with the session."""
+    return app.session.rules
 
 
 class VisitScreen(Screen[None]):
@@ -52,14 +60,17 @@ class VisitScreen(Screen[None]):
         self.visit_id = visit_id
         self.context = None
         self.draft: VisitDraft | None = None
-        self.facts = None
+        self.facts: VisitFacts | None = None  # the agencies' answers, as the service last told
+        self.summary = None  # the service's summary of the draft at revision _summarised
+        self.errors: tuple = ()  # the service's check of that draft: (request index, FieldError)
         self._edit_timer = None
-        # Saves run in threads: each carries a revision so that an older one
-        # finishing late never overwrites a newer draft.
-        self._revision = 0
-        self._written = 0
-        self._save_lock = threading.Lock()
-        self._confirm_when_answered = False  # Ctrl+S pressed while the agencies were still asked
+        # Each change is numbered; the service acknowledges each save with its
+        # number, and keeps the newest when a late one arrives.
+        self._revision = 0  # the newest change typed
+        self._written = 0  # the newest the service acknowledged
+        self._summarised = -1
+        self._asking = False  # the agencies' answers are being asked
+        self._confirm_when_answered = False  # Ctrl+S pressed before the answers or the summary came
 
     def compose(self) -> ComposeResult:
         if self.app.runtime.training:
@@ -77,19 +88,23 @@ class VisitScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "Visite"
         self._columns_for = None  # (table width, name width) the columns were laid out for
+        self.watch(self.app, "service_down", self._service_changed, init=False)
         self.load()
 
     def on_resize(self) -> None:
         if self.draft is not None:
             self._show()
 
-    def _lay_columns(self, items) -> None:
+    def say(self, message: str, *, error: bool = False) -> None:
+        self.query_one(StatusLine).say(message, error=error)
+
+    def _lay_columns(self, rows) -> None:
         """Columns that fill the table's width: the name as wide as the longest
         (up to a third), the detail the rest; full texts are in the pane below."""
         table = self.query_one("#requests", DataTable)
         width = max(table.size.width or self.size.width, 40)
         spare = width - 4 * 2 * table.cell_padding - 2 - 12 - 1  # padding, N°, Demande, scrollbar
-        longest = max([len(item.who_short) for item in items], default=0)
+        longest = max([len(who) for _, who, _ in rows], default=0)
         who = min(max(longest, 14), max(14, spare // 3))
         if self._columns_for == (width, who):
             return
@@ -100,159 +115,155 @@ class VisitScreen(Screen[None]):
         table.add_column("Pour", width=who, key="who")
         table.add_column("Détail", width=max(spare - who, 10), key="what")
 
-    # -- loading and saving ----------------------------------------------------------
+    # -- loading, and the service's answers ----------------------------------------------
 
     @work(thread=True, exclusive=True, group="visit-load", exit_on_error=False)
     def load(self) -> None:
-        from counter.services.visit_summary import VisitFacts
+        from counter.client.connection import Refused, ServiceUnavailable
 
-        visits = self.app.services.visits
-        state, draft = visits.load(self.visit_id)
-        context = visits.context(self.visit_id)
-        # Pending until the agencies have answered: no price from missing answers.
-        self.app.call_from_thread(self._loaded, state, draft, context, VisitFacts(pending=True))
+        try:
+            opened = self.app.counter.open_visit(self.visit_id)
+        except ServiceUnavailable:
+            return  # the status line says so; loaded when the service is back (_service_changed)
+        except Refused as exc:
+            self.app.call_from_thread(self.say, f"Visite non chargée : {exc}", error=True)
+            return
+        self.app.call_from_thread(self._loaded, opened)
 
-    def _loaded(self, state, draft, context, facts) -> None:
-        self.draft, self.context, self.facts = draft, context, facts
+    def _loaded(self, opened) -> None:
+        self.draft, self.context = opened.draft, opened.context
+        self.facts = VisitFacts(pending=True)
+        self._revision = self._written = opened.draft.revision
+        context = self.context
         where = f" · {context.address.one_line()}" if context.address else ""
         self.query_one("#who", Static).update(lines_of([f"Visite — foyer {context.household}{where}"]))
         self.sub_title = f"Visite — foyer {context.household}"
         self._show()
-        if state != "draft":
-            self.query_one(StatusLine).say("Cette visite n'est plus un brouillon.", error=True)
+        if opened.state != "draft":
+            self.say("Cette visite n'est plus un brouillon.", error=True)
             return
         self._show_facts()
-        self.gather_facts()
-        if draft.editing:
-            self._open_form(draft.editing.get("kind"), draft.editing.get("index"), draft.editing.get("values"))
+        self._send()  # the service's summary of the draft as it was left
+        self._ask_agencies()
+        editing = self.draft.editing
+        if editing:
+            self._open_form(editing.get("kind"), editing.get("index"), editing.get("values"))
+
+    def _service_changed(self, down: str) -> None:
+        if down:
+            if self.draft is not None and self._summarised != self._revision:
+                self._describe()  # what the pane showed may no longer be the draft's
+            return
+        if self.draft is None:
+            self.load()
+        else:
+            # Back, perhaps restarted: its word on this draft again (and on the agencies' answers).
+            self._send()
 
     def _save(self) -> None:
+        """A change: numbered, and sent to the service."""
         self._revision += 1
-        self.save_draft(self._revision, VisitDraft.from_json(self.draft.to_json()))
+        self.draft.revision = self._revision
+        self._send()
 
-    @work(thread=True, group="visit-save", exit_on_error=False)
-    def save_draft(self, revision: int, draft: VisitDraft) -> None:
-        try:
-            with self._save_lock:
-                if revision < self._written:
-                    return
-                self.app.services.visits.save(self.visit_id, draft)
-                self._written = revision
-        except Exception:  # noqa: BLE001
-            import logging
+    def _send(self) -> None:
+        self.app.save_draft(self.visit_id, copy.deepcopy(self.draft), self)
 
-            logging.getLogger("counter").exception("saving a draft failed")
-            self.app.call_from_thread(self.query_one(StatusLine).say,
-                                      "Brouillon non enregistré : base de données indisponible.", error=True)
+    def draft_saved(self, saved) -> None:
+        """The service has the draft numbered ``saved.revision`` (or a newer one)."""
+        self._written = max(self._written, saved.revision)
+        self.facts = saved.facts
+        if saved.facts.pending:
+            self._ask_agencies()  # never asked here, or the service restarted since
+        if saved.revision == self._revision:
+            self.summary, self.errors, self._summarised = saved.summary, saved.errors, saved.revision
+            self._describe()
+            if self._confirm_when_answered and not saved.facts.pending and self.app.screen is self:
+                self.action_confirm()
+        self._show_facts()
+
+    def draft_not_saved(self, refused) -> None:
+        if refused is not None:  # (the service gone: every status line says so)
+            self.say(f"Brouillon non enregistré : {refused}", error=True)
 
     # -- what the agencies confirm ------------------------------------------------------
 
-    @work(exclusive=True, group="visit-facts", exit_on_error=False)
-    async def gather_facts(self) -> None:
-        """Ask the dossier of the household's adults for what spares the family papers."""
-        from counter.services.visit_summary import VisitFacts
+    def _ask_agencies(self) -> None:
+        if not self._asking and self.draft is not None:
+            self._asking = True
+            self.gather_facts()
+
+    @work(thread=True, exclusive=True, group="visit-facts", exit_on_error=False)
+    def gather_facts(self) -> None:
+        """The service asks the agencies for what spares the family papers (seconds)."""
+        from counter.client.connection import Refused, ServiceUnavailable
 
         try:
-            facts = await self._ask_agencies()
-        except Exception:  # noqa: BLE001 — the visit goes on without the agencies
-            import logging
+            facts = self.app.counter.visit_facts(self.visit_id)
+        except (ServiceUnavailable, Refused) as exc:
+            self.app.call_from_thread(self._facts_failed, exc)
+            return
+        self.app.call_from_thread(self._facts_arrived, facts)
 
-            logging.getLogger("counter").exception("asking the agencies for a visit failed")
-            facts = VisitFacts(qf_missing="organismes injoignables")
-        facts.pending = False
+    def _facts_arrived(self, facts) -> None:
+        self._asking = False
         self.facts = facts
         self._show_facts()
-        self._show()
-        if self._confirm_when_answered and self.app.screen is self:
-            self.action_confirm()
+        self._send()  # priced with them
 
-    async def _ask_agencies(self):
-        from counter.backend import EajeInputs, Family, HealthCover, JobSeeker, QuotientFamilial, Status
-        from counter.domain.merge import same_address
-        from counter.services.visit_summary import VisitFacts
+    def _facts_failed(self, exc) -> None:
+        self._asking = False  # asked again when the service is back (its next answer says pending)
+        from counter.client.connection import Refused
 
-        if not self.app.dossier_ready:
-            self.app.ensure_agencies()
-            while not self.app.dossier_ready:
-                await asyncio.sleep(0.1)
-        dossier = self.app.services.dossier
-        wanted = {"quotient_familial", "eaje", "c2s", "france_travail"}
-        refs = [r for r in dossier.sections() if r.section in wanted]
-        adults = [m for m in self.context.members if m.role in ("parent", "other_guardian", "person")]
-        facts = VisitFacts(pending=True)
-        if not any(r.section == "quotient_familial" for r in refs):
-            facts.qf_missing = "aucun organisme ne le donne"
-        if not refs or not adults:
-            return facts
-        qf_status = None
-        for index, adult in enumerate(adults):
-            subject = await asyncio.to_thread(dossier.subject, adult.person_id)
-            if subject is None:
-                continue
-            only = refs if index == 0 else [r for r in refs if r.section in ("c2s", "france_travail")]
-            async for answer in dossier.consult(subject, only, purpose=VISIT_PURPOSE, actor=self.app.actor()):
-                if answer.provenance.section == "quotient_familial" and qf_status is not Status.OK:
-                    qf_status = answer.provenance.status
-                if answer.provenance.status is not Status.OK:
-                    continue
-                for fact in answer.facts:
-                    if isinstance(fact, QuotientFamilial) and facts.qf_value is None:
-                        facts.qf_value, facts.qf_provider = fact.value, fact.provider
-                    elif isinstance(fact, EajeInputs) and facts.eaje is None and fact.annual_resources is not None:
-                        facts.eaje = (fact.children_in_charge, fact.aeeh_children, fact.annual_resources)
-                    elif isinstance(fact, Family) and fact.address and self.context.address:
-                        if same_address(fact.address, self.context.address):
-                            facts.address_confirmed_by = "CAF"
-                    elif isinstance(fact, JobSeeker) and fact.registered:
-                        facts.job_seekers.add(adult.person_id)
-                    elif isinstance(fact, HealthCover) and fact.beneficiary:
-                        facts.c2s.add(adult.person_id)
-        if facts.qf_value is None and qf_status is not None:
-            facts.qf_missing = ("famille inconnue de la CAF" if qf_status is Status.NOT_FOUND
-                                else "la CAF n'a pas répondu")
-        return facts
+        if isinstance(exc, Refused):
+            self.say(f"Organismes non interrogés : {exc}", error=True)
 
     def _show_facts(self) -> None:
-        from counter.services.visit_summary import qf_text
-
-        parts = [f"Tarifs : {qf_text(self.draft, self.facts)}"]
-        if self.facts.pending:
+        facts = self.facts
+        basis = self.summary.qf_basis if self.summary is not None else "en attente du service du guichet…"
+        parts = [f"Tarifs : {basis}"]
+        if facts.pending:
             parts.append("interrogation des organismes…")
-        elif self.facts.qf_value is None:
+        elif facts.qf_value is None:
             parts.append("« q » : modifier le QF déclaré" if self.draft.qf_value is not None
                          else "« q » : saisir un QF déclaré")
-        if self.facts.address_confirmed_by:
-            parts.append(f"adresse confirmée par la {self.facts.address_confirmed_by}")
-        if self.facts.eaje:
+        if facts.address_confirmed_by:
+            parts.append(f"adresse confirmée par la {facts.address_confirmed_by}")
+        if facts.eaje:
             parts.append("ressources crèche connues de la CAF")
         self.query_one("#facts", Static).update(lines_of([" · ".join(parts)]))
 
     # -- the table and the summary --------------------------------------------------------
 
-    def _summary(self):
-        from counter.services.visit_summary import summarise
-
-        return summarise(self.draft, self.context, self.facts, town_rules(self.app), self.app.runtime.clock.today())
+    def _rows(self) -> list[tuple[str, str, str]]:
+        """(kind, who, what) of each request as typed: shown at once, the service away or not."""
+        return [(KIND_LABELS[kind_of(r)], *short_request(r, self.context)) for r in self.draft.requests]
 
     def _show(self) -> None:
         table = self.query_one("#requests", DataTable)
         row = table.cursor_row
-        summary = self._summary()
-        self._lay_columns(summary.items)
+        rows = self._rows()
+        self._lay_columns(rows)
         table.clear()
-        for item in summary.items:
-            table.add_row(plain(str(item.index + 1)), plain(item.kind), plain(item.who_short), plain(item.what_short))
-        if summary.items:
-            table.move_cursor(row=min(max(row, 0), len(summary.items) - 1))
-        self._describe(summary)
-        if not summary.items:
-            self.query_one(StatusLine).say("Ajoutez les demandes de la famille : « e » école, « c » crèche, "
-                                           "« b » bibliothèque. Tout est enregistré au fur et à mesure.")
+        for number, (kind, who, what) in enumerate(rows, 1):
+            table.add_row(plain(str(number)), plain(kind), plain(who), plain(what))
+        if rows:
+            table.move_cursor(row=min(max(row, 0), len(rows) - 1))
+        self._describe()
+        if not rows:
+            self.say("Ajoutez les demandes de la famille : « e » école, « c » crèche, "
+                     "« b » bibliothèque. Tout est enregistré au fur et à mesure.")
         else:
-            self.query_one(StatusLine).say(f"{len(summary.items)} demande(s) — Ctrl+S pour relire et confirmer.")
+            self.say(f"{len(rows)} demande(s) — Ctrl+S pour relire et confirmer.")
 
-    def _describe(self, summary=None) -> None:
-        summary = summary or self._summary()
+    def _describe(self) -> None:
+        """The selected request's prices and the papers, from the service's summary of this draft."""
+        pane = self.query_one("#summary", Static)
+        summary = self.summary
+        if self._summarised != self._revision:
+            if self.app.service_down:
+                pane.update(lines_of([AWAITING_SERVICE]) if self.draft.requests else "")
+            return  # the service's answer is on its way: it repaints the pane
         lines = []
         index = self.query_one("#requests", DataTable).cursor_row
         if 0 <= index < len(summary.items):
@@ -264,7 +275,7 @@ class VisitScreen(Screen[None]):
             lines.append("Pièces à fournir : " + " ; ".join(summary.papers_to_bring))
         for paper in summary.papers_confirmed:
             lines.append(f"Sans pièce : {paper.text}")
-        self.query_one("#summary", Static).update(lines_of(lines))
+        pane.update(lines_of(lines))
 
     @on(DataTable.RowHighlighted, "#requests")
     def _highlighted(self) -> None:
@@ -281,14 +292,11 @@ class VisitScreen(Screen[None]):
         index = self.query_one("#requests", DataTable).cursor_row
         if self.draft is None or not 0 <= index < len(self.draft.requests):
             return
-        request = self.draft.requests[index]
-        kind = {SchoolRequest: "school", CrecheRequest: "creche", LibraryRequest: "library"}[type(request)]
-        self._open_form(kind, index, None)
+        self._open_form(kind_of(self.draft.requests[index]).value, index, None)
 
     def _open_form(self, kind: str | None, index: int | None, values: dict | None) -> None:
         from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
 
-        services = self.app.services
         today = self.app.runtime.clock.today()
         rules = town_rules(self.app)
         request = self.draft.requests[index] if index is not None else None
@@ -300,19 +308,18 @@ class VisitScreen(Screen[None]):
             self._edit_timer = self.set_timer(EDIT_SAVE_DELAY, self._save)
 
         def check(candidate):
+            # The rules the service applies to every draft, run here as the agent types.
             others = [r for i, r in enumerate(self.draft.requests) if i != index]
             probe = replace(self.draft, requests=[*others, candidate])
-            codes = rules.library.codes
-            return [e for i, e in services.visits.check(self.context, probe, codes) if i == len(others)]
+            found = check_draft(self.context, probe, rules.library.codes, today)
+            return [e for i, e in found if i == len(others)]
 
-        if kind == "school":
+        if kind == Kind.SCHOOL:
             form = SchoolForm(self.context, request, values, check, on_edit, today=today)
-        elif kind == "creche":
+        elif kind == Kind.CRECHE:
             form = CrecheForm(self.context, today, request, values, check, on_edit,
                               resources_known=self.facts.eaje is not None)
-        elif kind == "library":
-            from counter.services.visit_summary import suggest_library
-
+        elif kind == Kind.LIBRARY:
             categories = [(c.code, c.label, c.price_text) for c in rules.library.categories]
             form = LibraryForm(self.context, today, categories,
                                lambda member, student: suggest_library(member, student, self.facts, rules, today),
@@ -352,91 +359,82 @@ class VisitScreen(Screen[None]):
         if self.draft is None:
             return
         if self.facts is not None and self.facts.qf_value is not None:
-            self.query_one(StatusLine).say("Le quotient familial de la CAF s'applique : un QF déclaré ne sert "
-                                           "qu'à défaut.", error=True)
+            self.say("Le quotient familial de la CAF s'applique : un QF déclaré ne sert qu'à défaut.", error=True)
             return
         self.app.push_screen(DeclareQf(self.draft.qf_value), done)
 
     # -- confirming ------------------------------------------------------------------------
 
     def action_confirm(self) -> None:
-        from counter.services.visit_summary import confirm_blocker
-
         if self.draft is None or not self.draft.requests:
-            self.query_one(StatusLine).say("Aucune demande à confirmer.", error=True)
+            self.say("Aucune demande à confirmer.", error=True)
             return
         if blocker := confirm_blocker(self.facts):
             # Never a summary priced before the agencies answer: it opens when they do.
             self._confirm_when_answered = True
-            self.query_one(StatusLine).say(f"{blocker} Le récapitulatif s'ouvrira alors.", error=True)
+            self.say(f"{blocker} Le récapitulatif s'ouvrira alors.", error=True)
+            return
+        if self._summarised != self._revision:
+            # The service has not answered this draft yet (or is away): the summary opens with its answer.
+            self._confirm_when_answered = True
+            self.say("Le récapitulatif s'ouvrira dès la réponse du service du guichet.")
             return
         self._confirm_when_answered = False
-        problems = self.app.services.visits.check(self.context, self.draft, town_rules(self.app).library.codes)
-        if problems:
-            index, error = problems[0]
-            self.query_one(StatusLine).say(f"Demande {index + 1} : {error.message}", error=True)
+        if self.errors:
+            index, error = self.errors[0]
+            self.say(f"Demande {index + 1} : {error.message}", error=True)
             return
-        summary = self._summary()
         lines = []
-        for item in summary.items:
+        for item in self.summary.items:
             lines += [f"{item.index + 1}. {item.kind} — {item.who}", f"   {item.what}", *[f"   {p}" for p in item.prices]]
-        if summary.papers_to_bring:
-            lines.append("Pièces à fournir : " + " ; ".join(summary.papers_to_bring))
-        self.app.push_screen(ConfirmVisit(lines), lambda ok: ok and self.confirm())
+        if self.summary.papers_to_bring:
+            lines.append("Pièces à fournir : " + " ; ".join(self.summary.papers_to_bring))
+        draft = copy.deepcopy(self.draft)  # what the agent reads back is what is confirmed
+        self.app.push_screen(ConfirmVisit(lines), lambda ok: ok and self.confirm(draft))
 
     @work(thread=True, exclusive=True, group="visit-confirm", exit_on_error=False)
-    def confirm(self) -> None:
-        from counter.domain.receipt import new_code
-        from counter.services.receipts import ensure_saved
-        from counter.services.visit_summary import receipt_of
-        from counter.services.visits import VisitError, payload_builder
-
-        services = self.app.services
-        summary = self._summary()
-        runtime = self.app.runtime
-
-        def receipt_for(confirmation):
-            return receipt_of(confirmation, summary, self.context, runtime.town_name, runtime.agent_login,
-                              runtime.clock.today(), runtime.training)
+    def confirm(self, draft: VisitDraft) -> None:
+        from counter.client.connection import Refused, ServiceUnavailable
 
         try:
-            payloads = payload_builder(services.store, self.context, self.app.runtime.clock.today(),
-                                       town_rules(self.app).library)
-            # The receipt is stored by the confirming transaction; its files come after.
-            confirmation = services.visits.confirm(self.visit_id, self.draft, code=new_code(), payloads=payloads,
-                                                   receipt=receipt_for)
-        except VisitError as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, str(exc), error=True)
+            confirmed = self.app.counter.confirm_visit(self.visit_id, draft)
+        except ServiceUnavailable:
+            self.app.call_from_thread(
+                self.say, "Confirmation sans réponse du service du guichet : Ctrl+S à son retour (une visite "
+                          "n'est jamais confirmée deux fois ; le brouillon est conservé).", error=True)
             return
-        except Exception:  # noqa: BLE001
-            import logging
-
-            logging.getLogger("counter").exception("confirming a visit failed")
-            self.app.call_from_thread(self.query_one(StatusLine).say,
-                                      "Confirmation impossible : base de données indisponible. Rien n'a été "
-                                      "enregistré ; le brouillon est conservé.", error=True)
+        except Refused as exc:
+            self.app.call_from_thread(self._refused, exc)
             return
-        receipt = confirmation.receipt or receipt_for(confirmation)
-        try:
-            saved = ensure_saved(receipt, self.app.runtime.data_dir)
-        except OSError:
-            saved = None
-        self.app.call_from_thread(self._confirmed, receipt, saved)
+        self.app.call_from_thread(self._confirmed, confirmed)
 
-    def _confirmed(self, receipt, saved) -> None:
+    def _refused(self, exc) -> None:
+        self.say(str(exc), error=True)
+        self._send()  # the service's word on the draft again (its answers may have been lost to a restart)
+
+    def _confirmed(self, confirmed) -> None:
         from screens.receipt import ReceiptScreen
 
-        self.app.switch_screen(ReceiptScreen(receipt, saved))
-        self.app.wake_outbox()
+        self.app.switch_screen(ReceiptScreen(confirmed.receipt, confirmed.files))
 
     def action_abandon(self) -> None:
         def done(ok: bool | None) -> None:
             if ok:
-                self.app.services.visits.abandon(self.visit_id)
-                self.dismiss()
+                self.abandon()
 
         self.app.push_screen(ConfirmVisit(["Abandonner cette visite ? Les demandes saisies seront perdues."],
                                           title="Abandonner la visite", yes="Abandonner"), done)
+
+    @work(thread=True, exclusive=True, group="visit-abandon", exit_on_error=False)
+    def abandon(self) -> None:
+        from counter.client.connection import Refused, ServiceUnavailable
+
+        try:
+            self.app.counter.abandon_visit(self.visit_id)
+        except (ServiceUnavailable, Refused) as exc:
+            self.app.call_from_thread(self.say, f"Visite non abandonnée : {exc}", error=True)
+            return
+        self.app.call_from_thread(self.dismiss)
 
     def action_back(self) -> None:
         self.dismiss()

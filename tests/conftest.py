@@ -96,9 +96,15 @@ def make_app(tmp_path):
         clock = FixedClock(TODAY)
         runtime = Runtime(mode=mode, data_dir=tmp_path, database_url=str(store.url), clock=clock,
                           agent_login=agent, emulators=knobs or {})
-        if backends == "training":
-            backends = build_backends(runtime)
-        app = build_app(runtime, make_services(store, runtime, list(backends)))
+        service_backends = backends
+        if backends == "training":  # the app's and the service's own (each loop its own clients)
+            backends, service_backends = build_backends(runtime), build_backends(runtime)
+        # The service asks the agencies for a visit and runs the outbox relay and the
+        # waiting-list sync (background): with the test's agencies (issue 12, visits).
+        from counter.service.local import start_local_service
+
+        service = start_local_service(runtime, store=store, backends=list(service_backends))
+        app = build_app(runtime, make_services(store, runtime, list(backends)), service=service)
         # A purpose already chosen: the dossier opens without asking (test_trust asks with purpose=None).
         app.purpose_preset = purpose
         return app

@@ -60,6 +60,21 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class ReceiptFiles:
+    """Where the service saved a receipt's text and PDF (paths on the service's machine)."""
+
+    text_path: str
+    pdf_path: str
+    shown: str  # under the receipts' directory, as the agent is told: "2026/11/RCP-7K3M-Q2XD.pdf"
+
+
+@dataclass(frozen=True)
+class PrintResult:
+    ok: bool
+    message: str  # French, for the agent
+
+
+@dataclass(frozen=True)
 class Block:
     """One paragraph of the layout.
 

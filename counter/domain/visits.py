@@ -63,8 +63,19 @@ STATE_LABELS = {
 }
 
 
+class Request:
+    """One registration a family asks for; each kind is a subclass.
+
+    A plain class, not a dataclass: fields typed ``Request`` carry one of the
+    subclasses, tagged with its kind on the wire (counter.wire.api.visits
+    registers ``REQUEST_CLASSES``).
+    """
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
-class SchoolRequest:
+class SchoolRequest(Request):
     person_id: int
     school_year: int  # start year: 2027 = 2027-2028
     level: str
@@ -83,7 +94,7 @@ class SchoolRequest:
 
 
 @dataclass(frozen=True)
-class CrecheRequest:
+class CrecheRequest(Request):
     creche_ids: tuple[int, ...]  # up to three, in order of preference
     start_date: date
     days_per_week: int
@@ -95,16 +106,19 @@ class CrecheRequest:
 
 
 @dataclass(frozen=True)
-class LibraryRequest:
+class LibraryRequest(Request):
     person_id: int
     category: str
     guarantor_id: int | None = None  # a child's card is linked to an adult
     renew: bool = False
 
 
-Request = SchoolRequest | CrecheRequest | LibraryRequest
-_KIND_OF = {SchoolRequest: Kind.SCHOOL, CrecheRequest: Kind.CRECHE, LibraryRequest: Kind.LIBRARY}
-_CLASS_OF = {kind: cls for cls, kind in _KIND_OF.items()}
+# Every kind of request, once: the drafts' JSON and the wire name each by its kind.
+REQUEST_CLASSES: dict[Kind, type[Request]] = {
+    Kind.SCHOOL: SchoolRequest, Kind.CRECHE: CrecheRequest, Kind.LIBRARY: LibraryRequest,
+}
+_KIND_OF = {cls: kind for kind, cls in REQUEST_CLASSES.items()}
+_CLASS_OF = REQUEST_CLASSES
 
 
 def kind_of(request: Request) -> Kind:
@@ -133,6 +147,9 @@ class VisitDraft:
     eaje_resources: int | None = None
     # A form being typed (its raw fields), so that a crash loses not even that.
     editing: dict | None = None
+    # Each change the agent makes is numbered: the service keeps the newest, so
+    # a save resent late (after the service came back) never overwrites a newer one.
+    revision: int = 0
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -1,5 +1,6 @@
 """What the service owns for as long as it runs: the store, the agencies (with
-their caches and rate limits), the outbox relay and the waiting-list sync.
+their caches and rate limits), the outbox relay, the waiting-list sync and the
+visits terminals have open (their agencies' answers).
 
 Handlers receive the core and the actor (the peer's account and role); roles
 are checked by the services underneath, as they always were.
@@ -27,6 +28,7 @@ log = logging.getLogger("counter.service")
 # them (in training, the emulated agencies with the town's data) takes seconds
 # and must not hold the first searches.
 READY_TIMEOUT = 120.0
+AGENCIES_AFTER_OPEN = 1.0  # seconds
 
 
 class NotAnAgent(Exception):
@@ -63,6 +65,9 @@ class ServiceCore:
         self._relay = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the relay's
         self.notices: list[str] = []
+        from counter.service.open_visits import OpenVisits
+
+        self.open_visits = OpenVisits()
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -106,16 +111,33 @@ class ServiceCore:
         finally:
             self._agencies.set()
 
+    def restore_receipts(self) -> None:
+        """Receipt files lost to a crash between a confirmation and its files: written
+        again from the database (blocking)."""
+        from counter.services.receipts import restore_missing
+
+        services = self.services
+        if services is not None:
+            try:
+                restore_missing(services.store, self.runtime.data_dir)
+            except Exception:  # noqa: BLE001 — the next start tries again
+                log.exception("restoring the receipts' files failed")
+
     async def start(self) -> None:
         await asyncio.to_thread(self.open)
         if self.services is None:
             return
-        if not self.background:
-            # A terminal's own service: building the agencies (in training, the emulated
-            # ones and their data) must not compete with the first search; the first
-            # dossier connects them (with_agencies).
+        self._tasks.append(asyncio.create_task(asyncio.to_thread(self.restore_receipts), name="receipts"))
+        self._tasks.append(asyncio.create_task(self._agencies_then_background(), name="agencies"))
+
+    async def _agencies_then_background(self) -> None:
+        # Building the agencies (in training, the emulated ones and their data) must
+        # not compete with the first searches: a moment after the store is open,
+        # unless a dossier or a visit asks for them first (with_agencies).
+        await asyncio.sleep(AGENCIES_AFTER_OPEN)
+        await asyncio.to_thread(self.with_agencies)
+        if not self.background or self.services is None:
             return
-        await asyncio.to_thread(self.connect_agencies)
         self._tasks.append(asyncio.create_task(self._relay_outbox(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self._sync_waiting_lists(), name="waiting-lists"))
 
@@ -186,7 +208,7 @@ class ServiceCore:
 
     def with_agencies(self) -> Services:
         services = self.ready_services()
-        if not self.background and not self._agencies.is_set():
+        if not self._agencies.is_set():
             with self._connecting:  # one request builds them, the others wait for it
                 if not self._agencies.is_set():
                     self.connect_agencies()

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 
 from counter.files import FILE_MODE, private_dir, write_atomically
-from counter.domain.receipt import Block, Receipt, blocks, from_json, render_text
+from counter.domain.receipt import Block, PrintResult, Receipt, ReceiptFiles, blocks, from_json, render_text
 
 PRINT_TIMEOUT_S = 15
 
@@ -42,10 +42,20 @@ class SavedReceipt:
     pdf_path: Path
 
 
-@dataclass(frozen=True)
-class PrintResult:
-    ok: bool
-    message: str  # French, for the agent
+def files_of(saved: SavedReceipt, data_dir: Path) -> ReceiptFiles:
+    """The wire form of where a receipt was saved, for the terminal to show."""
+    shown = saved.pdf_path.relative_to(Path(data_dir) / "receipts")
+    return ReceiptFiles(str(saved.text_path), str(saved.pdf_path), str(shown))
+
+
+def stored_by_code(store, code: str) -> Receipt | None:
+    """The receipt kept with the visit confirmed under ``code``."""
+    from sqlalchemy import text
+
+    with store.engine.connect() as connection:
+        stored = connection.execute(text("SELECT receipt FROM visit WHERE code = :c AND state = 'confirmed'"),
+                                    {"c": code}).scalar()
+    return from_json(stored) if stored else None
 
 
 def receipt_dir(data_dir: Path, receipt: Receipt) -> Path:

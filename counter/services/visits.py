@@ -10,35 +10,34 @@ from __future__ import annotations
 
 import json
 import socket
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
 
+from counter.domain.confirmation import Confirmation, Outcome
 from counter.domain.dates import BirthDate
-from counter.domain.names import split_given_names
 from counter.domain.library import LibraryRules
-from counter.domain.people import AddressView
-from counter.domain.receipt import PROVISIONAL_RANK_NOTE, Receipt, from_json, to_json
-from counter.domain.schooling import coming_school_year, open_school_years, school_level
+from counter.domain.names import split_given_names
+from counter.domain.receipt import PROVISIONAL_RANK_NOTE, from_json, to_json
+from counter.domain.schooling import coming_school_year, open_school_years
+from counter.domain.visit_context import Member, Option, VisitContext, check_draft
 from counter.domain.visits import (
     CrecheRequest,
     FieldError,
-    LibraryRequest,
     RegState,
     Request,
     SchoolRequest,
     VisitDraft,
-    check_creche,
-    check_library,
-    check_school,
     duplicates,
     kind_of,
 )
 from counter.store.engine import Store
 from counter.store.models import AuditEntry, OutboxMessage, Registration, Visit
 
+# The view types moved to counter.domain (the terminal shows them); still importable from here.
+__all__ = ["Confirmation", "Member", "Option", "Outcome", "VisitContext", "VisitError", "VisitService",
+           "lock_waiting_lists", "payload_builder", "provisional_rank"]
 
 class VisitError(Exception):
     """The visit cannot be confirmed as it is; ``errors`` say where (index, field error)."""
@@ -48,103 +47,15 @@ class VisitError(Exception):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class Member:
-    person_id: int
-    role: str
-    birth_name: str
-    usage_name: str | None
-    given_names: tuple[str, ...]
-    sex: str
-    birth: BirthDate
-
-    @property
-    def label(self) -> str:
-        name = self.usage_name or self.birth_name
-        first = self.given_names[0] if self.given_names else ""
-        return f"{first} {name}".strip()
-
-
-@dataclass(frozen=True)
-class Option:
-    id: int
-    name: str
-    code: str = ""  # a school's UAI, a crèche's code in the family system
-    kind: str = ""  # maternelle | elementaire | primaire
-
-
-@dataclass(frozen=True)
-class VisitContext:
-    """What the forms need to offer: members, the sector's schools, the crèches."""
-
-    visit_id: int
-    household_id: int | None
-    household: str
-    address: AddressView | None
-    members: tuple[Member, ...]
-    separated_parents: bool  # a parent of the household has an address of their own
-    school_year: int  # the coming school year: the default of a school registration
-    sector_schools: dict[str, int] = field(default_factory=dict)  # "maternelle"/"elementaire" → school id
-    schools: tuple[Option, ...] = ()
-    creches: tuple[Option, ...] = ()
-    existing_school_years: dict[int, set[int]] = field(default_factory=dict)  # person → years registered
-    school_years: tuple[int, ...] = ()  # open to registration today, oldest first
-    # Places left: (school id, school year, level) → capacity − booked; a level
-    # without a row takes everyone.
-    places: dict[tuple[int, int, str], int] = field(default_factory=dict)
-
-    def member(self, person_id: int | None) -> Member | None:
-        return next((m for m in self.members if m.person_id == person_id), None)
-
-    def level_of(self, member: Member, school_year: int | None = None) -> str | None:
-        return school_level(member.birth, self.school_year if school_year is None else school_year)
-
-    @property
-    def lone_parent(self) -> bool:
-        """One parent or guardian in the household, none living elsewhere."""
-        return sum(m.role in ("parent", "other_guardian") for m in self.members) == 1 and not self.separated_parents
-
-    def separated_default(self) -> bool | None:
-        """What the household's data says about separated parents, for the agent
-        to confirm: yes when a parent lives elsewhere, no when both live here,
-        None for a lone parent (separated, widowed or alone: only the family knows)."""
-        if self.separated_parents:
-            return True
-        return None if self.lone_parent else False
-
-    def places_left(self, school_id: int, school_year: int, level: str) -> int | None:
-        return self.places.get((school_id, school_year, level))
-
-    def sector_school_for(self, level: str) -> int | None:
-        kind = "maternelle" if level in ("TPS", "PS", "MS", "GS") else "elementaire"
-        return self.sector_schools.get(kind)
-
-    def children(self, today: date) -> list[Member]:
-        return [m for m in self.members if m.birth.age_on(today) < 18]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One confirmed registration."""
-
-    registration_id: int
-    request: Request
-    state: RegState
-    rank: int | None = None
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    visit_id: int
-    code: str
-    outcomes: tuple[Outcome, ...]
-    already: bool = False  # the visit had been confirmed before (a replay after a crash)
-    receipt: Receipt | None = None  # as stored with the visit (None: confirmed before receipts were kept)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _revision(stored: str | None) -> int:
+    try:
+        return int(json.loads(stored or "{}").get("revision") or 0)
+    except (ValueError, TypeError, AttributeError):
+        return 0
 
 
 class VisitService:
@@ -175,12 +86,19 @@ class VisitService:
             self._audit(session, "visit.start", "visit", visit.id)
             return visit.id
 
-    def save(self, visit_id: int, draft: VisitDraft) -> None:
-        """Save what is typed; a confirmed or abandoned visit is left alone."""
+    def save(self, visit_id: int, draft: VisitDraft) -> bool:
+        """Save what is typed; True if written. A confirmed or abandoned visit is
+        left alone, and so is a draft numbered no later than the one saved (a
+        save resent after a reconnection, arriving after a newer one)."""
         with self.store.write() as session:
-            visit = session.get(Visit, visit_id)
-            if visit is not None and visit.state == "draft":
-                visit.draft, visit.updated_at = draft.to_json(), _now()
+            # Locked (PostgreSQL): two saves of one visit compare revisions one after the other.
+            visit = session.get(Visit, visit_id, with_for_update=True)
+            if visit is None or visit.state != "draft":
+                return False
+            if draft.revision and draft.revision <= _revision(visit.draft):
+                return False
+            visit.draft, visit.updated_at = draft.to_json(), _now()
+            return True
 
     def load(self, visit_id: int) -> tuple[str, VisitDraft]:
         with self.store.engine.connect() as connection:
@@ -229,10 +147,11 @@ class VisitService:
                         {"ids": [int(i) for i in person_ids]}):
                     existing.setdefault(row.person_id, set()).add(row.school_year)
             years = open_school_years(self.clock.today())
-            places = {(r.school_id, r.school_year, r.level): max(0, r.capacity - r.booked) for r in connection.execute(
-                text("SELECT school_id, school_year, level, capacity, booked FROM school_capacity "
-                     "WHERE school_year IN :years").bindparams(bindparam("years", expanding=True)),
-                {"years": list(years)})}
+            places = tuple((r.school_id, r.school_year, r.level, max(0, r.capacity - r.booked))
+                           for r in connection.execute(
+                               text("SELECT school_id, school_year, level, capacity, booked FROM school_capacity "
+                                    "WHERE school_year IN :years").bindparams(bindparam("years", expanding=True)),
+                               {"years": list(years)}))
         household = HouseholdService(self.store).get(visit.household_id) if visit.household_id else None
         if household is not None:
             members = tuple(
@@ -296,41 +215,7 @@ class VisitService:
 
     def check(self, context: VisitContext, draft: VisitDraft, library_codes: set[str]) -> list[tuple[int, FieldError]]:
         """Every problem of the draft, with the index of the request it belongs to."""
-        today = self.clock.today()
-        found: list[tuple[int, FieldError]] = []
-        schools = {s.id for s in context.schools}
-        creches = {c.id for c in context.creches}
-        for index, request in enumerate(draft.requests):
-            member = context.member(getattr(request, "person_id", None))
-            if isinstance(request, SchoolRequest):
-                if member is None:
-                    found.append((index, FieldError("person_id", "Choisissez l'enfant.")))
-                    continue
-                if request.school_id not in schools:
-                    found.append((index, FieldError("school_id", "École inconnue de la commune : choisissez-la "
-                                                                 "dans la liste.")))
-                years = context.existing_school_years.get(member.person_id, set())
-                found += [(index, e) for e in check_school(request, member.birth, years, open_years=context.school_years,
-                                                           custody_asked=context.separated_default() is None)]
-            elif isinstance(request, CrecheRequest):
-                if request.person_id is not None and member is None:
-                    found.append((index, FieldError("person_id", "Choisissez l'enfant.")))
-                    continue
-                if any(c not in creches for c in request.creche_ids):
-                    found.append((index, FieldError("creche_ids", "Crèche inconnue de la commune : choisissez-la "
-                                                                  "dans la liste.")))
-                found += [(index, e) for e in check_creche(request, member.birth if member else None, today)]
-            elif isinstance(request, LibraryRequest):
-                if member is None:
-                    found.append((index, FieldError("person_id", "Choisissez le membre du foyer.")))
-                    continue
-                guarantor = context.member(request.guarantor_id) if request.guarantor_id is not None else None
-                if request.guarantor_id is not None and (guarantor is None or guarantor.birth.age_on(today) < 18):
-                    found.append((index, FieldError("guarantor_id", "L'adulte responsable est un adulte du foyer.")))
-                found += [(index, e) for e in check_library(request, member.birth, today, library_codes)]
-        for error in duplicates(draft.requests):
-            found.append((len(draft.requests) - 1, error))
-        return found
+        return check_draft(context, draft, library_codes, self.clock.today())
 
     # -- confirming ----------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from screens.visit import ConfirmVisit, VisitScreen
 from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
 from tests.pilot.helpers import started, status_text, type_text, until
 from tests.pilot.test_visit import fill
-from tests.pilot.test_visit_delivery import Switch, backend
+from tests.pilot.test_visit_delivery import Switch, another_round, backend
 
 # The COLLET household of the fictional town: Caroline JOLY (the mother, born
 # 1992), Mathieu COLLET (the father), Louise (2024: PS in 2027-2028) and Anna
@@ -59,7 +59,9 @@ async def test_done_when_two_children_and_the_mothers_card_arrive_once_after_the
     city = Switch(in_process_transport(city_app.asgi(), None, city_error_body))
     koha = Switch(in_process_transport(koha_app.asgi(), None, koha_error_body))
     app = make_app(town_store, backends=[backend("city", city), backend("koha", koha)])
-    app.runtime = replace(app.runtime, rules=replace(default_rules(), printer="accueil"), role="trainer")
+    app.runtime = replace(app.runtime, role="trainer")
+    service = app.local_service.service.core  # it prints, and relays the outbox
+    service.runtime = replace(service.runtime, rules=replace(default_rules(), printer="accueil"))
     louise, anna, caroline = member(town_store, "Louise"), member(town_store, "Anna"), member(town_store, "Caroline")
 
     async with started(app, (80, 24)) as pilot:
@@ -97,7 +99,7 @@ async def test_done_when_two_children_and_the_mothers_card_arrive_once_after_the
         assert receipt.lines[2].state_label == "à transmettre à la médiathèque" and not receipt.lines[2].detail
         await pilot.press("p")
         await until(pilot, lambda: "envoyé à l'imprimante « accueil »" in status_text(app), "printed")
-        assert log.read_text().splitlines() == ["-d", "accueil", str(app.screen.saved.pdf_path.absolute())]
+        assert log.read_text().splitlines() == ["-d", "accueil", str(Path(app.screen.saved.pdf_path).absolute())]
 
         def outbox():
             with town_store.engine.connect() as c:
@@ -110,9 +112,9 @@ async def test_done_when_two_children_and_the_mothers_card_arrive_once_after_the
         with town_store.engine.connect() as c:  # the backoff would wait minutes
             c.execute(text("UPDATE outbox SET next_attempt_at = created_at"))
             c.commit()
-        app.wake_outbox()
+        service.wake_outbox()
         await until(pilot, lambda: [row.state for row in outbox()] == ["delivered"] * 3, "deliveries")
-        assert (await app._relay.run_once()).total == 0  # another round: nothing is sent again
+        assert (await another_round(service)).total == 0  # another round: nothing is sent again
 
         # F9 shows the town's rank now that the town has the application.
         await pilot.press("escape")

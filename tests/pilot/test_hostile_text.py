@@ -4,6 +4,8 @@ written raw to the terminal."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import DataTable, Select
 
 from screens.dossier import DossierScreen, SectionPanel
@@ -196,7 +198,7 @@ async def test_a_visit_and_its_receipt_name_the_child_literally(town_store, make
         assert_nothing_raw(app)
 
         saved = app.screen.saved
-        text = saved.text_path.read_text(encoding="utf-8")
+        text = Path(saved.text_path).read_text(encoding="utf-8")
         assert f"{MARKUP} DELAUNAY" in text and f"DELAUNAY{SHOWN_OSC52}" in text
         for sequence in RAW:
             assert sequence not in text
@@ -204,5 +206,5 @@ async def test_a_visit_and_its_receipt_name_the_child_literally(town_store, make
         from counter.domain.receipt import blocks
         from counter.domain.text import printable
 
-        assert saved.pdf_path.stat().st_size > 0
+        assert Path(saved.pdf_path).stat().st_size > 0
         assert all(printable(block.text) == block.text for block in blocks(app.screen.receipt))

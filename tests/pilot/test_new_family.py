@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from textual.widgets import DataTable, Input, OptionList
 
+from counter.services.households import HouseholdService
 from screens.new_family import MemberForm, NewFamilyScreen
 from screens.search import SearchScreen
 from tests.pilot.helpers import started, status_text, table_rows, type_text, until
@@ -75,7 +76,7 @@ async def test_new_family_by_keyboard_then_found_by_the_search(town_store, make_
         assert isinstance(household_id, int)
         assert isinstance(app.screen, SearchScreen)
 
-        view = app.services.households.get(household_id)
+        view = HouseholdService(town_store).get(household_id)
         assert view.address.one_line() == "12 bis rue Jean-Moulin, Bât. C, 45999 Bellerive-sur-Loire"
         with town_store.engine.connect() as connection:
             assert connection.execute(text(
@@ -163,13 +164,16 @@ async def test_f6_from_an_empty_search_creates_the_family_then_its_visit(town_st
         await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen), "new family screen")
         screen = app.screen
         # The screen's own tests type the family key by key; here: its result starts a visit.
-        street = screen.service.streets()[0][0]
+        import asyncio
+
         from counter.domain.identity_checks import PersonInput
 
-        household = screen.service.create(street, 3, None, None, [
+        street = (await asyncio.to_thread(app.counter.streets))[0][0]
+        written = await asyncio.to_thread(app.counter.create_family, street, 3, None, None, [
             PersonInput(birth_name="NOUVEAU", given_names="Ana", sex="F", birth_date="02/03/1990",
                         birth_insee_code="45234", role="parent"),
         ])
+        household = written.id
         screen.dismiss(household)
         await until(pilot, lambda: isinstance(app.screen, VisitScreen) and app.screen.context is not None, "visit")
         assert app.screen.context.household_id == household
@@ -202,4 +206,4 @@ async def test_a_house_number_is_required_and_member_errors_show_below_the_fold(
         assert form_error(app, "number") == ""
         await pilot.press("ctrl+s")
         await until(pilot, lambda: results, "created")
-    assert app.services.households.get(results[0]).address.one_line().startswith("7 avenue Louis-Pasteur")
+    assert HouseholdService(town_store).get(results[0]).address.one_line().startswith("7 avenue Louis-Pasteur")

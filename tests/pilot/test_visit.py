@@ -4,9 +4,13 @@ one confirmation, one receipt, and every registration delivered exactly once."""
 from __future__ import annotations
 
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from textual.widgets import Select
+
+from counter.domain.visits import VisitDraft
 
 from screens.household import HouseholdScreen
 from screens.receipt import ReceiptScreen
@@ -30,6 +34,19 @@ def person_id(store, birth_name: str, given: str) -> int:
             {"h": HOUSEHOLD, "n": birth_name, "g": f"{given}%"}).scalar_one()
 
 
+def stored_draft(store, visit_id: int) -> VisitDraft:
+    """The draft as the service saved it."""
+    with store.engine.connect() as c:
+        stored = c.execute(text("SELECT draft FROM visit WHERE id = :id"), {"id": visit_id}).scalar_one()
+    return VisitDraft.from_json(stored)
+
+
+async def settled(pilot, visit) -> None:
+    """Every change acknowledged by the service, and its summary of the draft shown."""
+    await until(pilot, lambda: visit._summarised == visit._revision == visit._written
+                and not pilot.app.draft_unsent(visit.visit_id), "the service's answer to the draft")
+
+
 async def open_visit(app, pilot) -> VisitScreen:
     await type_text(pilot, "delaunay jade 2024")
     await pilot.press("enter")
@@ -38,6 +55,7 @@ async def open_visit(app, pilot) -> VisitScreen:
     await pilot.press("f4")
     await until(pilot, lambda: isinstance(app.screen, VisitScreen) and app.screen.context is not None, "visit")
     await until(pilot, lambda: not app.screen.facts.pending, "agency facts")
+    await settled(pilot, app.screen)
     return app.screen
 
 
@@ -84,6 +102,7 @@ async def test_three_registrations_one_confirmation_one_receipt(town_store, make
         await until(pilot, lambda: isinstance(app.screen, VisitScreen), "back to the visit")
 
         assert len(visit.draft.requests) == 3
+        await settled(pilot, visit)
         summary = str(visit.query_one("#summary").render())
         assert "Pièces à fournir" in summary
 
@@ -95,8 +114,8 @@ async def test_three_registrations_one_confirmation_one_receipt(town_store, make
         assert [line.kind for line in receipt.lines] == ["school", "creche", "library"]
         assert receipt.lines[1].state == "waiting_list" and receipt.lines[1].detail.startswith("rang ")
         assert any("Restauration scolaire" in p for p in receipt.lines[0].prices)
-        assert app.screen.saved.pdf_path.exists() and app.screen.saved.text_path.exists()
-        assert receipt.code in app.screen.saved.text_path.read_text(encoding="utf-8")
+        assert Path(app.screen.saved.pdf_path).exists() and Path(app.screen.saved.text_path).exists()
+        assert receipt.code in Path(app.screen.saved.text_path).read_text(encoding="utf-8")
 
         # The relay delivers each registration once to the emulated family system and Koha.
         def delivered() -> int:
@@ -137,9 +156,8 @@ async def test_bad_input_is_refused_at_the_field_and_nothing_is_lost(town_store,
         assert "deux fois" in errors["error-creche_ids"]
         # What was typed is in the draft already (a crash would not lose it).
         await until(pilot, lambda: visit.draft.editing is not None, "draft of the form")
-        state, saved = app.services.visits.load(visit.visit_id)
-        await until(pilot, lambda: app.services.visits.load(visit.visit_id)[1].editing is not None, "saved draft")
-        assert app.services.visits.load(visit.visit_id)[1].editing["values"]["days"] == "9"
+        await until(pilot, lambda: stored_draft(town_store, visit.visit_id).editing is not None, "saved draft")
+        assert stored_draft(town_store, visit.visit_id).editing["values"]["days"] == "9"
         await pilot.press("escape")
         assert visit.draft.requests == []
 
@@ -162,5 +180,5 @@ async def test_a_change_arriving_as_the_form_closes_does_not_reopen_it(town_stor
         await pilot.pause()
         assert (len(visit.draft.requests), visit.draft.editing) == (1, None)
         await until(pilot, lambda: visit._written == visit._revision, "the draft saved")
-        state, saved = app.services.visits.load(visit.visit_id)
+        saved = stored_draft(town_store, visit.visit_id)
         assert (len(saved.requests), saved.editing) == (1, None)

@@ -32,8 +32,7 @@ def new_family():
         await pilot.press(*member_keys(0, "Quenneville", "anouk", "f", "28/02/2019", "", "45999"))
         await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen) and len(app.screen.members) == 2, "two")
         # Under a loaded machine the picture was once taken before the screen
-        # had settled: its workers done (not the app's relay, which never ends),
-        # the footer recomposed.
+        # had settled: its workers done, the footer recomposed.
         await until(pilot, lambda: not any(w.node is app.screen and w.is_running for w in app.workers),
                     "the screen's workers")
         await pilot.pause()

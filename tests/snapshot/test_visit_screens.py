@@ -8,7 +8,7 @@ from screens.receipt import ReceiptScreen
 from screens.visit import ConfirmVisit, VisitScreen
 from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
 from tests.pilot.helpers import until
-from tests.pilot.test_visit import fill, open_visit, person_id
+from tests.pilot.test_visit import fill, open_visit, person_id, settled
 
 SIZE = (80, 24)
 
@@ -78,6 +78,7 @@ def with_requests(store, final: str):
             await fill(pilot, app.screen, {"#resources": "30000"})
         await pilot.press("ctrl+s")
         await until(pilot, lambda: isinstance(app.screen, VisitScreen), "visit")
+        await settled(pilot, app.screen)  # the service's summary of the two requests shown
         if final in ("summary", "receipt"):
             await pilot.press("ctrl+s")
             await until(pilot, lambda: isinstance(app.screen, ConfirmVisit), "summary")

@@ -1,0 +1,22 @@
+"""Households written at the counter: a new family, a member, an address."""
+
+from __future__ import annotations
+
+from counter.wire import api
+
+
+class FamilyCalls:
+    connection: object
+
+    def streets(self) -> tuple[tuple[int, str], ...]:
+        return self.connection.call(api.FAMILY_STREETS)
+
+    def create_family(self, street_id, number, suffix, complement, members) -> api.Written:
+        return self.connection.call(api.FAMILY_CREATE,
+                                    api.NewFamilyArgs(street_id, number, suffix, complement, tuple(members)))
+
+    def add_member(self, household_id: int, member) -> api.Written:
+        return self.connection.call(api.FAMILY_ADD_MEMBER, api.MemberArgs(household_id, member))
+
+    def set_address(self, household_id: int, **address) -> api.Written:
+        return self.connection.call(api.FAMILY_SET_ADDRESS, api.AddressArgs(household_id, **address))

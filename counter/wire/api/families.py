@@ -1,0 +1,59 @@
+"""Households written at the counter: a new family, a member added, an address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from counter.domain.identity_checks import PersonInput
+from counter.domain.visits import FieldError
+from counter.wire.endpoints import NoArgs, endpoint
+
+# The town's streets: (id, name), alphabetical.
+FAMILY_STREETS = endpoint("family.streets", NoArgs, tuple[tuple[int, str], ...])
+
+
+@dataclass(frozen=True)
+class NewFamilyArgs:
+    street_id: int | None
+    number: int | None
+    suffix: str | None
+    complement: str | None
+    members: tuple[PersonInput, ...]
+
+
+@dataclass(frozen=True)
+class Written:
+    """The new row's id, or the problems that kept anything from being written:
+    (member index, or None for the address and the household; the error)."""
+
+    id: int | None = None
+    errors: tuple[tuple[int | None, FieldError], ...] = ()
+
+
+FAMILY_CREATE = endpoint("family.create", NewFamilyArgs, Written)
+
+
+@dataclass(frozen=True)
+class MemberArgs:
+    household_id: int
+    member: PersonInput
+
+
+FAMILY_ADD_MEMBER = endpoint("family.add_member", MemberArgs, Written)
+
+
+@dataclass(frozen=True)
+class AddressArgs:
+    """A street of the town (``street_id``, number…) or a free address as an agency gives it."""
+
+    household_id: int
+    street_id: int | None = None
+    number: int | None = None
+    suffix: str | None = None
+    complement: str | None = None
+    line: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+
+
+FAMILY_SET_ADDRESS = endpoint("family.set_address", AddressArgs, Written)
