@@ -1,214 +1,54 @@
-"""The composition root: one factory used by the CLI, the tests and the benchmarks.
+"""The composition root of a terminal: one factory used by the CLI, the tests,
+the replays and the benchmarks.
 
-``build_app`` wires a Runtime to the Textual app without opening anything; the
-app opens the store in a worker after its first screen is painted
-(:func:`open_services`), so start-up never waits for the database.
+``build_terminal_app`` wires a terminal to its service without opening
+anything (the app connects after its first frame); ``build_app`` first starts
+a service in this process (tests, replays, a terminal without its own
+service), then does the same. The service's own parts are composed in
+``counter.service.composition``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from counter.runtime import Runtime
-
 if TYPE_CHECKING:
-    from collections.abc import Collection
-
     from screens.app import CounterApp
 
-    from counter.backend import Backend
-    from counter.services.dossier import DossierService
-    from counter.services.households import HouseholdService
-    from counter.services.search import SearchService
-    from counter.services.visits import VisitService
-    from counter.store.engine import Store
+    from counter.client.terminal import Terminal
+    from counter.runtime import Runtime
+    from counter.service.composition import Services
 
 
-@dataclass
-class Services:
-    store: Store
-    search: SearchService
-    households: HouseholdService
-    visits: VisitService
-    # Built after the search is usable: connecting the agencies (in training,
-    # building the emulated ones) must not delay the first search.
-    dossier: DossierService | None = None
-
-    async def aclose(self) -> None:
-        if self.dossier is not None:
-            await self.dossier.aclose()
-        self.store.dispose()
-
-
-class NotMigrated(Exception):
-    """The production database is behind the code's schema."""
-
-
-def open_store(runtime: Runtime) -> Store:
-    """The training database is created, upgraded and filled on demand; a
-    production database must already be at the code's schema."""
-    store = _open_store(runtime)
-    from counter.store.anchor import anchor_for, target_for
-
-    store.anchor = anchor_for(target_for(runtime))  # every audited write publishes the chain's head
-    return store
-
-
-def _open_store(runtime: Runtime) -> Store:
-    if runtime.training:
-        from fixtures.training import prepare_training_store
-
-        return prepare_training_store(runtime.database_url)
-
-    from counter.store import migrate
-    from counter.store.engine import Store
-
-    store = Store(runtime.database_url)
-    revision = migrate.current_revision(store)
-    if revision != migrate.HEAD:
-        store.dispose()
-        raise NotMigrated(
-            f"la base de données est au schéma {revision or 'vide'}, attendu {migrate.HEAD} : "
-            "un administrateur doit lancer « counter db upgrade »."
-        )
-    from counter.store import dataset
-
-    try:
-        dataset.ensure(store, dataset.PRODUCTION)
-    except dataset.MixedData:
-        store.dispose()
-        raise
-    return store
-
-
-def secret_names(runtime: Runtime) -> list[str]:
-    """The enabled backends that need a secret from the keyring: real agencies
-    (emulated ones in-process need none, so the training defaults need none)."""
-    if runtime.backends is None:
-        return []
-    from counter import registry
-
-    return [name for name, settings in runtime.backends.items()
-            if settings.enabled and settings.base_url is not None and registry.load(settings.kind).needs_secret]
-
-
-def read_backend_secrets(runtime: Runtime):
-    """The keyring read once for every backend that needs it (never raises)."""
-    from counter.credentials import read_secrets
-
-    return read_secrets(secret_names(runtime))
-
-
-def build_backends(runtime: Runtime, secrets=None, kinds: Collection[str] | None = None) -> list[Backend]:
-    """Every enabled backend of the configuration (training: the emulated agencies);
-    only those of ``kinds`` when given.
-
-    Secrets come from ``secrets`` (a KeyringRead), else ``runtime.secrets``,
-    else the keyring is read now (administrators' commands).
-    """
-    from counter import registry
-    from counter.backend import BackendContext
-
-    read = secrets if secrets is not None else runtime.secrets
-    if read is None:
-        read = read_backend_secrets(runtime)
-    settings_by_name = runtime.backends
-    if settings_by_name is None:
-        from counter.runtime import TRAINING_BACKENDS
-
-        settings_by_name = {
-            name: registry.load(raw["kind"]).Settings.model_validate(dict(raw))
-            for name, raw in TRAINING_BACKENDS.items()
-        }
-    backends = []
-    for name, settings in settings_by_name.items():
-        if not settings.enabled or (kinds is not None and settings.kind not in kinds):
-            continue
-        plugin = registry.load(settings.kind)
-        transport, secret = None, None
-        if settings.base_url is None:  # training only: configuration validation sees to it
-            from fixtures.emulators.plugin import emulated_transport
-
-            transport = emulated_transport(settings.kind, runtime.emulators.get(name), scenario=runtime.scenario)
-        else:
-            secret = read.secrets.get(name)
-        context = BackendContext(name=name, settings=settings, secret=secret, transport=transport,
-                                 training=runtime.training, secret_unreadable=read.problem is not None)
-        backends.append(plugin.create(context))
-    return backends
-
-
-def make_services(store: Store, runtime: Runtime, backends: list[Backend] | None = None) -> Services:
-    """The services over an open store; the dossier too when ``backends`` are given
-    (else :func:`attach_dossier` builds it later)."""
-    from counter.services.households import HouseholdService
-    from counter.services.search import SearchService
-    from counter.services.visits import VisitService
-
-    codes = runtime.rules.library.codes if runtime.rules is not None else None
-    visits = VisitService(store, runtime.clock, runtime.agent_login, delivery_targets(runtime), library_codes=codes)
-    services = Services(store, SearchService(store, runtime.clock), HouseholdService(store), visits)
-    if backends is not None:
-        attach_dossier(services, runtime, backends)
-    return services
-
-
-def delivery_targets(runtime: Runtime) -> dict[str, str]:
-    """Which backend receives each kind of registration: the first enabled of its kind."""
-    from counter.runtime import TRAINING_BACKENDS
-
-    kinds = {}
-    if runtime.backends is None:
-        kinds = {name: raw["kind"] for name, raw in TRAINING_BACKENDS.items()}
-    else:
-        kinds = {name: s.kind for name, s in runtime.backends.items() if s.enabled}
-    city = next((n for n, k in kinds.items() if k == "city"), "city")
-    koha = next((n for n, k in kinds.items() if k == "koha"), "koha")
-    return {"school": city, "creche": city, "library": koha}
-
-
-def attach_dossier(services: Services, runtime: Runtime, backends: list[Backend] | None = None,
-                   secrets=None) -> None:
-    from counter.services.dossier import DossierService
-
-    backends = build_backends(runtime, secrets) if backends is None else backends
-    services.dossier = DossierService(services.store, backends, runtime.clock)
-
-
-def open_services(runtime: Runtime) -> Services:
-    return make_services(open_store(runtime), runtime)
-
-
-def build_app(runtime: Runtime, services: Services | None = None, *, connect=None, service=None) -> CounterApp:
-    """The app for ``runtime``; pass ``services`` to reuse an open store (tests).
-
-    ``connect`` makes the app's CounterClient (the service it talks to); without
-    it, a service is started in this process on a private socket (training
-    without a configuration, tests), stopped with the app. ``service``: a
-    ServiceThread already running for this app, stopped with it.
-    """
+def build_terminal_app(terminal: Terminal) -> CounterApp:
+    """The terminal's app: screens that talk to the service ``terminal`` reaches."""
     from screens.app import CounterApp
 
-    opener = (lambda: services) if services else (lambda: open_services(runtime))
-    if connect is None:
-        if service is None:
-            from counter.service.local import start_local_service
+    return CounterApp(terminal)
 
-            # The service owns the agencies (dossiers, the visits' answers), the outbox relay
-            # and the waiting-list sync: it gets the backends the caller built (tests),
-            # else builds the runtime's (training: the emulated agencies).
-            backends = None
-            if services is not None:
-                backends = list(services.dossier.backends.values()) if services.dossier is not None else []
-            service = start_local_service(runtime, store=services.store if services else None, backends=backends)
-        socket_path = service.service.socket_path
 
-        def connect():
-            from counter.client.api import CounterClient
+def build_app(runtime: Runtime, services: Services | None = None, *, service=None) -> CounterApp:
+    """The app for ``runtime``, on a service in this process (tests, replays).
 
-            return CounterClient.at(socket_path)
+    ``services``: an open store and agencies for the service to use (tests);
+    ``service``: a ServiceThread already running for it. The app stops the
+    service it was given or started when it ends.
+    """
+    from counter.client.api import CounterClient
+    from counter.client.terminal import Terminal
 
-    app = CounterApp(runtime, opener=opener, connect=connect)
+    if service is None:
+        from counter.service.local import start_local_service
+
+        # The service owns the agencies (dossiers, the visits' answers), the outbox relay
+        # and the waiting-list sync: it gets the backends the caller built (tests),
+        # else builds the runtime's (training: the emulated agencies).
+        backends = None
+        if services is not None and services.dossier is not None:
+            backends = list(services.dossier.backends.values())
+        service = start_local_service(runtime, store=services.store if services else None, backends=backends)
+    socket_path = service.service.socket_path
+    app = build_terminal_app(Terminal(connect=lambda: CounterClient.at(socket_path), theme=runtime.theme,
+                                      training=runtime.training, login=runtime.agent_login))
     app.local_service = service
     return app

@@ -234,6 +234,8 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
             return cli_admin.run(args)
         except KeyboardInterrupt:
             return 130
+    if args.command is None:  # the agent's terminal: a client of the service
+        return _run_terminal(args, agent_login)
     try:
         runtime = resolve(args.config, agent_login=agent_login)
     except ConfigError as exc:
@@ -243,7 +245,6 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
         return _unknown_account(exc, args.command)
 
     handler = {
-        None: _run_app,
         "doctor": _doctor,
         "db": _db,
         "agents": _agents,
@@ -301,79 +302,63 @@ def _data_dir_problem(runtime) -> str | None:
     return None
 
 
-def _run_app(runtime, _args) -> int:
-    from dataclasses import replace
-
-    from counter.logs import setup_logging
-
-    if problem := _data_dir_problem(runtime):
-        echo(f"Le guichet ne peut pas démarrer : le dossier de données {runtime.data_dir} est inutilisable "
-             f"({problem}). Prévenez l'administrateur (COUNTER_HOME ou data_dir de la configuration).", err=True)
-        return EXIT_FAILED
-    setup_logging(runtime.log_dir)
-    if not runtime.training:
-        refusal, role = _production_refusal(runtime)
-        if refusal:
-            echo(refusal, err=True)
-            # Training and production data mixing is a configuration mistake: exit 2.
-            return EXIT_USAGE if refusal.startswith(MIXED) else EXIT_FAILED
-        runtime = replace(runtime, role=role)
-    from counter.app_factory import build_app, read_backend_secrets
-
-    # Before the app takes the terminal: a keyring that asks for its own password
-    # asks here, on the plain terminal, or fails; never inside the screens.
-    # (Training's emulated agencies need no secret: the keyring is not touched.)
-    secrets = read_backend_secrets(runtime)
-    if secrets.problem:
-        import logging
-
-        logging.getLogger("counter").warning("agency secrets unavailable: %s", secrets.problem)
-    from counter.terminal import NoTerminal
+def _run_terminal(args, agent_login: str | None = None, scenario: str | None = None) -> int:
+    """The agent's terminal: a client of the counter service found by
+    counter.client.locate (a private training service started when there is
+    none). Light: no database, no configuration validation, no secret here."""
+    from counter.runtime import UnknownAccount, os_login
+    from counter.terminal import NoTerminal, has_terminal
 
     try:
-        build_app(replace(runtime, secrets=secrets)).run()
+        login = agent_login or os_login()
+    except UnknownAccount as exc:
+        return _unknown_account(exc, None)
+    if not has_terminal():  # before a private service is started for nothing
+        echo(NoTerminal(), err=True)
+        return EXIT_USAGE
+    from counter.client.locate import LocateConfigError, ServiceNotStarted, data_dir, find_service
+    home = data_dir()
+    from counter.files import private_dir
+    from counter.logs import setup_logging
+
+    try:
+        private_dir(home)
+    except OSError as exc:
+        echo(f"Le guichet ne peut pas démarrer : le dossier de données {home} est inutilisable "
+             f"({exc.strerror or type(exc).__name__}). Prévenez l'administrateur (COUNTER_HOME).", err=True)
+        return EXIT_FAILED
+    setup_logging(home / "logs")
+
+    def locate(start: bool = True):
+        return find_service(args.connect, args.config, scenario=scenario, start=start)
+
+    try:
+        path = locate()
+    except ServiceNotStarted as exc:
+        echo(exc, err=True, limit=2000)
+        return exc.exit_status
+    except LocateConfigError as exc:
+        echo(f"counter: configuration error: {exc}", err=True, limit=CONFIG_MESSAGE_LIMIT)
+        return exc.exit_status
+    # A private service (under this account's data directory) is a training one,
+    # started again if it stops; any other is the site's, locked from the first frame.
+    private = path.parent == home / "run" or (home / "run") in path.parents
+    from counter.app_factory import build_terminal_app
+    from counter.client.terminal import Terminal
+
+    def connect():  # after the first frame: the client's imports must not delay it
+        from counter.client.api import CounterClient
+
+        return CounterClient.at(path)
+
+    terminal = Terminal(connect=connect, training=private, login=login,
+                        revive=(lambda: locate()) if private else None)
+    try:
+        build_terminal_app(terminal).run()
     except NoTerminal as exc:
         echo(exc, err=True)
         return EXIT_USAGE
     return EXIT_OK
-
-
-def _production_refusal(runtime) -> tuple[str | None, str]:
-    """(a French message when production cannot start, else None; the agent's role)."""
-    from counter.app_factory import NotMigrated, open_store
-    from counter.services.agents import AgentService
-    from counter.store.dataset import MixedData
-
-    try:
-        store = open_store(runtime)
-    except MixedData as exc:
-        return f"{MIXED}{exc}", ""
-    except NotMigrated as exc:
-        return f"Le guichet ne peut pas démarrer : {exc}", ""
-    except Exception as exc:  # noqa: BLE001 — unreachable server, damaged file, bad credentials…
-        import logging
-
-        from counter.store import failures
-
-        logging.getLogger("counter").exception("production database unusable at start: %s",
-                                               failures.classify(exc).log_reason())
-        lead = "Le guichet ne peut pas démarrer : "
-        return failures.agent_message(exc, lead + "la base de données ne répond pas. Prévenez l'administrateur "
-                                      "(« counter doctor » donne le détail).", lead), ""
-    try:
-        agent = AgentService(store).get(runtime.agent_login)
-    finally:
-        store.dispose()
-    if agent is None or not agent.active:
-        state = "désactivé" if agent else "inconnu"
-        return (
-            f"Accès refusé : l'identifiant « {runtime.agent_login} » est {state} au guichet. "
-            f"Un superviseur peut l'ajouter : counter agents add {runtime.agent_login} --role agent"
-        ), ""
-    if agent.role == "trainer":
-        return (f"{MIXED}l'identifiant « {runtime.agent_login} » est formateur : "
-                "le rôle formateur n'existe qu'en mode formation."), ""
-    return None, agent.role
 
 
 def _doctor(runtime, _args) -> int:
@@ -427,7 +412,7 @@ def _db(runtime, args) -> int:
 
 def open_current_store(runtime):
     """The store for an administrators' command, or None after saying why (English)."""
-    from counter.app_factory import NotMigrated, open_store
+    from counter.service.composition import NotMigrated, open_store
     from counter.store.dataset import MixedData
 
     try:

@@ -21,7 +21,7 @@ REFUSALS = ("forbidden", "unknown_agent")
 
 def run(args: argparse.Namespace) -> int:
     from counter.client.api import CounterClient
-    from counter.client.connection import Refused, ServiceUnavailable
+    from counter.client.errors import Refused, ServiceUnavailable
     from counter.client.locate import find_service, why_unreachable
 
     try:

@@ -119,7 +119,7 @@ def _retry(store, args) -> int:
 
 
 async def _deliver(runtime, store) -> int:
-    from counter.app_factory import build_backends
+    from counter.service.composition import build_backends
     from counter.services.outbox import OutboxRelay, RelayReport
 
     backends = build_backends(runtime)

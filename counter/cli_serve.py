@@ -47,6 +47,15 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(runtime, args: argparse.Namespace) -> int:
+    prepared = prepare(runtime, args)
+    if isinstance(prepared, int):
+        return prepared
+    return _serve(prepared)
+
+
+def prepare(runtime, args: argparse.Namespace):
+    """The service `counter serve` would run (database opened, secrets read from the
+    keyring), or the exit status after saying why it cannot."""
     from counter.cli import _data_dir_problem
 
     if (args.training or args.private or args.scenario) and not runtime.training:
@@ -103,7 +112,7 @@ def run(runtime, args: argparse.Namespace) -> int:
         store = open_current_store(runtime)
         if store is None:
             return EXIT_FAILED
-    from counter.app_factory import read_backend_secrets
+    from counter.service.composition import read_backend_secrets
 
     # Read once, before serving: a keyring prompt (an encrypted file without its
     # password) fails here, at start, in the administrator's journal.
@@ -113,7 +122,10 @@ def run(runtime, args: argparse.Namespace) -> int:
 
         logging.getLogger("counter").warning("agency secrets unavailable: %s", secrets.problem)
         echo(f"counter serve: warning: agency secrets unavailable: {secrets.problem}", err=True)
-    return _serve(replace(runtime, secrets=secrets), socket_path, group, mode, idle, store)
+    from counter.service.server import Service
+
+    return Service(replace(runtime, secrets=secrets), socket_path, group=group, mode=mode, idle_exit=idle,
+                   store=store)
 
 
 def _log_to_stderr() -> None:
@@ -127,14 +139,13 @@ def _log_to_stderr() -> None:
     logging.getLogger("counter").setLevel(logging.INFO)
 
 
-def _serve(runtime, socket_path: Path, group: str | None, mode: int, idle: float | None, store) -> int:
+def _serve(service) -> int:
     import asyncio
     import logging
 
-    from counter.service.server import Service, ServiceError
+    from counter.service.server import ServiceError
 
     log = logging.getLogger("counter.service")
-    service = Service(runtime, socket_path, group=group, mode=mode, idle_exit=idle, store=store)
     stopping: list[int] = []
 
     def stop(signum, _frame) -> None:

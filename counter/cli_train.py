@@ -70,13 +70,14 @@ def train(runtime, args: argparse.Namespace) -> int:
     if args.reset:
         return reset(runtime)
     try:
-        scenario = load(args.scenario)
+        load(args.scenario)  # said here, in one line, before a service is started for it
     except ScenarioError as exc:
         echo(f"counter train : {exc}", err=True, limit=2000)
         return exc.exit_status
-    from counter.cli import _run_app
+    from counter.cli import _run_terminal
 
-    return _run_app(under_scenario(runtime, scenario), args)
+    # A private service lives the scenario (its day, its agencies); the terminal is its client.
+    return _run_terminal(args, runtime.agent_login, scenario=args.scenario)
 
 
 def reset(runtime) -> int:

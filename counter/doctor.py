@@ -88,7 +88,7 @@ def keyring_check(runtime: Runtime, read) -> Check:
 def credential_checks(runtime: Runtime) -> list[Check]:
     """The keyring, then each backend; the keyring is read once for all of them
     (``runtime.secrets`` when the caller read it already)."""
-    from counter.app_factory import read_backend_secrets
+    from counter.service.composition import read_backend_secrets
 
     read = runtime.secrets if runtime.secrets is not None else read_backend_secrets(runtime)
     return [keyring_check(runtime, read), *backend_checks(runtime, read)]
@@ -99,7 +99,7 @@ def backend_checks(runtime: Runtime, read) -> list[Check]:
     import asyncio
 
     from counter import registry
-    from counter.app_factory import build_backends
+    from counter.service.composition import build_backends
     from counter.backend import Status
     from counter.config import ConfigError
 
@@ -180,7 +180,7 @@ def library_checks(runtime: Runtime) -> list[Check]:
 
     from backends.http import AgencyError
     from counter import registry
-    from counter.app_factory import build_backends
+    from counter.service.composition import build_backends
     from counter.config import ConfigError
 
     try:
@@ -278,7 +278,7 @@ def _with_secrets(runtime: Runtime) -> Runtime:
     """The keyring read once for every check (an encrypted keyring asks for its password once)."""
     from dataclasses import replace
 
-    from counter.app_factory import read_backend_secrets
+    from counter.service.composition import read_backend_secrets
 
     return runtime if runtime.secrets is not None else replace(runtime, secrets=read_backend_secrets(runtime))
 

@@ -1,23 +1,21 @@
-"""The Textual application: screens, bindings, the command palette, services.
+"""The Textual application: screens, bindings, the command palette, the session.
 
-The store opens in a thread worker after the first paint; screens ask
-``app.services`` once ``app.ready`` turns true.
+The terminal is a client of the counter service: after the first paint a
+worker asks the service for the session (who the kernel says the agent is, the
+town, its rules); screens call ``app.counter`` once ``app.ready`` turns true.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
 
-from counter.app_factory import Services
-from counter.client.api import CounterClient
-from counter.runtime import Runtime
-from counter.wire.session import Session
+from counter.client.terminal import Terminal
 from counter.terminal import NoTerminal, has_terminal
 from screens.commands import CounterCommands
 from screens.drafts import DraftSaving
@@ -25,9 +23,9 @@ from screens.search import SearchScreen
 from screens.theme import choose_theme
 from screens.typeahead import TypeAhead
 
-
-# Seconds after the store is ready before the agencies are connected unasked.
-AGENCIES_AFTER_READY = 1.0
+if TYPE_CHECKING:
+    from counter.client.api import CounterClient
+    from counter.wire.session import Session
 
 
 class CounterApp(TypeAhead, DraftSaving, App[None]):
@@ -55,7 +53,6 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
     # var, not reactive: a reactive of the App repaints the whole screen when it
     # changes (4.6 KB to a thin client each time, for nothing shown by the App).
     ready: var[bool] = var(False)
-    dossier_ready: var[bool] = var(False)
     problem: var[str] = var("")
     # The first-use / start lock decided: until then the search screen takes no key.
     pin_checked: var[bool] = var(False)
@@ -64,20 +61,18 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
 
     # Seconds between two attempts to reach a service that went away.
     RECONNECT_SECONDS = 2.0
+    # Seconds between two readings of the session while all is well.
+    SESSION_REFRESH_SECONDS = 60.0
 
-    def __init__(self, runtime: Runtime, opener: Callable[[], Services],
-                 connect: Callable[[], CounterClient] | None = None) -> None:
+    def __init__(self, terminal: Terminal) -> None:
         super().__init__()
-        self.runtime = runtime
-        self._opener = opener
-        self.services: Services | None = None
-        # The counter service: the session it gave (who, where, which rules) and the client.
-        self._connect = connect
-        self.local_service = None  # a ServiceThread this app started, stopped with it
+        # What the terminal knows alone; the service's session tells the rest.
+        self.terminal = terminal
+        self.local_service = None  # a ServiceThread this app started (tests, replays), stopped with it
         self.counter: CounterClient | None = None
         self.session: Session | None = None
+        self._session_day = None  # the local date the session came (its « today » moves on with it)
         self._reconnecting = None
-        self._agencies_started = False
         self._init_drafts()
         # The idle lock: the time of the last key (monotonic), whether a lock or
         # PIN screen is on top, and the screen changes workers asked for meanwhile.
@@ -93,8 +88,8 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         # forgotten back at the search); tests may preset one.
         self.purpose_preset: str | None = None
         self.visit_purpose: str | None = None
-        self.title = f"Guichet unique · {runtime.town_name}"
-        self.theme = choose_theme(runtime.theme, os.environ)
+        self.title = "Guichet unique"
+        self.theme = choose_theme(terminal.theme, os.environ)
         if self.no_color:
             self._write_no_colour()
         if "TEXTUAL_ANIMATIONS" not in os.environ:
@@ -108,6 +103,36 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         if not headless and not has_terminal():
             raise NoTerminal()
         return super().run(headless=headless, **kwargs)
+
+    # -- what the session says (the terminal's own guess before it comes) ----------------------
+
+    @property
+    def training(self) -> bool:
+        return self.session.training if self.session is not None else self.terminal.training
+
+    @property
+    def login(self) -> str:
+        return self.session.login if self.session is not None else self.terminal.login
+
+    @property
+    def town_name(self) -> str:
+        return self.session.town_name if self.session is not None else ""
+
+    @property
+    def rules(self):
+        return self.session.rules if self.session is not None else None
+
+    @property
+    def scenario(self):
+        return self.session.scenario if self.session is not None else None
+
+    def today(self):
+        """The service's day (a scenario's in training), moving on at midnight with the terminal's."""
+        from datetime import date
+
+        if self.session is None:
+            return date.today()
+        return self.session.today + (date.today() - self._session_day)
 
     def watch_theme(self, theme: str) -> None:
         # 16 colours: app.tcss marks the cursor row by style as well (see -few-colours).
@@ -160,12 +185,12 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
     def on_mount(self) -> None:
         # Production starts locked: the lock is in front from the first frame, so
         # what is typed meanwhile (the PIN, surely) goes to it, never to the search.
-        if not self.runtime.training:
+        if not self.terminal.training:
             self.lock()
-        # After the first frame: the worker's imports (SQLAlchemy, pydantic…)
-        # would otherwise compete with the first paint for the interpreter.
-        self.call_after_refresh(self.open_services)
-        self.call_after_refresh(self.connect_service)
+        # After the first frame (the app's first refresh lays the screen out, the
+        # next one paints it): the client's imports would otherwise compete with
+        # the first paint for the interpreter.
+        self.call_after_refresh(self.call_after_refresh, self.connect_service)
         self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle_lock)
         self.visit_purpose = self.purpose_preset
         self.screen_change_signal.subscribe(self, self._screen_changed)
@@ -185,15 +210,15 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         """Lock when no key came for ``idle_lock_minutes``; ``now`` (monotonic seconds)
         lets tests drive the clock. True if it locked."""
         now = self._monotonic() if now is None else now
-        if self.locked or self.services is None or not self.pin_checked:
+        if self.locked or self.session is None or not self.pin_checked:
             return False
-        if now - self.last_key_at >= self.runtime.idle_lock_minutes * 60:
+        if now - self.last_key_at >= self.session.idle_lock_minutes * 60:
             self.lock()
             return True
         return False
 
     def action_lock(self) -> None:
-        if self.services is not None and self.pin_checked:
+        if self.session is not None and self.pin_checked:
             self.lock()
 
     def lock(self, setup: bool = False) -> None:
@@ -283,7 +308,7 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
     def open_audit(self) -> None:
         """The audit screen, for supervisors: the service refuses anyone else (and audits
         the attempt), and the agent is told why."""
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             overview = self.counter.audit_recent()
@@ -306,7 +331,14 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         from screens.lock import LockScreen
 
         self.pin_checked = True  # the search screen takes the focus
-        if self.runtime.training:
+        if self.training and not self.terminal.training and isinstance(self.screen, LockScreen):
+            # Locked at the first frame on a guess (a site's socket), but the service trains
+            # (a training room): training asks no PIN at start.
+            self.unlock()
+        elif not self.training and self.terminal.training:
+            # A private service is always a training one; should it not be, lock now.
+            self.lock()
+        if self.training:
             # What was typed meanwhile was typed at the search screen: it takes it,
             # at once or, when the PIN setup comes in front (first use), after it.
             if has_pin:
@@ -317,38 +349,16 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         elif isinstance(self.screen, LockScreen):  # production: locked since the start
             self.screen.decided(has_pin)
 
-    @work(thread=True, exclusive=True, group="services", exit_on_error=False)
-    def open_services(self) -> None:
-        from counter.app_factory import NotMigrated
-        from counter.store.dataset import MixedData
-
-        try:
-            services = self._opener()
-        except (NotMigrated, MixedData) as exc:
-            self.call_from_thread(self._services_failed, str(exc))
-        except Exception as exc:  # noqa: BLE001 — any failure must leave the screen usable
-            import logging
-
-            from counter.store import failures
-
-            logging.getLogger("counter").exception("opening the database failed: %s",
-                                                   failures.classify(exc).log_reason())
-            self.call_from_thread(self._services_failed, failures.agent_message(
-                exc, "Base de données indisponible. Vérifiez le réseau, puis appuyez sur F5 pour réessayer.",
-                training=self.runtime.training))
-        else:
-            self.call_from_thread(self._services_ready, services)
-
     # -- the counter service ----------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="service", exit_on_error=False)
     def connect_service(self, retry: bool = False) -> None:
         """Reach the service and learn the session: who the kernel says we are, where, which rules."""
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             if self.counter is None:
-                self.counter = self._connect()
+                self.counter = self.terminal.connect()
                 self.counter.connection.on_state(self._service_state)
             session = self.counter.session(retry)
         except ServiceUnavailable:
@@ -358,10 +368,6 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
             self.call_from_thread(self._services_failed, exc.problem.message)
             return
         self.call_from_thread(self._session_ready, session)
-
-    def _session_ready(self, session: Session) -> None:
-        self.session = session
-        self._both_ready()
 
     def _service_state(self, up: bool) -> None:
         """The connection went or came back (any thread)."""
@@ -388,22 +394,36 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         if self.session is None:
             self.connect_service()
         else:
-            self.ping_service()
+            self.ping_service(revive=True)
 
     @work(thread=True, exclusive=True, group="service-ping", exit_on_error=False)
-    def ping_service(self) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+    def ping_service(self, revive: bool = False) -> None:
+        """The session again: keeps the connection (and a private service) alive while the
+        terminal is open, follows the service's day; after a failure, revives a private one."""
+        from counter.client.errors import Refused, ServiceUnavailable
 
+        if revive and self.terminal.revive is not None:
+            try:
+                self.terminal.revive()
+            except Exception:  # noqa: BLE001 — tried again at the next round
+                import logging
+
+                logging.getLogger("counter").warning("the private service could not be started again")
         try:
             session = self.counter.session()  # back: the state listener clears the message
         except (ServiceUnavailable, Refused):
             return
-        self.call_from_thread(setattr, self, "session", session)
+        self.call_from_thread(self._session_refreshed, session)
+
+    def _session_refreshed(self, session: Session) -> None:
+        from datetime import date
+
+        self.session, self._session_day = session, date.today()
 
     @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
     def offer_drafts(self) -> None:
         """After a crash or a power cut, the agent's unfinished visit is offered back."""
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             drafts = self.counter.visit_drafts()
@@ -430,53 +450,22 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
 
         self.push_screen(ConfirmVisit(lines, title="Visite en cours", yes="Reprendre"), done)
 
-    def ensure_agencies(self) -> None:
-        """Connect the agencies, once. Called when the first results are shown or
-        a dossier opens: building them (in training, the emulated agencies and
-        their data) must not compete with start-up and the first search."""
-        if self.services is not None and not self._agencies_started:
-            self._agencies_started = True
-            self._connect_agencies(self.services)
+    def _session_ready(self, session: Session) -> None:
+        from datetime import date
 
-    @work(thread=True, exclusive=True, group="agencies", exit_on_error=False)
-    def _connect_agencies(self, services: Services) -> None:
-        if services.dossier is None:
-            from counter.app_factory import attach_dossier
-            from counter.credentials import NOT_READ
-
-            try:
-                # Never the keyring from here: a keyring that prompts (an encrypted
-                # file) would write into the screen and take the keyboard. The CLI
-                # read the secrets before the app started.
-                attach_dossier(services, self.runtime, secrets=self.runtime.secrets or NOT_READ)
-            except Exception:  # noqa: BLE001 — a broken plugin must not take the counter down
-                import logging
-
-                logging.getLogger("counter").exception("building the backends failed")
-                attach_dossier(services, self.runtime, backends=[])
-                self.call_from_thread(
-                    self.notify, "Les sources externes n'ont pas pu être configurées : voir « counter doctor ».",
-                    severity="error", timeout=10,
-                )
-        self.call_from_thread(setattr, self, "dossier_ready", True)
-
-    def _services_ready(self, services: Services) -> None:
-        self.services = services
-        self._both_ready()
-
-    def _both_ready(self) -> None:
-        if self.services is None or self.session is None or self.ready:
+        self.session, self._session_day = session, date.today()
+        self.title = f"Guichet unique · {session.town_name}"
+        if self.terminal.theme == "auto" and session.theme != "auto":  # the site's [ui] theme
+            self.theme = choose_theme(session.theme, os.environ)
+        for notice in session.notices:
+            self.notify(notice, severity="error", timeout=10, markup=False)
+        if self.ready:
             return
         self.problem = ""
         self.ready = True
-        self.call_later(self._pin_decided, self.session.has_pin)
+        self.call_later(self._pin_decided, session.has_pin)
         self.offer_drafts()
-        # An agent who does not search at once (the counter started before the
-        # family came) gets the agencies connected meanwhile, so the first
-        # dossier does not wait for them (in training, building the emulated
-        # agencies takes seconds). Not sooner: the first paint and the first
-        # search come first, and the first results connect them anyway.
-        self.set_timer(AGENCIES_AFTER_READY, self.ensure_agencies)
+        self.set_interval(self.SESSION_REFRESH_SECONDS, self.ping_service)
 
     def _services_failed(self, message: str) -> None:
         self.problem = message
@@ -485,7 +474,7 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         if action == "retry_services":
             return bool(self.problem) and not self.ready
         if action == "scenario_help":
-            return self.runtime.scenario is not None
+            return self.scenario is not None
         return True
 
     def watch_problem(self) -> None:
@@ -509,20 +498,15 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
     def action_scenario_help(self) -> None:
         from screens.scenario import ScenarioHelp
 
-        if self.runtime.scenario is not None and not isinstance(self.screen, ScenarioHelp):
-            self.push_screen(ScenarioHelp(self.runtime.scenario))
+        if self.scenario is not None and not isinstance(self.screen, ScenarioHelp):
+            self.push_screen(ScenarioHelp(self.scenario))
 
     def action_retry_services(self) -> None:
         if not self.ready:
             self.problem = ""
-            if self.services is None:
-                self.call_after_refresh(self.open_services)
-            if self.session is None:
-                self.call_after_refresh(self.connect_service, True)
+            self.call_after_refresh(self.connect_service, True)
 
     async def on_unmount(self) -> None:
-        if self.services is not None:
-            await self.services.aclose()
         if self.counter is not None:
             self.counter.close()
         if self.local_service is not None:

@@ -20,7 +20,7 @@ class AuditScreen(Screen[None]):
         self.broken = broken
 
     def compose(self) -> ComposeResult:
-        if self.app.runtime.training:
+        if self.app.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
         yield DataTable(id="audit", cursor_type="row")

@@ -22,7 +22,7 @@ class CounterCommands(Provider):
             ("Thème console (16 couleurs)", "Couleurs de la console Linux", partial(setattr, app, "theme", "ansi-dark")),
             ("Thème standard", "Couleurs par défaut", partial(setattr, app, "theme", "textual-dark")),
         ]
-        if app.runtime.scenario is not None:
+        if app.scenario is not None:
             commands.append(("Scénario de formation", "La situation et l'objectif du scénario (F1)",
                              app.action_scenario_help))
         if not app.ready:

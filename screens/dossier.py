@@ -117,7 +117,7 @@ class DossierScreen(Screen[None]):
         self._requests = 0
 
     def compose(self) -> ComposeResult:
-        if self.app.runtime.training:
+        if self.app.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
         yield Static(id="who")
@@ -136,12 +136,12 @@ class DossierScreen(Screen[None]):
 
     def today(self):
         session = self.app.session
-        return session.today if session is not None else self.app.runtime.clock.today()
+        return self.app.today()
 
     @work(thread=True, exclusive=True, group="dossier-sections", exit_on_error=False)
     def load_sections(self) -> None:
         """The configured sources' sections (the service waits for its agencies)."""
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             refs = self.app.counter.dossier_sections()
@@ -209,7 +209,7 @@ class DossierScreen(Screen[None]):
         """(Worker thread.) The service's updates as they come, each shown at once."""
         from textual.worker import get_current_worker
 
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         worker = get_current_worker()
         failure = None
@@ -387,7 +387,7 @@ class DossierScreen(Screen[None]):
 
     @work(thread=True, group="correction", exit_on_error=False)
     def apply_address(self, address) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             written = self.app.counter.set_address(
@@ -403,7 +403,7 @@ class DossierScreen(Screen[None]):
 
     @work(thread=True, group="correction", exit_on_error=False)
     def add_child(self, person) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             written = self.app.counter.add_member(self.subject.household.id, person)
@@ -421,7 +421,7 @@ class DossierScreen(Screen[None]):
 
     def _after_correction(self, message: str) -> None:
         """(Worker thread.) The service compares again with the household as it now is."""
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             compared = self.app.counter.compare_dossier(self.opening) if self.opening else None

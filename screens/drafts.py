@@ -63,7 +63,7 @@ class DraftSaving:
 
     @work(thread=True, group="draft-save", exit_on_error=False)
     def _send_draft(self, visit_id: int, draft: VisitDraft, screen) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             saved = self.counter.save_visit(visit_id, draft)

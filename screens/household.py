@@ -47,7 +47,7 @@ class HouseholdScreen(Screen[None]):
         self._hide_timer = None
 
     def compose(self) -> ComposeResult:
-        if self.app.runtime.training:
+        if self.app.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
         yield Static(id="summary")
@@ -64,7 +64,7 @@ class HouseholdScreen(Screen[None]):
 
     def _build_columns(self) -> None:
         table = self.query_one("#members", DataTable)
-        year = coming_school_year(self.app.runtime.clock.today())
+        year = coming_school_year(self.app.today())
         labels = {key: f"{label} {year}" if key == "level" else label for key, label, _ in _COLUMNS}
         fixed = {key: max(w, len(labels[key])) for key, _, w in _COLUMNS if isinstance(w, int)}
         # Two cells of padding per column, one for the scrollbar.
@@ -80,7 +80,7 @@ class HouseholdScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="household", exit_on_error=False)
     def load(self) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             view = self.app.counter.household(self.household_id)
@@ -96,7 +96,7 @@ class HouseholdScreen(Screen[None]):
             return
         self.view = view
         self.sub_title = f"Foyer {view.label}"
-        today = self.app.runtime.clock.today()
+        today = self.app.today()
         summary = [f"Foyer {view.label} · {len(view.members)} membre{'s' if len(view.members) > 1 else ''}"]
         for who, address in view.addresses():
             if who == "Foyer":
@@ -135,7 +135,7 @@ class HouseholdScreen(Screen[None]):
         if self.view is None or not 0 <= index < len(self.view.members):
             return
         member = self.view.members[index]
-        today = self.app.runtime.clock.today()
+        today = self.app.today()
         person = member.person
         lines = [f"{person.first_names} {person.display_name} — {member.role_label.lower()}, "
                  f"né{'e' if person.sex == 'F' else ''} le {person.birth.display()}"]
@@ -165,7 +165,7 @@ class HouseholdScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="nir", exit_on_error=False)
     def reveal(self, person_id: int) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             nir = self.app.counter.reveal_nir(person_id)
@@ -210,7 +210,7 @@ class HouseholdScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="visit-start", exit_on_error=False)
     def start_visit(self, household_id: int) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
         from screens.visit import VisitScreen
 
         try:

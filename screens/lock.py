@@ -33,9 +33,9 @@ class _Guard(Screen[None]):
     shown_at: float | None = None
 
     def compose_head(self) -> ComposeResult:
-        if self.app.runtime.training:
+        if self.app.training:
             yield TrainingBanner()
-        yield Label(plain(f"Guichet unique · {self.app.runtime.town_name}", "bold"), id="lock-town")
+        yield Label(plain(f"Guichet unique · {self.app.town_name}", "bold"), id="lock-town")
 
     def on_mount(self) -> None:
         # Production is locked from the start: the database may fail to open behind the lock.
@@ -70,7 +70,7 @@ class LockScreen(_Guard):
         yield from self.compose_head()
         with Vertical(id="lock-box"):
             yield Label("Poste verrouillé", id="lock-title")
-            yield Label(plain(f"Agent : {self.app.runtime.agent_login}"), id="lock-agent")
+            yield Label(plain(f"Agent : {self.app.login}"), id="lock-agent")
             yield SafeInput(placeholder="Code personnel", password=True, id="pin", max_length=8)
             yield StatusLine("Saisissez votre code puis Entrée.", id="status")
         yield Footer(compact=True)
@@ -107,7 +107,7 @@ class LockScreen(_Guard):
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def try_unlock(self, pin: str) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             result = self.app.counter.unlock(pin)
@@ -142,7 +142,7 @@ class PinSetup(_Guard):
         yield from self.compose_head()
         with Vertical(id="lock-box"):
             yield Label("Choisissez votre code personnel", id="lock-title")
-            yield Label(plain(f"Agent : {self.app.runtime.agent_login} · 4 à 8 chiffres, "
+            yield Label(plain(f"Agent : {self.app.login} · 4 à 8 chiffres, "
                               "demandé pour déverrouiller le poste"), id="lock-agent")
             yield SafeInput(self._code, placeholder="Code", password=True, id="pin", max_length=8)
             yield SafeInput(placeholder="Le même code, encore", password=True, id="pin-again", max_length=8)
@@ -179,7 +179,7 @@ class PinSetup(_Guard):
 
     @work(thread=True, exclusive=True, group="pin", exit_on_error=False)
     def save(self, pin: str) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             self.app.counter.set_pin(pin)

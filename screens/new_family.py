@@ -88,7 +88,7 @@ class NewFamilyScreen(Screen[int | None]):
     # -- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        if self.app.runtime.training:
+        if self.app.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
         with VerticalScroll(id="family-form", can_focus=False):
@@ -133,13 +133,13 @@ class NewFamilyScreen(Screen[int | None]):
         self.query_one(StatusLine).say(message, error=error)
 
     def today(self):
-        return self.app.runtime.clock.today()
+        return self.app.today()
 
     # -- the street ----------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="family-streets", exit_on_error=False)
     def load_streets(self) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             streets = self.app.counter.streets()
@@ -272,7 +272,7 @@ class NewFamilyScreen(Screen[int | None]):
 
     @work(thread=True, exclusive=True, group="family-create", exit_on_error=False)
     def create_family(self, street_id, number, suffix, complement, members) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             written = self.app.counter.create_family(street_id, number, suffix, complement, members)

@@ -56,7 +56,7 @@ class OutboxScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         # Hidden from whom the service would refuse (it checks the role again, and audits).
         self._allowed = supervises(self.app)
-        if self.app.runtime.training:
+        if self.app.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
         if not self._allowed:
@@ -96,7 +96,7 @@ class OutboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="outbox-list", exit_on_error=False)
     def load(self, keep: int | None = None, message: str = "") -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         which = self._filter
         self._loaded = False
@@ -180,7 +180,7 @@ class OutboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="outbox-retry", exit_on_error=False)
     def retry(self, message_id: int) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             said = self.app.counter.relaunch_message(message_id)

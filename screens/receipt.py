@@ -18,7 +18,7 @@ from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of
 def print_saved(app, receipt) -> tuple[bool, str]:
     """The service writes the receipt's files again if they are missing and sends the PDF
     to the site's printer: (ok, French message). Runs in a worker thread."""
-    from counter.client.connection import Refused, ServiceUnavailable
+    from counter.client.errors import Refused, ServiceUnavailable
 
     try:
         result = app.counter.print_receipt(receipt.code)
@@ -46,7 +46,7 @@ class ReceiptScreen(Screen[None]):
         self.before_print = before_print
 
     def compose(self) -> ComposeResult:
-        if self.app.runtime.training:
+        if self.app.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
         with VerticalScroll(id="receipt-box"):
@@ -92,7 +92,7 @@ class ReceiptScreen(Screen[None]):
 def reprint_by_service(app, visit_id: int) -> tuple[bool, str]:
     """A confirmed visit's receipt printed again by the service, which keeps its files and
     audits the reprint: (ok, French message). Runs in a worker thread."""
-    from counter.client.connection import Refused, ServiceUnavailable
+    from counter.client.errors import Refused, ServiceUnavailable
 
     try:
         printed = app.counter.reprint_receipt(visit_id)

@@ -37,7 +37,7 @@ def supervises(app) -> bool:
 def failure(exc: Exception, unreachable: str) -> str:
     """What to say when a call failed: the service's own French words for a refusal,
     else ``unreachable`` (the service did not answer)."""
-    from counter.client.connection import Refused
+    from counter.client.errors import Refused
 
     return exc.problem.message if isinstance(exc, Refused) else unreachable
 
@@ -110,7 +110,7 @@ class RegistrationsScreen(Screen[None]):
         self._detail_when_shown = False
 
     def compose(self) -> ComposeResult:
-        if self.app.runtime.training:
+        if self.app.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
         yield SearchInput(self._initial, placeholder=PLACEHOLDER, id="query")
@@ -160,7 +160,7 @@ class RegistrationsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="registrations-search", exit_on_error=False)
     def search(self, text: str, keep: int | None = None, message: str = "") -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             views = self.app.counter.search_registrations(text)
@@ -269,7 +269,7 @@ class RegistrationsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="registrations-detail", exit_on_error=False)
     def load_detail(self, registration_id: int) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             detail = self.app.counter.registration(registration_id)
@@ -309,7 +309,7 @@ class RegistrationsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="registrations-cancel", exit_on_error=False)
     def cancel(self, registration_id: int, reason: str) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             result = self.app.counter.cancel_registration(registration_id, reason)
@@ -339,7 +339,7 @@ class RegistrationsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="registrations-receipt", exit_on_error=False)
     def load_receipt(self, visit_id: int, reprint: bool) -> None:
         """The service keeps the receipts' files (written again if lost) and prints them."""
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
         from screens.receipt import reprint_by_service
 
         status = self.query_one(StatusLine)

@@ -81,7 +81,7 @@ class SearchScreen(Screen[None]):
         self._open_when_shown = False
 
     def compose(self) -> ComposeResult:
-        if self.app.runtime.training:
+        if self.app.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
         yield SearchInput(placeholder=PLACEHOLDER, id="query")
@@ -108,6 +108,9 @@ class SearchScreen(Screen[None]):
     # -- services ------------------------------------------------------------
 
     def _on_ready(self, ready: bool) -> None:
+        if ready and self.app.training and not self.query("#training-banner"):
+            # The terminal guessed a site's service; it is a training room's.
+            self.mount(TrainingBanner(), before=0)
         if ready and self._shown_for is None:
             if self.query_text:
                 self._run_search()
@@ -141,7 +144,7 @@ class SearchScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def search(self, text: str, page: int = 0) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             outcome = self.app.counter.search(text, page)
@@ -184,13 +187,12 @@ class SearchScreen(Screen[None]):
             table.add_row(*self._cells(result.person), key=str(result.person.id))
         status.say(_count_message(outcome))
         table.move_cursor(row=0)
-        self.app.ensure_agencies()  # the agent is reading: time to connect the agencies
         if self._open_when_shown:
             self._open_when_shown = False
             self.action_open_household()
 
     def _cells(self, person: PersonSummary) -> tuple:
-        today = self.app.runtime.clock.today()
+        today = self.app.today()
         return (
             plain(person.display_name, "bold"),
             plain(person.first_names),
@@ -308,7 +310,7 @@ class SearchScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="visit-start", exit_on_error=False)
     def start_visit(self, household_id: int | None, person_id: int | None) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
         from screens.visit import VisitScreen
 
         try:

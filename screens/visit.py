@@ -73,7 +73,7 @@ class VisitScreen(Screen[None]):
         self._confirm_when_answered = False  # Ctrl+S pressed before the answers or the summary came
 
     def compose(self) -> ComposeResult:
-        if self.app.runtime.training:
+        if self.app.training:
             yield TrainingBanner()
         yield SafeHeader(icon="≡")
         yield Static(id="who")
@@ -119,7 +119,7 @@ class VisitScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="visit-load", exit_on_error=False)
     def load(self) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             opened = self.app.counter.open_visit(self.visit_id)
@@ -196,7 +196,7 @@ class VisitScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="visit-facts", exit_on_error=False)
     def gather_facts(self) -> None:
         """The service asks the agencies for what spares the family papers (seconds)."""
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             facts = self.app.counter.visit_facts(self.visit_id)
@@ -213,7 +213,7 @@ class VisitScreen(Screen[None]):
 
     def _facts_failed(self, exc) -> None:
         self._asking = False  # asked again when the service is back (its next answer says pending)
-        from counter.client.connection import Refused
+        from counter.client.errors import Refused
 
         if isinstance(exc, Refused):
             self.say(f"Organismes non interrogés : {exc}", error=True)
@@ -297,7 +297,7 @@ class VisitScreen(Screen[None]):
     def _open_form(self, kind: str | None, index: int | None, values: dict | None) -> None:
         from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
 
-        today = self.app.runtime.clock.today()
+        today = self.app.today()
         rules = town_rules(self.app)
         request = self.draft.requests[index] if index is not None else None
 
@@ -394,7 +394,7 @@ class VisitScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="visit-confirm", exit_on_error=False)
     def confirm(self, draft: VisitDraft) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             confirmed = self.app.counter.confirm_visit(self.visit_id, draft)
@@ -427,7 +427,7 @@ class VisitScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="visit-abandon", exit_on_error=False)
     def abandon(self) -> None:
-        from counter.client.connection import Refused, ServiceUnavailable
+        from counter.client.errors import Refused, ServiceUnavailable
 
         try:
             self.app.counter.abandon_visit(self.visit_id)

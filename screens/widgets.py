@@ -107,7 +107,12 @@ class TrainingBanner(Static):
         super().__init__("FORMATION — ville fictive, aucune donnée réelle", id="training-banner")
 
     def on_mount(self) -> None:
-        scenario = getattr(getattr(self.app, "runtime", None), "scenario", None)
+        # The scenario comes with the session: the first screen is drawn before it.
+        if hasattr(self.app, "ready"):
+            self.watch(self.app, "ready", self._titled, init=True)
+
+    def _titled(self, _ready: bool = True) -> None:
+        scenario = getattr(self.app, "scenario", None)
         if scenario is not None:  # `counter train NAME`: the scenario's title, F1 tells more
             self.update(plain(f"FORMATION — {scenario.title} (F1)"))
 

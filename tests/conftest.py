@@ -80,14 +80,16 @@ def make_app(tmp_path):
     No agency sources unless ``backends`` is given: a list of backends, or
     ``"training"`` for the emulated agencies of training mode (``knobs`` by name).
     """
-    from counter.app_factory import build_app, build_backends, make_services
+    from counter.app_factory import build_app
+    from counter.service.composition import build_backends
     from counter.clock import FixedClock
     from counter.runtime import Runtime
 
     from fixtures.agents import ensure_agent, preset_pin
 
     def make(store, mode: str = "training", backends=(), knobs=None, pin: bool = True,
-             purpose: str | None = "Instruction d'une demande", agent: str = "agent"):
+             purpose: str | None = "Instruction d'une demande", agent: str = "agent", gate=None):
+        """``gate``: a threading.Event the service's opening of the store waits for."""
         # The test agent has a PIN already (fixtures.agents.TEST_PIN): no PIN setup at start.
         if pin:
             preset_pin(store, agent)
@@ -96,15 +98,16 @@ def make_app(tmp_path):
         clock = FixedClock(TODAY)
         runtime = Runtime(mode=mode, data_dir=tmp_path, database_url=str(store.url), clock=clock,
                           agent_login=agent, emulators=knobs or {})
-        service_backends = backends
-        if backends == "training":  # the app's and the service's own (each loop its own clients)
-            backends, service_backends = build_backends(runtime), build_backends(runtime)
-        # The service asks the agencies for a visit and runs the outbox relay and the
-        # waiting-list sync (background): with the test's agencies (issue 12, visits).
+        if backends == "training":
+            backends = build_backends(runtime)
+        # The service asks the agencies (dossiers, visits) and runs the outbox relay and
+        # the waiting-list sync, with the test's agencies; the app is its client.
         from counter.service.local import start_local_service
 
-        service = start_local_service(runtime, store=store, backends=list(service_backends))
-        app = build_app(runtime, make_services(store, runtime, list(backends)), service=service)
+        opener = (lambda: (gate.wait(30), store)[1]) if gate is not None else None
+        service = start_local_service(runtime, store=None if gate is not None else store, opener=opener,
+                                      backends=list(backends))
+        app = build_app(runtime, service=service)
         # A purpose already chosen: the dossier opens without asking (test_trust asks with purpose=None).
         app.purpose_preset = purpose
         return app

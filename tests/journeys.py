@@ -8,7 +8,7 @@ pilot tests at 80x24 and the snapshot tests share them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from tests.pilot.helpers import type_text, until
@@ -153,6 +153,5 @@ def app_for(journey: Journey, make_app, store):
 
         registered_at_fixed_times(store, receipt=jade_receipt if journey.with_receipt else None)
     app = make_app(store, backends="training") if journey.agencies else make_app(store)
-    if journey.supervisor:
-        app.runtime = replace(app.runtime, role="supervisor")
+    # journey.supervisor: training makes every agent a trainer, who may do what a supervisor may.
     return app

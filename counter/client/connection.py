@@ -8,38 +8,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from counter.client.errors import Refused, ServiceUnavailable
 from counter.wire import codec
 from counter.wire.endpoints import Endpoint, NoArgs
 from counter.wire.problems import Problem
+
+__all__ = ["Connection", "Refused", "ServiceUnavailable"]
 
 JSON = "application/json"
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 60.0  # a confirmation waits for the database lock; a dossier streams for seconds
 
-UNAVAILABLE = "Service du guichet injoignable"
-
-
-class ServiceUnavailable(Exception):
-    """The service does not answer (stopped, restarting, socket gone); French message."""
-
-    def __init__(self, message: str = UNAVAILABLE, english: str = "the counter service does not answer") -> None:
-        super().__init__(message)
-        self.english = english
-
-
-class Refused(Exception):
-    """The service answered with a refusal or a fault; ``problem`` says which."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-    @property
-    def code(self) -> str:
-        return self.problem.code
-
-    def english(self) -> str:
-        return self.problem.english or self.problem.message
 
 
 class Connection:

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from counter.client.connection import ServiceUnavailable
+from counter.client.errors import ServiceUnavailable
 
 ENV_SOCKET = "COUNTER_SOCKET"
 ENV_CONFIG = "COUNTER_CONFIG"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from counter.runtime import Runtime
 
 if TYPE_CHECKING:
-    from counter.app_factory import Services
+    from counter.service.composition import Services
     from counter.services.audit import Actor
     from counter.store.engine import Store
 
@@ -73,7 +73,7 @@ class ServiceCore:
 
     def open(self) -> None:
         """Open the store (blocking; the training database is built on first use)."""
-        from counter.app_factory import NotMigrated, make_services, open_store
+        from counter.service.composition import NotMigrated, make_services, open_store
         from counter.store import failures
         from counter.store.dataset import MixedData
 
@@ -95,7 +95,7 @@ class ServiceCore:
 
     def connect_agencies(self) -> None:
         """Build the agencies' backends once (blocking)."""
-        from counter.app_factory import attach_dossier
+        from counter.service.composition import attach_dossier
 
         services = self.services
         if services is None or services.dossier is not None:

@@ -102,7 +102,7 @@ class Store:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
-        self.anchor = None  # counter.store.anchor.Anchor: set by app_factory.open_store
+        self.anchor = None  # counter.store.anchor.Anchor: set by counter.service.composition.open_store
 
     @property
     def dialect(self) -> str:

@@ -32,6 +32,7 @@ class Session:
     rules: TownRules
     has_pin: bool
     host: str = ""  # the service's host, for the audit trail's wording
+    theme: str = "auto"  # [ui] theme of the service's configuration
     scenario: ScenarioInfo | None = None
     # The agencies' sections, known once the service has connected them.
     sources_ready: bool = False

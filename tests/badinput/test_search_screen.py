@@ -16,7 +16,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def searching(town_database, tmp_path_factory):
-    from counter.app_factory import build_app, make_services
+    from counter.app_factory import build_app
+    from counter.service.composition import make_services
     from counter.runtime import Runtime
     from counter.store.engine import Store
 

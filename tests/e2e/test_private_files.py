@@ -1,6 +1,6 @@
-"""The real `counter`, started with umask 0: the data directory, the SQLite database
-(with its -wal and -shm while the counter runs), the logs and the exports are not
-readable by other accounts."""
+"""The real `counter serve` and `counter`, started with umask 0: the data directory,
+the SQLite database (with its -wal and -shm while the service runs), the logs and
+the exports are not readable by other accounts."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ def _umask0(*argv: str) -> list[str]:
 def test_a_counter_started_with_umask_0_writes_nothing_others_can_read(tmp_path):
     data = tmp_path / "data"
     config = tmp_path / "counter.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{data / "counter.db"}"\n', encoding="utf-8")
+    config.write_text(f'[database]\nurl = "sqlite:///{data / "counter.db"}"\n'
+                      f'[service]\nsocket = "{tmp_path / "counter.sock"}"\nmode = 0o600\n', encoding="utf-8")
     env = _env(tmp_path)
 
     def counter(*argv: str) -> subprocess.CompletedProcess:
@@ -38,15 +39,21 @@ def test_a_counter_started_with_umask_0_writes_nothing_others_can_read(tmp_path)
 
     assert counter("db", "upgrade").returncode == 0
     assert counter("agents", "add", os_login(), "--role", "supervisor").returncode == 0
-    session = PtySession(_umask0("--config", str(config)), env, size=(80, 24))
+    service = subprocess.Popen(_umask0("--config", str(config), "serve"), env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     try:
-        session.read_until("Choisissez votre code personnel", timeout=60)  # first use: the PIN
-        names = {p.name for p in data.iterdir()}
-        assert {"counter.db", "counter.db-wal", "counter.db-shm", "logs"} <= names, names
-        assert (data / "logs" / "counter.log").exists()
-        assert too_open(data) == {}
+        session = PtySession(_umask0("--config", str(config)), env, size=(80, 24))
+        try:
+            session.read_until("Choisissez votre code personnel", timeout=60)  # first use: the PIN
+            names = {p.name for p in data.iterdir()}
+            assert {"counter.db", "counter.db-wal", "counter.db-shm", "logs"} <= names, names
+            assert (data / "logs" / "service.log").exists()
+            assert too_open(data) == {}
+        finally:
+            session.close()
     finally:
-        session.close()
+        service.terminate()
+        service.wait(timeout=30)
     done = counter("export", "registrations", "--since", "2020-01-01", "--output", str(data / "inscriptions.csv"))
     assert done.returncode == 0, done.stderr
     done = counter("audit", "export", "--since", "2020-01-01", "--out", str(data / "audit.csv"))

@@ -123,7 +123,7 @@ def test_a_production_configuration_against_the_served_agencies(tmp_path, env, s
         monkeypatch.setenv(key, value)
     import keyring
 
-    from counter.app_factory import build_backends
+    from counter.service.composition import build_backends
     from counter.runtime import resolve
     from counter.services.dossier import DossierService
     from counter.store.engine import Store

@@ -39,7 +39,9 @@ async def _day(config, tmp_path, monkeypatch, env) -> list[str]:  # noqa: F811
     """The scripted day in the app; the NIRs revealed."""
     import keyring
 
-    from counter.app_factory import build_app, make_services, open_store, read_backend_secrets
+    from counter.app_factory import build_app
+
+    from counter.service.composition import make_services, open_store, read_backend_secrets
     from counter.clock import FixedClock
     from counter.logs import setup_logging
     from counter.runtime import resolve

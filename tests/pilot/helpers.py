@@ -42,7 +42,7 @@ async def started(app, size: tuple[int, int] = (80, 24)) -> AsyncIterator:
     async with app.run_test(size=size) as pilot:
         await until(pilot, lambda: app.ready, "services")
         await until(pilot, lambda: app.pin_checked, "the PIN check")
-        if app.locked and not app.runtime.training:  # production starts locked: the agent types the PIN
+        if app.locked and not app.training:  # production starts locked: the agent types the PIN
             await unlock(pilot)
         yield pilot
 

@@ -59,7 +59,6 @@ async def test_done_when_two_children_and_the_mothers_card_arrive_once_after_the
     city = Switch(in_process_transport(city_app.asgi(), None, city_error_body))
     koha = Switch(in_process_transport(koha_app.asgi(), None, koha_error_body))
     app = make_app(town_store, backends=[backend("city", city), backend("koha", koha)])
-    app.runtime = replace(app.runtime, role="trainer")
     service = app.local_service.service.core  # it prints, and relays the outbox
     service.runtime = replace(service.runtime, rules=replace(default_rules(), printer="accueil"))
     louise, anna, caroline = member(town_store, "Louise"), member(town_store, "Anna"), member(town_store, "Caroline")

@@ -140,7 +140,9 @@ async def test_a_trainers_file_of_knobs_alone_takes_one_default_agency_down(tmp_
     """docs/backends.md's trainer configuration, end to end: the file, the runtime, the app."""
     from dataclasses import replace
 
-    from counter.app_factory import build_app, make_services
+    from counter.app_factory import build_app
+
+    from counter.service.composition import make_services
     from counter.clock import FixedClock
     from counter.runtime import resolve
     from tests.conftest import TODAY
@@ -249,7 +251,8 @@ async def test_the_status_line_says_a_refresh_is_under_way_until_it_is_done(town
 
 async def test_the_agencies_are_connected_while_the_agent_waits_for_a_family(town_store, tmp_path):
     """Started and left alone, the counter connects the agencies: the first dossier will not wait."""
-    from counter.app_factory import build_app, make_services
+    from counter.app_factory import build_app
+    from counter.service.composition import make_services
     from counter.clock import FixedClock
     from counter.runtime import Runtime
     from tests.conftest import TODAY
@@ -317,7 +320,9 @@ async def test_production_without_any_source_shows_the_towns_record_and_audits_t
     with no source, and the dossier shows what the town knows, saying why."""
     import json
 
-    from counter.app_factory import build_app, make_services
+    from counter.app_factory import build_app
+
+    from counter.service.composition import make_services
     from counter.clock import FixedClock
     from counter.runtime import Runtime
     from fixtures.agents import ensure_agent, preset_pin

@@ -1,5 +1,6 @@
-"""Production start: the agencies' secrets are read before the app takes the
-terminal, so a keyring that asks for its own password never asks inside it."""
+"""Production start: the service reads the agencies' secrets from its keyring
+before it serves, so a keyring that asks for its own password asks then (in the
+administrator's terminal or journal), never while a terminal is served."""
 
 from __future__ import annotations
 
@@ -26,9 +27,13 @@ def prompting_keyring():
 
 
 def started_app(tmp_path, town_store, monkeypatch) -> CounterApp:
-    """`counter --config …` up to the point where the app would take the terminal."""
-    from counter.cli import _run_app
+    """`counter serve --config …` up to the point where it would serve, then a terminal on it."""
+    import argparse
+
+    from counter.app_factory import build_app
+    from counter.cli_serve import prepare
     from counter.runtime import resolve
+    from counter.service.server import ServiceThread
 
     AgentService(town_store).add("agent", "agent")
     from fixtures.agents import preset_pin
@@ -39,24 +44,25 @@ def started_app(tmp_path, town_store, monkeypatch) -> CounterApp:
         connection.exec_driver_sql("UPDATE store_meta SET value = 'production' WHERE key = 'dataset'")
     config = tmp_path / "counter.toml"
     config.write_text(
-        f'[database]\nurl = "{town_store.url}"\n'
+        f'[database]\nurl = "{town_store.url}"\n[service]\nsocket = "{tmp_path / "counter.sock"}"\n'
         # Nothing listens there: the section fails, but only after the secret was used.
         '[backends.caf]\nkind = "api_particulier"\nbase_url = "http://127.0.0.1:9"\nrecipient = "21459999900015"\n',
         encoding="utf-8",
     )
     runtime = resolve(str(config), agent_login="agent", clock=FixedClock(TODAY))
-    apps: list[CounterApp] = []
-    monkeypatch.setattr(CounterApp, "run", lambda self, *args, **kwargs: apps.append(self))
-    assert _run_app(runtime, None) == 0
-    apps[0].purpose_preset = "Instruction d'une demande"
-    return apps[0]
+    args = argparse.Namespace(socket=None, group=None, training=False, private=False, scenario=None)
+    service = prepare(runtime, args)
+    service.core.identify = lambda uid: "agent"  # the test's agent, whoever runs the tests
+    app = build_app(service.runtime, service=ServiceThread(service).start())
+    app.purpose_preset = "Instruction d'une demande"
+    return app
 
 
 async def test_a_locked_keyring_is_asked_once_before_the_app_and_never_inside_it(
         tmp_path, town_store, monkeypatch, prompting_keyring):
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     app = started_app(tmp_path, town_store, monkeypatch)
-    assert prompting_keyring.prompts == 1  # before the app: on the plain terminal, where a prompt belongs
+    assert prompting_keyring.prompts == 1  # before serving: where the administrator sees it
     async with started(app) as pilot:
         await open_dossier(app, pilot, "giraud anne")
         await until(pilot, lambda: app.screen.panels and answered(app), "every section")
@@ -76,7 +82,7 @@ async def test_an_unlocked_keyring_gives_the_secrets_before_the_app(
     async with started(app) as pilot:
         await open_dossier(app, pilot, "giraud anne")
         await until(pilot, lambda: app.screen.panels and answered(app), "every section")
-        assert app.services.dossier.backends["caf"].secret == "tok"
+        assert app.local_service.service.core.services.dossier.backends["caf"].secret == "tok"
         qf = panels(app)["caf.quotient_familial"]
         assert qf.answer.provenance.status is Status.UNAVAILABLE  # asked with the secret; nobody listens
     assert prompting_keyring.reads == reads

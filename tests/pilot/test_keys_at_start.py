@@ -11,7 +11,9 @@ import threading
 
 from textual import events
 
-from counter.app_factory import build_app, make_services
+from counter.app_factory import build_app
+
+from counter.service.composition import make_services
 from counter.clock import FixedClock
 from counter.runtime import Runtime
 from counter.service.local import start_local_service
@@ -46,7 +48,6 @@ def gated_app(store, tmp_path, mode: str) -> tuple[CounterApp, threading.Event]:
 
     service = start_local_service(runtime, opener=open_store, backends=[], background=False)
     app = build_app(runtime, service=service)
-    app._opener = lambda: make_services(open_store(), runtime, backends=[])
     return app, gate
 
 

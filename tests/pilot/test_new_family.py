@@ -93,9 +93,8 @@ async def test_new_family_by_keyboard_then_found_by_the_search(town_store, make_
 async def test_enter_while_the_streets_are_still_loading_says_so_not_no_such_street(town_store, make_app):
     import threading
 
-    app = make_app(town_store)
-    services, gate = app._opener(), threading.Event()
-    app._opener = lambda: (gate.wait(30), services)[1]  # the store opens when the test says
+    gate = threading.Event()
+    app = make_app(town_store, gate=gate)  # the service opens the store when the test says
     async with app.run_test(size=(80, 24)) as pilot:
         app.push_screen(NewFamilyScreen())
         await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen), "the new family screen")

@@ -7,7 +7,8 @@ from tests.pilot.helpers import screen_lines, started, until
 
 
 def scenario_app(store, tmp_path, name: str | None):
-    from counter.app_factory import build_app, make_services
+    from counter.app_factory import build_app
+    from counter.service.composition import make_services
     from counter.clock import FixedClock
     from counter.runtime import Runtime
     from fixtures.agents import preset_pin

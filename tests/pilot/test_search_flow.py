@@ -155,7 +155,8 @@ async def test_the_palette_speaks_french_textuals_entries_too(small_app):
 
 
 async def test_a_database_that_fails_to_open_is_reported_and_retried(tmp_path, sqlite_store):
-    from counter.app_factory import build_app, make_services
+    from counter.app_factory import build_app
+    from counter.service.composition import make_services
     from counter.clock import FixedClock
     from counter.runtime import Runtime
     from counter.service.local import start_local_service

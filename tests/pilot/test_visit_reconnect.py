@@ -8,7 +8,7 @@ import asyncio
 
 from sqlalchemy import text
 
-from counter.app_factory import build_backends
+from counter.service.composition import build_backends
 from counter.service.server import Service, ServiceThread
 from screens.receipt import ReceiptScreen
 from screens.visit import ConfirmVisit, VisitScreen

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text, update
 
 from counter import registry
-from counter.app_factory import make_services
+from counter.service.composition import make_services
 from counter.backend import BackendContext
 from counter.domain.registrations import message_lines
 from counter.domain.visits import LibraryRequest, VisitDraft

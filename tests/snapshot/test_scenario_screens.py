@@ -10,7 +10,8 @@ from tests.snapshot.test_screens import SIZES
 
 @pytest.fixture
 def scenario_app(town_store, tmp_path):
-    from counter.app_factory import build_app, make_services
+    from counter.app_factory import build_app
+    from counter.service.composition import make_services
     from counter.clock import FixedClock
     from counter.runtime import Runtime
     from fixtures.agents import preset_pin

@@ -173,7 +173,7 @@ def test_doctor_says_where_the_head_goes(tmp_path, capsys, isolated_environment)
 def test_training_publishes_to_a_file_under_its_data_directory(town_database, tmp_path):
     import shutil
 
-    from counter.app_factory import open_store
+    from counter.service.composition import open_store
     from counter.clock import FixedClock
     from counter.runtime import TRAINING_DB, Runtime
     from counter.services.audit import Actor, record

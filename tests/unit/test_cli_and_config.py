@@ -146,28 +146,35 @@ def test_agents_commands(tmp_path, capsys):
 
 
 def test_production_refuses_an_unknown_or_disabled_agent_in_french(tmp_path, capsys):
+    """The service serves the town's agents only: anyone else is told why, in French."""
+    from counter.client.errors import Refused
+    from tests.serving import serving
+
     path = str(production_config(tmp_path))
-    assert main(["--config", path]) == 1
-    assert "la base de données est au schéma vide" in capsys.readouterr().err
     main(["--config", path, "db", "upgrade"])
     main(["--config", path, "agents", "add", os_login(), "--role", "supervisor"])
-    assert main(["--config", path], agent_login="inconnu") == 1
-    err = capsys.readouterr().err
-    assert "Accès refusé : l'identifiant « inconnu » est inconnu" in err
-    assert "counter agents add inconnu --role agent" in err
+    with serving(path, "inconnu", tmp_path) as client, pytest.raises(Refused) as refused:
+        client.session()
+    assert refused.value.code == "unknown_agent"
+    assert "Accès refusé : l'identifiant « inconnu » est inconnu" in refused.value.problem.message
+    assert "counter agents add inconnu --role agent" in refused.value.problem.message
     # A supervisor (this process's login) adds and disables the agent.
     main(["--config", path, "agents", "add", "inconnu", "--role", "agent"])
+    with serving(path, "inconnu", tmp_path) as client:
+        assert client.session().role == "agent"
     main(["--config", path, "agents", "disable", "inconnu"])
-    capsys.readouterr()
-    assert main(["--config", path], agent_login="inconnu") == 1
-    assert "est désactivé" in capsys.readouterr().err
+    with serving(path, "inconnu", tmp_path) as client, pytest.raises(Refused) as refused:
+        client.session()
+    assert "est désactivé" in refused.value.problem.message
 
 
-def test_production_reports_an_unreachable_database_in_french(tmp_path, capsys):
-    path = write_config(tmp_path, '[database]\nurl = "postgresql://nobody@127.0.0.1:1/counter"\n')
-    assert main(["--config", str(path)]) == 1
+def test_a_service_on_an_unreachable_database_says_so_in_one_line(tmp_path, capsys):
+    path = write_config(tmp_path, '[database]\nurl = "postgresql://nobody@127.0.0.1:1/counter"\n'
+                                  f'[service]\nsocket = "{tmp_path / "s.sock"}"\n')
+    assert main(["--config", str(path), "serve"]) == 1
     err = capsys.readouterr().err
-    assert "la base de données ne répond pas" in err and "Traceback" not in err
+    assert "database error" in err and "Connection refused" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_data_directory_follows_counter_home_then_config(tmp_path, monkeypatch):
@@ -224,6 +231,9 @@ def test_an_unusable_data_directory_is_a_message_not_a_traceback(tmp_path, capsy
     assert main(["db", "upgrade"]) == 1
     err = capsys.readouterr().err
     assert "cannot create the database's directory" in err and "Traceback" not in err
+    import counter.terminal
+
+    monkeypatch.setattr(counter.terminal, "has_terminal", lambda: True)
     assert main([]) == 1  # the counter itself, before taking the terminal: French
     err = capsys.readouterr().err
     assert "le dossier de données" in err and home in err and "Traceback" not in err

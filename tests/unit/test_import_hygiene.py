@@ -1,83 +1,120 @@
-"""Start-up stays light: the heavy modules load after the first screen is painted.
+"""The terminal stays light: it is a client of the counter service.
 
-"Start-up" here means: from the process start (``counter``, training mode, the
-CLI's own path) until the search screen's first frame is handed to the
-terminal. Before that frame no database, HTTP, configuration-validation,
-keyring, PDF or server module may be imported; the store opens in a worker
-started after that frame, and the agencies later still.
+The TUI process (``counter``, the real command line) never imports the store,
+the ORM, the validation library, the server stack, the agencies' adapters or
+their emulators — those live in the service — and before the search screen's
+first frame it imports no HTTP client either (the connection is made after it).
 """
 
 import json
 import subprocess
 import sys
 
-HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "psycopg", "httpx", "keyring", "yaml", "fpdf",
-         "starlette", "uvicorn")
+import pytest
 
-BUILD = """
-import sys
-import counter.cli
-from counter.logs import setup_logging
-from counter.runtime import resolve
-from counter.app_factory import build_app
-import screens.search, screens.household
-runtime = resolve()
-setup_logging(runtime.log_dir)
-build_app(runtime)
-print(" ".join(sorted({m.split(".")[0] for m in sys.modules})))
-"""
+# Never in the terminal's process: the service's side.
+SERVICE_SIDE = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "psycopg", "starlette", "uvicorn", "keyring",
+                "fpdf", "yaml", "backends", "fixtures")
+OURS_SERVICE_SIDE = ("counter.store", "counter.services", "counter.service", "counter.settings",
+                     "counter.app_factory_service")
+# Not before the first frame either.
+BEFORE_PAINT = (*SERVICE_SIDE, "httpx", "msgspec")
 
-# Runs the real command line (``counter`` with no argument), headless at 80x24,
-# and notes the heavy modules already imported (1) when the search screen's
-# first frame is displayed and (2) when the worker starts opening the store;
-# then quits.
-TO_FIRST_PAINT = """
+# Runs the real command line (``counter`` with no argument, the service named by
+# COUNTER_SOCKET), headless at 80x24; notes the modules imported (1) when the
+# first screen's first frame is displayed (the lock: a socket named so is taken
+# for a site's service until the session says it trains) and (2) once the
+# session has come from the service and a search has been answered; then quits.
+TERMINAL = """
 import json, sys
-HEAVY = set(sys.argv[1].split(","))
 
-def heavy():
-    return sorted({m.split(".")[0] for m in list(sys.modules)} & HEAVY)
+def modules():
+    return sorted({m for m in list(sys.modules)})
 
 from textual.app import App
 from screens.app import CounterApp
-from screens.search import SearchScreen
+import counter.terminal
 
 events = []
 display = App._display
 
 def first_paint(self, screen, renderable):
-    if renderable is not None and isinstance(screen, SearchScreen) and not events:
-        events.append(["painted", heavy()])
+    # The first screen: the search, or the lock (a site's service locks from the first frame).
+    if renderable is not None and not events:
+        events.append(["painted", modules()])
     return display(self, screen, renderable)
 
 App._display = first_paint
+counter.terminal.has_terminal = lambda: True
 
 def headless(self, **_):
-    def store_opens():
-        events.append(["store opens", heavy()])
-        self.call_from_thread(self.exit)
-        raise RuntimeError("stop here: the measurement is done")
-    self._opener = store_opens
-    return App.run(self, headless=True, size=(80, 24))
+    async def drive():
+        async with self.run_test(size=(80, 24)) as pilot:
+            for _ in range(600):
+                if self.ready and self.pin_checked:
+                    break
+                await pilot.pause(0.05)
+            await pilot.press(*"roux")
+            for _ in range(600):
+                if self.screen.query_one("#results").row_count:
+                    break
+                await pilot.pause(0.05)
+            events.append(["searched", modules()])
+    import asyncio
+    asyncio.run(drive())
 
 CounterApp.run = headless
 from counter.cli import main
-main([])
+status = main([])
 print(json.dumps(events))
+sys.exit(status)
 """
 
 
-def test_building_the_training_app_imports_no_heavy_module(isolated_environment):
-    done = subprocess.run([sys.executable, "-c", BUILD], capture_output=True, text=True, timeout=60, check=True)
-    loaded = set(done.stdout.split())
-    assert "textual" in loaded
-    assert not loaded & set(HEAVY), f"imported at start-up: {sorted(loaded & set(HEAVY))}"
+@pytest.fixture
+def running_service(town_store, tmp_path, monkeypatch):
+    """A service on the fictional town, its socket named to the command by COUNTER_SOCKET."""
+    from fixtures.agents import preset_pin
+
+    from counter.clock import FixedClock
+    from counter.runtime import Runtime, os_login
+    from counter.service.local import start_local_service
+    from tests.conftest import TODAY
+
+    preset_pin(town_store, os_login())
+    runtime = Runtime(mode="training", data_dir=tmp_path, database_url=str(town_store.url),
+                      clock=FixedClock(TODAY), agent_login=os_login())
+    service = start_local_service(runtime, store=town_store, backends=[])
+    monkeypatch.setenv("COUNTER_SOCKET", str(service.service.socket_path))
+    yield service
+    service.stop()
 
 
-def test_no_heavy_module_before_the_search_screen_is_painted(isolated_environment):
-    done = subprocess.run([sys.executable, "-c", TO_FIRST_PAINT, ",".join(HEAVY)],
-                          capture_output=True, text=True, timeout=120, check=True)
-    events = json.loads(done.stdout.strip().splitlines()[-1])
-    assert [name for name, _ in events] == ["painted", "store opens"], events
-    (_, at_paint), _ = events
-    assert at_paint == [], f"imported before the first paint: {at_paint}"
+def _run_terminal() -> list:
+    done = subprocess.run([sys.executable, "-c", TERMINAL], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _top(modules: list[str], names) -> list[str]:
+    found = set()
+    for module in modules:
+        for name in names:
+            if module == name or module.startswith(name + "."):
+                found.add(name)
+    return sorted(found)
+
+
+def test_the_terminal_never_imports_the_service_side(running_service):
+    events = _run_terminal()
+    assert [name for name, _ in events] == ["painted", "searched"], events
+    _, searched = events[1]
+    assert "httpx" in searched and "textual" in searched  # the client did connect and search
+    assert _top(searched, SERVICE_SIDE) == [], "imported by the terminal"
+    assert _top(searched, OURS_SERVICE_SIDE) == [], "imported by the terminal"
+
+
+def test_no_heavy_module_before_the_search_screen_is_painted(running_service):
+    events = _run_terminal()
+    painted = events[0][1]
+    assert _top(painted, BEFORE_PAINT) == [], "imported before the first paint"

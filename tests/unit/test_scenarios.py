@@ -16,6 +16,7 @@ from fixtures.scenarios import (
     load_file,
     reflowed,
 )
+from tests.e2e.test_serve import private_home  # noqa: F401  (the fixture: a private service on a copy of the town)
 
 REPLAYS = Path(__file__).resolve().parents[2] / "fixtures" / "replays"
 REQUIRED = {  # the situations issue #7 asks for, by the file that ships each
@@ -114,16 +115,25 @@ def test_train_refuses_a_production_configuration(tmp_path, capsys):
     assert "réservé au mode formation" in capsys.readouterr().err
 
 
-def test_train_starts_the_training_app_living_the_scenario(monkeypatch):
-    """`counter train NAME` hands the app a training runtime with the scenario, its day as today."""
+def test_train_starts_a_terminal_on_a_service_living_the_scenario(private_home, monkeypatch):
+    """`counter train NAME`: a private service lives the scenario (its day is today there),
+    and the terminal is its client."""
+    import counter.terminal
     from screens.app import CounterApp
 
     seen = {}
-    monkeypatch.setattr(CounterApp, "run", lambda self: seen.setdefault("runtime", self.runtime))
+    monkeypatch.setattr(counter.terminal, "has_terminal", lambda: True)
+    monkeypatch.setattr(CounterApp, "run", lambda self: seen.setdefault("app", self))
     assert main(["train", "creche-complete"]) == 0
-    runtime = seen["runtime"]
-    assert runtime.training and runtime.scenario.name == "creche-complete"
-    assert runtime.clock.today().isoformat() == "2027-03-15"
+    app = seen["app"]
+    assert app.terminal.training
+    client = app.terminal.connect()
+    try:
+        session = client.session()
+    finally:
+        client.close()
+    assert session.training and session.scenario.name == "creche-complete"
+    assert session.today.isoformat() == "2027-03-15"
 
 
 def test_descriptions_are_reflowed_into_paragraphs():

@@ -199,14 +199,18 @@ def test_production_refuses_a_training_database(tmp_path, capsys):
     dataset.ensure(store, "training")
     store.dispose()
     config = tmp_path / "c.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{db}"\n', encoding="utf-8")
-    assert main(["--config", str(config)]) == 2
+    config.write_text(f'[database]\nurl = "sqlite:///{db}"\n[service]\nsocket = "{tmp_path / "s.sock"}"\n',
+                      encoding="utf-8")
+    assert main(["--config", str(config), "serve"]) == 1  # the service refuses to start on it
     assert "données de formation" in capsys.readouterr().err
 
 
-def test_a_trainer_is_refused_in_production(production, capsys):
+def test_a_trainer_is_refused_in_production(production, capsys, tmp_path):
+    from counter.client.errors import Refused
+    from tests.serving import serving
+
     path, _ = production
     assert main(["--config", path, "agents", "add", "formateur", "--role", "trainer"]) == 0
-    capsys.readouterr()
-    assert main(["--config", path], agent_login="formateur") == 2
-    assert "formateur n'existe qu'en mode formation" in capsys.readouterr().err
+    with serving(path, "formateur", tmp_path) as client, pytest.raises(Refused) as refused:
+        client.session()
+    assert "formateur n'existe qu'en mode formation" in refused.value.problem.message

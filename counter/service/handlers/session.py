@@ -24,7 +24,7 @@ def session(core, actor, _args) -> Session:
         protocol=PROTOCOL, version=__version__, login=actor.login, role=actor.role, training=runtime.training,
         town_name=runtime.town_name, today=runtime.clock.today(), idle_lock_minutes=runtime.idle_lock_minutes,
         rules=runtime.rules or default_rules(), has_pin=LockService(services.store).has_pin(actor.login),
-        host=core.host, scenario=info, sources_ready=core.agencies_ready, notices=tuple(core.notices),
+        host=core.host, theme=runtime.theme, scenario=info, sources_ready=core.agencies_ready, notices=tuple(core.notices),
     )
 
 

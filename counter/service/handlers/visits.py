@@ -19,7 +19,7 @@ def _rules(core):
 
 def _visits(core, actor):
     """The visit service acting for ``actor``: audit entries and drafts are theirs."""
-    from counter.app_factory import delivery_targets
+    from counter.service.composition import delivery_targets
     from counter.services.visits import VisitService
 
     return VisitService(core.ready_services().store, core.runtime.clock, actor.login, delivery_targets(core.runtime),
