@@ -250,7 +250,7 @@ async def test_the_status_line_says_a_refresh_is_under_way_until_it_is_done(town
 
 
 async def test_the_agencies_are_connected_while_the_agent_waits_for_a_family(town_store, tmp_path):
-    """Started and left alone, the counter connects the agencies: the first dossier will not wait."""
+    """Started and left alone, the service connects the agencies: the first dossier will not wait."""
     from counter.app_factory import build_app
     from counter.service.composition import make_services
     from counter.clock import FixedClock
@@ -262,12 +262,12 @@ async def test_the_agencies_are_connected_while_the_agent_waits_for_a_family(tow
     from fixtures.agents import preset_pin
 
     preset_pin(town_store, "agent")
-    app = build_app(runtime, make_services(town_store, runtime))  # no dossier yet: the app connects it
+    app = build_app(runtime, make_services(town_store, runtime))  # no dossier yet: the service connects it
     app.purpose_preset = "Instruction d'une demande"
+    core = app.local_service.service.core
     async with started(app, (80, 24)) as pilot:
-        assert not app.dossier_ready
-        await until(pilot, lambda: app.dossier_ready, "the agencies, without a key pressed")
-        assert set(app.services.dossier.backends) == {"api_particulier", "koha", "city"}
+        await until(pilot, lambda: core.agencies_ready, "the agencies, without a key pressed")
+        assert set(core.services.dossier.backends) == {"api_particulier", "koha", "city"}
 
 async def test_a_child_the_caf_knows_is_taken_into_the_household_with_one_confirmation(town_store, make_app):
     from sqlalchemy import text
@@ -345,7 +345,7 @@ async def test_production_without_any_source_shows_the_towns_record_and_audits_t
         await until(pilot, lambda: audit(town_store, "dossier.consult"), "the consultation audited")
         [entry] = audit(town_store, "dossier.consult")
         assert json.loads(entry.details) == {"purpose": "Instruction d'une demande", "sources": []}
-        assert app.services.dossier.backends == {}
+        assert app.local_service.service.core.services.dossier.backends == {}
         await until(pilot, lambda: "Interrogation" not in status_text(app), "the consultation done")
         assert "Aucune source n'est configurée" in status_text(app)
         painted = "\n".join(screen_lines(app))
