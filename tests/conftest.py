@@ -16,8 +16,9 @@ TODAY = date(2026, 11, 25)
 
 
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Never read the developer's configuration or write into their data directory."""
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Never read the developer's configuration or write into their data directory;
+    the private services a test's `counter` started under it are stopped after it."""
     home = tmp_path / "counter-home"
     monkeypatch.setenv("COUNTER_HOME", str(home))
     monkeypatch.delenv("COUNTER_CONFIG", raising=False)
@@ -27,7 +28,20 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
     # A colour terminal unless a test says otherwise (the theme follows it).
     monkeypatch.setenv("COLORTERM", "truecolor")
-    return home
+    yield home
+    _stop_private_services(tmp_path)
+
+
+def _stop_private_services(tmp_path: Path) -> None:
+    """A private service outlives its terminal (15 idle minutes): the ones this test
+    started, under any data directory of its temporary folder, stop now."""
+    runs = [run for run in tmp_path.glob("**/run") if run.is_dir() and any(run.glob("*.sock"))]
+    if not runs:
+        return
+    from counter.client.locate import stop_private_services
+
+    for run in runs:
+        stop_private_services(run.parent)
 
 
 def _postgres_url() -> str:

@@ -65,7 +65,7 @@ def serve(argv: Sequence[str], env: dict[str, str], notify: Notified) -> subproc
 
 def peer_pid(path: Path) -> int:
     """The pid of the process serving ``path`` (its socket's peer credentials)."""
-    from counter.service.identity import peer_of
+    from counter.peers import peer_of
 
     with socket.socket(socket.AF_UNIX) as probe:
         probe.connect(os.fsencode(path))

@@ -231,7 +231,7 @@ def stop_private_services(data: Path, timeout: float = 30.0) -> list[int]:
     import select
     import signal
 
-    from counter.service.identity import peer_of
+    from counter.peers import peer_of
 
     stopped = []
     for sock in sorted((data / RUN_DIR).glob("*.sock")):

@@ -43,7 +43,7 @@ class ServiceCore:
     def __init__(self, runtime: Runtime, *, identify: Callable[[int], str | None] | None = None,
                  store: Store | None = None, backends: list | None = None, background: bool = True,
                  opener: Callable[[], Store] | None = None) -> None:
-        from counter.service.identity import login_of
+        from counter.peers import login_of
 
         self.runtime = runtime
         self.identify = identify or login_of

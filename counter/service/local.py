@@ -28,7 +28,7 @@ def start_local_service(runtime: Runtime, *, store=None, backends=None, identify
 
     path = socket_path or private_socket_path(runtime.data_dir)
     if identify is None and runtime.agent_login:
-        from counter.service.identity import login_of
+        from counter.peers import login_of
 
         # The socket is 0600 in a 0700 directory: only this account connects; it is
         # the runtime's agent (a replay plays as « formation », tests as their agent).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from counter.service.identity import peer_of
+from counter.peers import peer_of
 
 SCOPE_KEY = "counter.peer"
 

@@ -216,7 +216,7 @@ async def test_no_confirmation_before_the_agencies_answer(town_store, make_app):
     slow = {"api_particulier": EmulatorKnobs(latency_ms=60_000)}
     app = make_app(town_store, backends="training", knobs=slow)
     async with started(app, SIZE) as pilot:
-        visits = app.services.visits
+        visits = app.local_service.service.core.services.visits  # the service's
         visit_id = visits.start(household_id=HOUSEHOLD)
         school = visits.context(visit_id).sector_school_for("PS")
         visits.save(visit_id, VisitDraft(household_id=HOUSEHOLD, requests=[SchoolRequest(

@@ -1,4 +1,6 @@
-"""Who is asking: the peer's user id, as the kernel reports it for the socket.
+"""Who is at the other end of a Unix socket: the peer's user id, as the kernel
+reports it. The service names its agents so; a terminal checks that a private
+service it would stop runs as its own account.
 
 Nothing a client sends (a header, a body, its environment) names the agent:
 only the account the connecting process runs under.
