@@ -13,9 +13,10 @@ One session of each app, interleaved, per run:
    first ↓, which moves the focus, counted apart) and time to first byte;
 5. the peak resident memory (VmHWM) of the app's process.
 
-A third app runs the same session for memory: the counter whose agencies are
-never connected (bench/counter_without_agencies.py) — training's emulated
-agencies live in the counter's process, a production counter's do not.
+The counter's terminal is a client: its service (the store, the agencies,
+emulated in training) runs in another process, started before the timed
+sessions. A third session measures the terminal on a production service
+(bench/production_service.py): locked at start, the PIN typed, then the same.
 """
 
 from __future__ import annotations
@@ -40,9 +41,12 @@ def _p95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
-def _session(argv: list[str], env: dict[str, str]) -> dict:
+def _session(argv: list[str], env: dict[str, str], pin: str | None = None) -> dict:
     session = PtySession(argv, env)
     try:
+        if pin is not None:  # production starts locked
+            session.read_until("Code personnel")
+            session.send(pin.encode() + b"\r")
         session.read_until(PLACEHOLDER)
         session.settle(quiet=SETTLE)
         startup_bytes = session.mark()
@@ -124,17 +128,38 @@ def colour_variants(env: dict[str, str]) -> dict:
 
 
 def measure(runs: int = 3) -> dict:
-    env = _env(_prepare_home())
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from bench import production_service
+    from bench.startup import stop_services
+    from fixtures.agents import TEST_PIN
+
+    home = _prepare_home()
+    env = _env(home)
+    folder = Path(tempfile.mkdtemp(prefix="counter-bench-"))
+    database = production_service.prepare(home / "training" / "counter.sqlite3", folder)
+    socket_path = folder / "counter.sock"
+    site = subprocess.Popen([sys.executable, "-m", "bench.production_service", str(database), str(socket_path)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ours_argv = [sys.executable, "-m", "counter"]
     minimal_argv = [sys.executable, "-m", "bench.minimal_app"]
-    bare_argv = [sys.executable, "-m", "bench.counter_without_agencies"]
-    ours, minimal, bare = [], [], []
-    for _ in range(runs):  # interleaved: machine noise hits all alike
-        ours.append(_session(ours_argv, env))
-        minimal.append(_session(minimal_argv, env))
-        bare.append(_session(bare_argv, env))
+    production_argv = [sys.executable, "-m", "counter", "--connect", str(socket_path)]
+    ours, minimal, production = [], [], []
+    try:
+        _session(ours_argv, env)  # starts the training service; warms the file cache
+        for _ in range(runs):  # interleaved: machine noise hits all alike
+            ours.append(_session(ours_argv, env))
+            minimal.append(_session(minimal_argv, env))
+            production.append(_session(production_argv, env, pin=TEST_PIN))
+        by_colour = colour_variants(env)
+    finally:
+        site.terminate()
+        site.wait(timeout=30)
+        stop_services(home)
     counter, reference = _summary(ours), _summary(minimal)
-    without_agencies = statistics.median(s["peak_rss_kib"] for s in bare) / 1024
+    in_production = statistics.median(s["peak_rss_kib"] for s in production) / 1024
     return {
         "runs": runs,
         "query": QUERY,
@@ -148,12 +173,12 @@ def measure(runs: int = 3) -> dict:
             "keystroke_first_byte_p95": counter["keystroke_first_byte_p95_ms"] / reference["keystroke_first_byte_p95_ms"],
             "cursor_first_byte_p95": counter["cursor_first_byte_p95_ms"] / reference["cursor_first_byte_p95_ms"],
             "peak_rss": counter["peak_rss_mib"] / reference["peak_rss_mib"],
-            "peak_rss_without_emulated_agencies": without_agencies / reference["peak_rss_mib"],
+            "peak_rss_production": in_production / reference["peak_rss_mib"],
         },
-        "counter_without_emulated_agencies_peak_rss_mib": without_agencies,
+        "counter_production_peak_rss_mib": in_production,
         "targets": TARGETS,
-        "counter_by_colour_system": colour_variants(env),
-        "sessions": {"counter": ours, "minimal_app": minimal, "counter_without_emulated_agencies": bare},
+        "counter_by_colour_system": by_colour,
+        "sessions": {"counter": ours, "minimal_app": minimal, "counter_production": production},
     }
 
 
