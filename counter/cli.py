@@ -144,6 +144,26 @@ def _at_most(limit: int):
 message_id = _at_most(MAX_ID)
 
 
+def _terminal_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """`counter` alone (the agent's terminal, with at most --config and --connect),
+    parsed without building every sub-command's parser and importing its module:
+    that is most of the command line's share of the terminal's start-up. None for
+    anything else (a command, --help, a mistake), which the whole parser reads."""
+    values = {"config": None, "connect": None}
+    rest = list(argv)
+    while rest:
+        option = rest.pop(0)
+        name, _, value = option.partition("=")
+        if name not in ("--config", "--connect") or values[name[2:]] is not None:
+            return None
+        if not _:
+            if not rest:
+                return None
+            value = rest.pop(0)
+        values[name[2:]] = value
+    return argparse.Namespace(command=None, **values)
+
+
 def _undecodable(argv: Sequence[str]) -> bool:
     # Python hands over bytes that are not UTF-8 as lone surrogates ('\udcff'):
     # neither the database nor the terminal can take them.
@@ -214,7 +234,7 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
     if _undecodable(argv):
         echo("counter: the arguments are not UTF-8 text (check the terminal's encoding)", err=True)
         return EXIT_USAGE
-    args = _parser().parse_args(argv)
+    args = _terminal_args(argv) or _parser().parse_args(argv)
     for option, value, what in (("--config", args.config, "configuration file"),
                                 ("--connect", args.connect, "socket")):
         if value is not None and not value.strip():
