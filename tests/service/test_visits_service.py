@@ -25,14 +25,14 @@ PEER = "guichet7"
 
 
 @contextlib.contextmanager
-def serving(store, tmp_path):
-    """A production service in a thread; every peer is ``PEER``, whatever the runtime says."""
-    ensure_agent(store, PEER)
+def serving(store, tmp_path, peer: str = PEER):
+    """A production service in a thread; every peer is ``peer``, whatever the runtime says."""
+    ensure_agent(store, peer)
     runtime = Runtime(mode="production", data_dir=tmp_path, database_url=str(store.url), clock=FixedClock(TODAY),
                       agent_login="someone-else")
     with tempfile.TemporaryDirectory(prefix="svc") as short:  # a socket path has at most 107 bytes
         socket_path = Path(short) / "s.sock"
-        service = ServiceThread(Service(runtime, socket_path, identify=lambda uid: PEER, store=store,
+        service = ServiceThread(Service(runtime, socket_path, identify=lambda uid: peer, store=store,
                                         backends=[])).start()
         client = CounterClient.at(socket_path)
         try:
@@ -101,6 +101,23 @@ def test_a_visit_is_confirmed_once_and_its_receipt_written_by_the_service(store,
                                   {"v": visit_id}).scalar_one()
         confirms = c.execute(text("SELECT agent FROM audit_entry WHERE action = 'visit.confirm'")).scalars().all()
     assert registrations == 1 and confirms == [PEER]
+
+
+def test_another_agents_receipt_is_not_printed_by_code(store, family, tmp_path):  # noqa: F811
+    """The end of a visit prints its own receipt; another agent's goes through a supervisor's
+    audited reprint (F9): a hand-made request naming its code is refused, and audited."""
+    draft = VisitDraft(household_id=family["household"], requests=[school(family)], revision=1)
+    with serving(store, tmp_path) as client:
+        visit_id = client.start_visit(household_id=family["household"])
+        client.save_visit(visit_id, draft)
+        client.visit_facts(visit_id)
+        code = client.confirm_visit(visit_id, draft).receipt.code
+    with serving(store, tmp_path, peer="guichet8") as other, pytest.raises(Refused) as refused:
+        other.print_receipt(code)
+    assert refused.value.code == "forbidden"
+    with store.engine.connect() as c:
+        audited = c.execute(text("SELECT agent, target_id FROM audit_entry WHERE action = 'forbidden'")).all()
+    assert [tuple(row) for row in audited] == [("guichet8", code)]
 
 
 def test_a_new_family_is_written_by_the_service_or_its_problems_said_at_their_fields(store, tmp_path):

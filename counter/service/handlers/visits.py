@@ -137,9 +137,20 @@ def print_receipt(core, actor, args):
     from counter.services import receipts
 
     data_dir = core.runtime.data_dir
-    receipt = receipts.stored_by_code(core.ready_services().store, args.code)
+    store = core.ready_services().store
+    receipt = receipts.stored_by_code(store, args.code)
     if receipt is None:
         raise LookupError(args.code)
+    from counter.domain.registrations import may_supervise
+
+    if receipt.agent != actor.login and not may_supervise(actor.role, actor.training):
+        # Printed at the end of the agent's own visit; anyone else's goes through F9
+        # (a supervisor's reprint, audited). Refused and audited here too.
+        from counter.services import audit
+
+        audit.record(store, actor, "forbidden", "receipt", args.code, {"action": "receipt.print", "role": actor.role})
+        raise audit.Forbidden("Action refusée : ce récépissé est celui d'une visite d'un autre agent.",
+                              "receipt.print", actor.login, actor.role)
     try:
         saved = receipts.ensure_saved(receipt, data_dir)
     except OSError:
