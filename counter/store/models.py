@@ -33,11 +33,36 @@ def _now() -> datetime:
 
 class Street(SQLModel, table=True):
     __tablename__ = "street"
+    __table_args__ = (Index("ux_street_ban_key", "ban_key", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)  # "rue des Lilas"
     postal_code: str = Field(max_length=10)
     city: str = Field(max_length=80)
+    # From the BAN (counter import addresses): its street key `<insee>_<voie>`, kept
+    # across renames; a lieu-dit has no numbers; a street gone from the export is retired.
+    ban_key: str | None = Field(default=None, max_length=40)
+    insee_code: str | None = Field(default=None, max_length=5)
+    lieu_dit: bool = False
+    retired: bool = False
+
+
+class TownAddress(SQLModel, table=True):
+    """One numbered address of the town, from the Base Adresse Nationale: what
+    address fields pick from (street, then number). Never deleted: an address gone
+    from a newer export is marked retired (families may still live there)."""
+
+    __tablename__ = "town_address"
+    __table_args__ = (Index("ix_town_address_street", "street_id", "number"),
+                      Index("ux_town_address_ban_id", "ban_id", unique=True))
+
+    id: int | None = Field(default=None, primary_key=True)
+    ban_id: str = Field(max_length=60)  # 45999_0150_00012_bis
+    street_id: int = Field(foreign_key="street.id")
+    number: int | None = None  # None: a lieu-dit without numbers
+    suffix: str | None = Field(default=None, max_length=10)  # the BAN's rep: bis, ter, a…
+    postal_code: str = Field(max_length=10)
+    retired: bool = False
 
 
 class Address(SQLModel, table=True):
@@ -53,13 +78,15 @@ class Address(SQLModel, table=True):
     line: str | None = Field(default=None, max_length=160)  # street line outside the town
     postal_code: str = Field(max_length=10)
     city: str = Field(max_length=80)
+    ban_id: str | None = Field(default=None, max_length=60, index=True)  # the TownAddress picked
 
 
 class Person(SQLModel, table=True):
     """A person as the town knows them, with the identity data agencies key on."""
 
     __tablename__ = "person"
-    __table_args__ = (Index("ix_person_birth", "birth_year", "birth_month", "birth_day"),)
+    __table_args__ = (Index("ix_person_birth", "birth_year", "birth_month", "birth_day"),
+                      Index("ux_person_source_id", "source_id", unique=True))
 
     id: int | None = Field(default=None, primary_key=True)
     birth_name: str = Field(max_length=120)
@@ -75,6 +102,9 @@ class Person(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=30)
     email: str | None = Field(default=None, max_length=254)
     france_travail_id: str | None = Field(default=None, max_length=12, index=True)
+    # The town's family system's id for this person (imports, change feed, deliveries).
+    source_id: str | None = Field(default=None, max_length=40)
+    removed_at: datetime | None = None  # removed from the family system (kept: visits refer to it)
     # Folded name tokens, maintained by counter.store.indexing; feeds the search index.
     search_text: str = Field(default="", sa_column=Column(String, nullable=False, default=""))
 
@@ -88,10 +118,13 @@ event.listen(Person, "after_update", record_tokens)
 
 class Household(SQLModel, table=True):
     __tablename__ = "household"
+    __table_args__ = (Index("ux_household_source_id", "source_id", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     address_id: int | None = Field(default=None, foreign_key="address.id", index=True)
     caf_number: str | None = Field(default=None, max_length=7, index=True)  # numéro allocataire
+    source_id: str | None = Field(default=None, max_length=40)  # the family system's family id
+    removed_at: datetime | None = None
 
 
 class HouseholdMember(SQLModel, table=True):
@@ -319,6 +352,40 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = 0
     hash: str = Field(default="", max_length=64)
+
+
+class SyncState(SQLModel, table=True):
+    """One row per change feed pulled (``city.changes``): where the last pass stopped,
+    when one last succeeded, and who holds the pass now (a lease, so that two
+    services never run one at once and a dead one's lease runs out)."""
+
+    __tablename__ = "sync_state"
+
+    name: str = Field(primary_key=True, max_length=40)
+    cursor: str | None = Field(default=None, max_length=200)
+    last_success_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=300)
+    holder: str | None = Field(default=None, max_length=120)
+    lease_until: datetime | None = None
+
+
+class DuplicateReview(SQLModel, table=True):
+    """A likely duplicate found by an import, a sync or at the counter, for a supervisor
+    to merge or dismiss: never merged silently."""
+
+    __tablename__ = "duplicate_review"
+    __table_args__ = (Index("ux_duplicate_review_pair", "person_id", "candidate_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")  # the newer record
+    candidate_id: int = Field(foreign_key="person.id", index=True)  # the one it may duplicate
+    reasons: str = Field(max_length=120)  # comma-separated: nir, name_birth, typo_birth_place
+    source: str = Field(max_length=20)  # counter | import | sync
+    state: str = Field(default="pending", max_length=12, index=True)  # pending | merged | dismissed
+    created_at: datetime = Field(default_factory=_now)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = None
 
 
 class StoreMeta(SQLModel, table=True):
