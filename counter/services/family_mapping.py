@@ -126,8 +126,8 @@ class MappingFile(_Strict):
 
     @model_validator(mode="after")
     def _headers(self) -> MappingFile:
-        headers = [h for h in self.columns.model_dump().values() if h is not None]
-        twice = sorted({h for h in headers if headers.count(h) > 1})
+        headers = [h.strip().casefold() for h in self.columns.model_dump().values() if h is not None]
+        twice = sorted({h for h in headers if headers.count(h) > 1})  # headers are read without case
         if twice:
             raise ValueError(f"columns: {', '.join(repr(h) for h in twice)} given for two of our columns")
         if any(not h.strip() for h in headers):
