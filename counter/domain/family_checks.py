@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from counter.domain import nir as nirs
 from counter.domain.family_records import SourceFamily, SourcePerson
 from counter.domain.identity_checks import ADULT_ROLES, PersonInput, check_person
+from counter.domain.names import fold
 from counter.domain.text import has_controls
 
 MAX_SOURCE_ID = 40  # person.source_id, household.source_id
@@ -52,6 +54,20 @@ def person_input(p: SourcePerson) -> PersonInput:
                        birthplace_to_complete=True)
 
 
+@lru_cache(maxsize=8192)
+def person_fields(p: SourcePerson) -> dict:
+    """The person row's identity columns for a person ``check_person`` accepted (a
+    family's checks and its writing ask for them: computed once). Do not modify it."""
+    return person_input(p).to_person_fields()
+
+
+def identity_key(p: SourcePerson) -> tuple:
+    """``PersonInput.identity_key``: same names and birth date, accents and case aside."""
+    fields = person_fields(p)
+    return (fold(fields["birth_name"]), fold(fields["given_names"]), fields["birth_year"], fields["birth_month"],
+            fields["birth_day"])
+
+
 def check_source_family(family: SourceFamily, today: date) -> list[Reason]:
     """Every problem of one family (its members, its identifiers, its numbers)."""
     reasons: list[Reason] = []
@@ -65,19 +81,18 @@ def check_source_family(family: SourceFamily, today: date) -> list[Reason]:
     seen: dict[str, int] = {}
     nirs_seen: dict[str, int] = {}
     identities: dict[tuple, int] = {}
-    inputs = [person_input(m) for m in family.members]
-    for index, (member, typed) in enumerate(zip(family.members, inputs, strict=True), start=1):
+    for index, member in enumerate(family.members, start=1):
         who = member.source_id
         reasons += _check_id(member.source_id, "person_id", who)
         if who in seen:
             reasons.append(Reason("person_id", f"La personne {who} figure deux fois dans la famille.",
                                   f"person {who} appears twice in the family", who))
         seen.setdefault(who, index)
-        errors = check_person(typed, today)
+        errors = check_person(person_input(member), today)
         for error in errors:
             reasons.append(Reason(error.field, error.message, english(error.message, error.field), who))
         if not errors:  # the rule of check_family, without checking each member again
-            key = typed.identity_key()
+            key = identity_key(member)
             if key in identities:
                 fr = (f"Les membres n° {identities[key]} et n° {index} sont la même personne "
                       "(mêmes noms, prénoms et date de naissance).")

@@ -25,12 +25,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.attributes import set_attribute
 
 from counter.domain import nir as nirs
-from counter.domain.family_checks import Reason, check_source_family, person_input
+from counter.domain.family_checks import Reason, check_source_family, person_fields
 from counter.domain.family_records import SourceFamily, SourcePerson
 from counter.domain.households import normalise_caf_number
 from counter.services.family_addresses import AddressBook, AddressFields
@@ -163,7 +163,7 @@ def _fetch(session, column, values) -> list:
 
 
 def _person_fields(p: SourcePerson) -> dict:
-    fields = person_input(p).to_person_fields()
+    fields = dict(person_fields(p))
     fields.update(nir=nirs.compact(p.nir) if p.nir else None,
                   phone=" ".join(p.phone.split()) if p.phone and p.phone.strip() else None,
                   email=p.email.strip() if p.email and p.email.strip() else None,
@@ -192,6 +192,7 @@ def _write(session, batch: list[_Checked]) -> list[FamilyOutcome | FamilyRejecte
         old_addresses = {a.id: AddressFields.of_row(a) for a in _fetch(session, Address.id, address_ids)}
 
     results: list[FamilyOutcome | FamilyRejected | None] = [None] * len(batch)
+    ids = _Ids(session)
     plans: list[_Plan] = []
     nir_owner = {nir: p.source_id for nir, p in nir_holders.items()}
     for index, checked in enumerate(batch):
@@ -230,7 +231,7 @@ def _write(session, batch: list[_Checked]) -> list[FamilyOutcome | FamilyRejecte
             membership = current.get(person.id) if person is not None else None
             if membership is None or own != old_addresses.get(membership.address_id):
                 wanted.append((plan, member.source_id, own))
-    for (plan, who, _), new_id in zip(wanted, _insert(session, Address, [a.columns() for _, _, a in wanted]),
+    for (plan, who, _), new_id in zip(wanted, ids.insert(Address, [a.columns() for _, _, a in wanted]),
                                       strict=True):
         if who is None:
             plan.new_address_id = new_id
@@ -249,9 +250,9 @@ def _write(session, batch: list[_Checked]) -> list[FamilyOutcome | FamilyRejecte
             # No address from the source: the one the counter has is kept.
             address_id = plan.new_address_id or household.address_id
             plan.changed |= _assign(household, {"caf_number": caf, "address_id": address_id, "removed_at": None})
-    ids = iter(_insert(session, Household, new_households))
+    household_ids = iter(ids.insert(Household, new_households))
     for plan in plans:
-        plan.household_id = next(ids) if plan.status == CREATED else plan.household.id
+        plan.household_id = next(household_ids) if plan.status == CREATED else plan.household.id
     # 3. persons, through the ORM (the mapper events index them); the same person in
     # two families of the batch is one row
     connection = session.connection()
@@ -261,7 +262,7 @@ def _write(session, batch: list[_Checked]) -> list[FamilyOutcome | FamilyRejecte
                 fields = plan.checked.person_fields[member.source_id]
                 person = persons.get(member.source_id)
                 if person is None:
-                    person = _new_person(fields)
+                    person = _new_person(fields, ids.take(Person, 1)[0] if ids.assigned else None)
                     session.add(person)
                     persons[member.source_id] = person
                     plan.created.append(person)
@@ -294,7 +295,7 @@ def _write(session, batch: list[_Checked]) -> list[FamilyOutcome | FamilyRejecte
                 continue  # added at the counter: the family system does not know them yet
             session.delete(membership)
             plan.detached.append(person_id)
-    _insert(session, HouseholdMember, new_members)
+    ids.insert(HouseholdMember, new_members)
     session.flush()
     for plan in plans:
         status = plan.status or (UPDATED if plan.changed or plan.updated or plan.created or plan.detached
@@ -325,13 +326,13 @@ _PERSON_DEFAULTS = {name: info.get_default(call_default_factory=True) for name, 
                     if not info.is_required()}
 
 
-def _new_person(fields: dict) -> Person:
+def _new_person(fields: dict, person_id: int | None = None) -> Person:
     """``Person(**fields)`` as SQLModel builds it (every column through the ORM's
     instrumentation, pydantic's bookkeeping set), without its per-field overhead:
     a tenth of the time, and an import builds 100,000. The mapper events fire at
     the flush as for any person."""
     person = Person._sa_class_manager.new_instance()
-    for name, value in {**_PERSON_DEFAULTS, **fields}.items():
+    for name, value in {**_PERSON_DEFAULTS, **fields, "id": person_id}.items():
         set_attribute(person, name, value)
     object.__setattr__(person, "__pydantic_fields_set__", set(fields))
     object.__setattr__(person, "__pydantic_extra__", None)
@@ -339,14 +340,41 @@ def _new_person(fields: dict) -> Person:
     return person
 
 
-def _insert(session, model, rows: list[dict]) -> list[int]:
-    """Insert ``rows`` in one statement (Core: no ORM objects to build); their ids, in order.
-    A new address row is never an update: rows pointing at an old address are left alone."""
-    if not rows:
-        return []
-    table = model.__table__
-    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(session.execute(statement, rows).scalars())
+class _Ids:
+    """New rows' ids, in one statement per table and batch.
+
+    SQLite writes one transaction at a time (``BEGIN IMMEDIATE``): the ids are given
+    here, after the table's largest, and rows go in as one executemany (SQLAlchemy
+    cannot batch an INSERT … RETURNING on SQLite: it would send them one by one).
+    PostgreSQL batches INSERT … RETURNING itself: its sequences give the ids.
+    """
+
+    def __init__(self, session) -> None:
+        self.session = session
+        self.assigned = session.get_bind().dialect.name == "sqlite"
+        self._next: dict[str, int] = {}
+
+    def take(self, model, count: int) -> list[int]:
+        table = model.__table__
+        if table.name not in self._next:
+            top = self.session.execute(select(func.max(table.c.id))).scalar()
+            self._next[table.name] = (top or 0) + 1
+        first = self._next[table.name]
+        self._next[table.name] = first + count
+        return list(range(first, first + count))
+
+    def insert(self, model, rows: list[dict]) -> list[int]:
+        """Insert ``rows`` (Core: no ORM objects to build); their ids, in order. A new
+        address row is never an update: rows pointing at an old one are left alone."""
+        if not rows:
+            return []
+        table = model.__table__
+        if self.assigned:
+            new_ids = self.take(model, len(rows))
+            self.session.execute(insert(table), [{**row, "id": i} for row, i in zip(rows, new_ids, strict=True)])
+            return new_ids
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(self.session.execute(statement, rows).scalars())
 
 
 def _assign(row, values: dict) -> bool:
