@@ -56,16 +56,20 @@ def _empty_town(path: Path) -> Store:
     return store
 
 
-def _p95(store: Store, queries: list[str]) -> tuple[float, float]:
-    service = SearchService(store, FixedClock(TODAY))
+def _compare(ours: Store, reference: Store, queries: list[str]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(p50, p95) of each database for the same queries, each query timed on both back
+    to back (in alternating order): a busy machine slows both alike."""
+    services = (SearchService(ours, FixedClock(TODAY)), SearchService(reference, FixedClock(TODAY)))
     for query in queries[:20]:  # warm caches
-        service.search(query)
-    samples = []
-    for query in queries:
-        started = time.perf_counter()
-        service.search(query)
-        samples.append(time.perf_counter() - started)
-    return _percentiles(samples)
+        for service in services:
+            service.search(query)
+    samples: tuple[list[float], list[float]] = ([], [])
+    for index, query in enumerate(queries):
+        for which in ((0, 1) if index % 2 else (1, 0)):
+            started = time.perf_counter()
+            services[which].search(query)
+            samples[which].append(time.perf_counter() - started)
+    return _percentiles(samples[0]), _percentiles(samples[1])
 
 
 def measure(persons: int = 100_000) -> dict:
@@ -91,8 +95,7 @@ def measure(persons: int = 100_000) -> dict:
               "import_s": imported, "index_ready_s": ready, "probe_found": bool(found), "target_s": TARGET_S,
               "kinds": {}}
     for kind, sample in queries.items():
-        ours50, ours95 = _p95(store, sample)
-        ref50, ref95 = _p95(reference, sample)
+        (ours50, ours95), (ref50, ref95) = _compare(store, reference, sample)
         result["kinds"][kind] = {"p50_ms": ours50, "p95_ms": ours95, "generated_p50_ms": ref50,
                                  "generated_p95_ms": ref95, "ratio_p95": ours95 / ref95}
     store.dispose()

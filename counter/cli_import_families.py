@@ -18,16 +18,26 @@ LINES_SHOWN = 20
 
 def run_families(runtime, args) -> int:
     from counter.cli import open_current_store
-    from counter.files import NotRegularFile
+    from counter.files import NotRegularFile, check_output
     from counter.progress import ProgressBar
     from counter.services.csv_input import ImportFileError
-    from counter.services.family_import import import_families
+    from counter.services.family_import import default_rejects_path, import_families
     from counter.services.family_mapping import DEFAULT, MappingError, load_mapping
 
     try:
         mapping = load_mapping(Path(args.mapping)) if args.mapping else DEFAULT
     except MappingError as exc:
         echo(f"counter: bad mapping, nothing was written: {exc}", err=True)
+        return EXIT_BAD_FILE
+    rejects = Path(args.rejects) if args.rejects else None
+    try:
+        if rejects is not None and rejects.resolve() == Path(args.file).resolve():
+            echo("counter: --rejects cannot be the file imported (it would be replaced): nothing was written",
+                 err=True)
+            return EXIT_BAD_FILE
+        check_output(rejects or default_rejects_path(Path(args.file)))
+    except (NotRegularFile, OSError) as exc:
+        echo(f"counter: the reject file cannot be written there, nothing was written: {exc}", err=True)
         return EXIT_BAD_FILE
     store = open_current_store(runtime)
     if store is None:
@@ -36,7 +46,7 @@ def run_families(runtime, args) -> int:
     try:
         report = import_families(
             store, Path(args.file), today=runtime.clock.today(), agent=runtime.agent_login or "admin",
-            mapping=mapping, dry_run=args.dry_run, rejects_path=Path(args.rejects) if args.rejects else None,
+            mapping=mapping, dry_run=args.dry_run, rejects_path=rejects,
             progress=bar,
             # Duplicate detection (counter.services.duplicates) is wired here: a callable
             # (session, new person ids) run in each batch's transaction.

@@ -38,6 +38,9 @@ from counter.store.indexing import gathered_vocabulary
 from counter.store.models import Address, Household, HouseholdMember, Person
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+# What a blank value of the source does not erase: the counter may know it (typed by
+# an agent, given by an agency) when the family software does not.
+_KEPT_WHEN_BLANK = frozenset({"nir", "phone", "email"})
 _IN_CHUNK = 500  # identifiers per IN (…) list
 
 
@@ -249,7 +252,10 @@ def _write(session, batch: list[_Checked]) -> list[FamilyOutcome | FamilyRejecte
         else:
             # No address from the source: the one the counter has is kept.
             address_id = plan.new_address_id or household.address_id
-            plan.changed |= _assign(household, {"caf_number": caf, "address_id": address_id, "removed_at": None})
+            values = {"caf_number": caf, "address_id": address_id, "removed_at": None}
+            if caf is None:
+                del values["caf_number"]  # blank in the source: the counter's is kept
+            plan.changed |= _assign(household, values)
     household_ids = iter(ids.insert(Household, new_households))
     for plan in plans:
         plan.household_id = next(household_ids) if plan.status == CREATED else plan.household.id
@@ -266,7 +272,7 @@ def _write(session, batch: list[_Checked]) -> list[FamilyOutcome | FamilyRejecte
                     session.add(person)
                     persons[member.source_id] = person
                     plan.created.append(person)
-                elif _assign(person, fields):
+                elif _assign(person, {k: v for k, v in fields.items() if v is not None or k not in _KEPT_WHEN_BLANK}):
                     plan.updated.append(person)
         session.flush()
     # 4. memberships (and a member's own address)

@@ -34,12 +34,14 @@ from counter.services.family_addresses import AddressBook
 from counter.services.family_apply import CREATED, UNCHANGED, FamilyRejected, apply_families
 from counter.services.family_mapping import DEFAULT, SEPARATORS, Mapping
 from counter.store.engine import Store
+from counter.store.indexing import compact_search_index
 from counter.store.models import AuditEntry
 
 MAX_BYTES = 256 * 1024 * 1024  # ~1M persons; a town's export is far smaller
 MAX_COLUMNS = 300
 MAX_FILE_PROBLEMS = 20
 FAMILIES_PER_TRANSACTION = 500
+COMPACT_AFTER = 5000  # persons written: the search index is compacted after the import
 REJECT_COLUMNS = ("line", "reason_fr", "reason_en")
 TOO_LARGE = f"larger than {MAX_BYTES // (1024 * 1024)} MiB: not a families file"
 
@@ -224,9 +226,12 @@ def import_families(store: Store, path: Path, *, today: date, agent: str, mappin
         done += sum(len(rows) for _, rows in batch)
         if progress:
             progress(done, data.rows)
+    if not dry_run and report.persons_created + report.persons_updated >= COMPACT_AFTER:
+        with store.write_connection() as connection:
+            compact_search_index(connection)
     report.rejected_lines = sorted(refused)
     if refused:
-        report.rejects_path = Path(rejects_path) if rejects_path else path.with_name(f"{path.stem}.rejects.csv")
+        report.rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(path)
         write_rejects(report.rejects_path, path, data, refused)
     if not dry_run and (report.created or report.updated):
         with store.write() as session:
@@ -272,6 +277,11 @@ def _write_batch(store: Store, families, kept: list[list[_Row]], book: AddressBo
             raise _DryRun
         if created and on_new_persons is not None:
             on_new_persons(session, created)  # duplicate detection, in the same transaction
+
+
+def default_rejects_path(path: Path) -> Path:
+    """``families.csv`` → ``families.rejects.csv``, beside it."""
+    return path.with_name(f"{path.stem}.rejects.csv")
 
 
 def _texts(reasons: list[Reason], data: FamiliesFile) -> tuple[str, str]:

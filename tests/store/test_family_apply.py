@@ -205,3 +205,13 @@ def test_when_the_database_refuses_a_batch_each_family_is_written_alone(town, mo
     assert "database refused" in results[1].reasons[0].en
     assert rows(town, "SELECT source_id FROM household ORDER BY source_id") == [("F20000",), ("F20002",)]
     assert counts(town)["person"] == 6
+
+
+def test_a_blank_nir_phone_email_or_caf_number_in_the_source_keeps_the_counters(town):
+    apply(town, FAMILY)
+    blank = replace(MOTHER, nir=None, phone=None, email=None, usage_name="Brunetti")
+    outcome = apply(town, replace(FAMILY, members=(blank, FATHER, CHILD), caf_number=None))
+    assert outcome.status == "updated"  # the usage name
+    assert rows(town, "SELECT nir, phone, email, usage_name FROM person WHERE source_id = 'P000001'") == [
+        (MOTHER.nir, "06 12 34 56 78", "a.okonkwo@example.org", "BRUNETTI")]
+    assert rows(town, "SELECT caf_number FROM household") == [("123456",)]

@@ -62,7 +62,10 @@ def run(store, path: Path, **options):
     return import_families(store, path, today=TODAY, agent="admin", **options)
 
 
-def test_a_bad_person_refuses_their_family_only_and_lands_in_the_reject_file(town, tmp_path):
+def test_a_bad_person_refuses_their_family_only_and_lands_in_the_reject_file(town, tmp_path, monkeypatch):
+    from counter.services import family_import
+
+    monkeypatch.setattr(family_import, "COMPACT_AFTER", 1)  # the search index compacted after the import
     report = run(town, write(tmp_path / "families.csv", ROWS))
     assert (report.created, report.rejected_families, report.persons_created) == (2, 1, 3)
     assert report.rejected_lines == [4, 5]
