@@ -3,8 +3,9 @@ them, then the search after the import against the generated town of the same si
 (the same queries on both; bench/search.py's sampling).
 
 The families file is written once from the town generator (fixtures/go_live.py)
-and cached; each run imports it into a new SQLite database holding the town's
-streets (as after `counter import sectors`), as an administrator would at go-live.
+and cached; each run imports it into a new database (SQLite; PostgreSQL too when
+COUNTER_BENCH_PG_URL is set) holding the town's streets (as after `counter import
+sectors`), as an administrator would at go-live.
 """
 
 from __future__ import annotations
@@ -41,14 +42,29 @@ def families_file(persons: int) -> Path:
     return path
 
 
-def _empty_town(path: Path) -> Store:
-    """A new database with the generated town's streets and nobody in it."""
+def _empty_town(persons: int, postgres_url: str | None) -> Store:
+    """A new database (a SQLite file under bench/.cache, or a new schema of the
+    PostgreSQL database) with the generated town's streets and nobody in it."""
     from fixtures.town.generator import TownSpec, generate_facilities
     from counter.store.models import Street
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    store = Store(f"sqlite:///{path}")
+    if postgres_url:
+        import sqlalchemy as sa
+        from sqlalchemy.engine import make_url
+
+        base = make_url(postgres_url).set(drivername="postgresql+psycopg")
+        schema = f"counter_bench_import_{persons}"
+        admin = sa.create_engine(base)
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        admin.dispose()
+        store = Store(base.update_query_dict({"options": f"-csearch_path={schema}"}))
+    else:
+        path = CACHE / f"imported-{persons}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        store = Store(f"sqlite:///{path}")
     migrate.upgrade(store)
     with store.write() as session:
         for street in generate_facilities(TownSpec()).streets:
@@ -72,9 +88,9 @@ def _compare(ours: Store, reference: Store, queries: list[str]) -> tuple[tuple[f
     return _percentiles(samples[0]), _percentiles(samples[1])
 
 
-def measure(persons: int = 100_000) -> dict:
+def measure(persons: int = 100_000, postgres_url: str | None = None) -> dict:
     source = families_file(persons)
-    store = _empty_town(CACHE / f"imported-{persons}.sqlite3")
+    store = _empty_town(persons, postgres_url)
     probe = None
     with open(source, encoding="utf-8") as handle:  # a person of the file the search must find
         next(handle)
@@ -87,11 +103,11 @@ def measure(persons: int = 100_000) -> dict:
     ready = time.perf_counter() - started
     with store.engine.connect() as connection:
         total = connection.execute(text("SELECT count(*) FROM person")).scalar()
-    reference = town_store(persons)
+    reference = town_store(persons, postgres_url)
     queries = _queries(reference, SAMPLES)
     _warm_page_cache(reference)
     _warm_page_cache(store)
-    result = {"persons": total, "rows": report.rows, "families": report.families, "refused": report.rejected_families,
+    result = {"database": store.dialect, "persons": total, "rows": report.rows, "families": report.families, "refused": report.rejected_families,
               "import_s": imported, "index_ready_s": ready, "probe_found": bool(found), "target_s": TARGET_S,
               "kinds": {}}
     for kind, sample in queries.items():

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.attributes import set_attribute
 
@@ -261,6 +261,8 @@ def _write(session, batch: list[_Checked]) -> list[FamilyOutcome | FamilyRejecte
         plan.household_id = next(household_ids) if plan.status == CREATED else plan.household.id
     # 3. persons, through the ORM (the mapper events index them); the same person in
     # two families of the batch is one row
+    new_ids = iter(ids.take(Person, len({m.source_id for plan in plans for m in plan.checked.family.members
+                                         if m.source_id not in persons})))
     connection = session.connection()
     with gathered_vocabulary(connection):
         for plan in plans:
@@ -268,7 +270,7 @@ def _write(session, batch: list[_Checked]) -> list[FamilyOutcome | FamilyRejecte
                 fields = plan.checked.person_fields[member.source_id]
                 person = persons.get(member.source_id)
                 if person is None:
-                    person = _new_person(fields, ids.take(Person, 1)[0] if ids.assigned else None)
+                    person = _new_person(fields, next(new_ids))
                     session.add(person)
                     persons[member.source_id] = person
                     plan.created.append(person)
@@ -347,21 +349,27 @@ def _new_person(fields: dict, person_id: int | None = None) -> Person:
 
 
 class _Ids:
-    """New rows' ids, in one statement per table and batch.
+    """New rows' ids, taken before they are inserted, so that each table's new rows of a
+    batch go in as one executemany (an INSERT … RETURNING would be sent row by row on
+    SQLite, and as one enormous statement psycopg parses again for every batch).
 
-    SQLite writes one transaction at a time (``BEGIN IMMEDIATE``): the ids are given
-    here, after the table's largest, and rows go in as one executemany (SQLAlchemy
-    cannot batch an INSERT … RETURNING on SQLite: it would send them one by one).
-    PostgreSQL batches INSERT … RETURNING itself: its sequences give the ids.
+    SQLite writes one transaction at a time (``BEGIN IMMEDIATE``): the ids follow the
+    table's largest. PostgreSQL: from the table's sequence, as the column's default would.
     """
 
     def __init__(self, session) -> None:
         self.session = session
-        self.assigned = session.get_bind().dialect.name == "sqlite"
+        self.sqlite = session.get_bind().dialect.name == "sqlite"
         self._next: dict[str, int] = {}
 
     def take(self, model, count: int) -> list[int]:
+        if count == 0:
+            return []
         table = model.__table__
+        if not self.sqlite:
+            return list(self.session.execute(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+                {"table": table.name, "count": count}).scalars())
         if table.name not in self._next:
             top = self.session.execute(select(func.max(table.c.id))).scalar()
             self._next[table.name] = (top or 0) + 1
@@ -374,13 +382,10 @@ class _Ids:
         address row is never an update: rows pointing at an old one are left alone."""
         if not rows:
             return []
-        table = model.__table__
-        if self.assigned:
-            new_ids = self.take(model, len(rows))
-            self.session.execute(insert(table), [{**row, "id": i} for row, i in zip(rows, new_ids, strict=True)])
-            return new_ids
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(self.session.execute(statement, rows).scalars())
+        new_ids = self.take(model, len(rows))
+        self.session.execute(insert(model.__table__),
+                             [{**row, "id": i} for row, i in zip(rows, new_ids, strict=True)])
+        return new_ids
 
 
 def _assign(row, values: dict) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, column, table
+from sqlalchemy import Connection, column, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from counter.domain.names import person_tokens, split_given_names
@@ -81,7 +81,17 @@ def gathered_vocabulary(connection: Connection) -> Iterator[None]:
         yield
     finally:
         connection.info.pop(_GATHERED, None)
-    add_tokens(connection, gathered)
+    add_tokens(connection, gathered - _known_tokens(connection, gathered))
+
+
+def _known_tokens(connection: Connection, tokens: set[str]) -> set[str]:
+    """The tokens already in the vocabulary (their delete variants were added with them)."""
+    known: set[str] = set()
+    ordered = sorted(tokens)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start:start + 500]
+        known.update(connection.execute(select(_TOKENS.c.token).where(_TOKENS.c.token.in_(chunk))).scalars())
+    return known
 
 
 def compact_search_index(connection: Connection) -> None:
