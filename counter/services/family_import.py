@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import re
 import socket
@@ -275,7 +276,7 @@ def import_families(store: Store, path: Path, *, today: date, agent: str, mappin
     report.rejected_lines = sorted(refused)
     if refused:
         report.rejects_path = Path(rejects_path) if rejects_path else default_rejects_path(path)
-        write_rejects(report.rejects_path, path, data, refused)
+        write_rejects(report.rejects_path, data, refused)
     if not dry_run and (report.created or report.updated):
         with store.write() as session:
             session.add(AuditEntry(agent=agent, host=socket.gethostname(), action="families.import",
@@ -348,7 +349,7 @@ def _refuse(rows: list[_Row], reasons_by_line: dict[int, list[Reason]], data: Fa
                                  f"family refused: see line(s) {shown}")
 
 
-def write_rejects(target: Path, source: Path, data: FamiliesFile, refused: dict[int, tuple[str, str]]) -> None:
+def write_rejects(target: Path, data: FamiliesFile, refused: dict[int, tuple[str, str]]) -> None:
     """The refused rows as the file gave them, plus line and reasons; same separator and
     encoding; mode 0640 (personal data). Columns ``line``, ``reason_fr``, ``reason_en`` of
     a reject file imported again are replaced, not repeated."""
@@ -364,8 +365,6 @@ def write_rejects(target: Path, source: Path, data: FamiliesFile, refused: dict[
     rows = {r.line: r for rows in data.families.values() for r in rows if r.line in refused}
     rows.update({r.line: r for r in data.unplaced})
     with atomic_file(Path(target), FILE_MODE) as handle:
-        import io
-
         text = io.TextIOWrapper(handle, encoding=data.encoding, errors="replace", newline="")
         writer = csv.writer(text, delimiter=data.separator, lineterminator="\r\n")
         writer.writerow(header)
