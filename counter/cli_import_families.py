@@ -32,7 +32,7 @@ def run_families(runtime, args) -> int:
     from counter.cli import open_current_store
     from counter.files import NotRegularFile, check_output
     from counter.progress import ProgressBar
-    from counter.services.csv_stream import ImportFileError
+    from counter.services.csv_input import ImportFileError
     from counter.services.family_import import default_rejects_path, import_families
     from counter.services.family_mapping import DEFAULT, MappingError, load_mapping
 

@@ -18,11 +18,9 @@ batch a family the database refuses is rolled back to its own savepoint
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
-import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,8 +30,7 @@ from pathlib import Path
 from counter.domain.family_checks import Reason
 from counter.domain.family_rows import REQUIRED, PersonRow, assemble, read_row
 from counter.files import FILE_MODE, atomic_file
-from counter.services.csv_stream import ImportFileError
-from counter.services.csv_stream import _open as open_capped  # the imports' shared opener
+from counter.services.csv_input import ImportFileError, open_input, text_lines
 from counter.services.family_addresses import AddressBook
 from counter.services.family_apply import CREATED, UNCHANGED, FamilyRejected, apply_families
 from counter.services.family_mapping import DEFAULT, SEPARATORS, Mapping
@@ -98,7 +95,7 @@ class FamiliesReport:
 def read_families_file(path: Path, mapping: Mapping = DEFAULT) -> FamiliesFile:
     """The file, read and grouped; ImportFileError when it cannot be read as the mapping says."""
     path = Path(path)
-    with open_capped(path, MAX_BYTES, TOO_LARGE) as handle:
+    with open_input(path, MAX_BYTES, TOO_LARGE) as handle:
         try:
             return _read(handle, mapping)
         except OSError as exc:
@@ -115,7 +112,7 @@ def _read(handle, mapping: Mapping) -> FamiliesFile:
     not_text = (f"not {mapping.encoding} text" + (" (save the file as CSV UTF-8, or give its encoding in a "
                                                    "mapping: encoding = \"cp1252\")" if mapping.encoding == "utf-8"
                                                    else ""))
-    lines = _decoded_lines(handle, mapping.encoding, not_text)
+    lines = text_lines(handle, MAX_BYTES, TOO_LARGE, mapping.encoding, not_text)
     first = next(lines, "")
     separator = mapping.separator or _guess_separator(first)
     reader = csv.reader(_chain(first, lines), delimiter=separator, strict=True)
@@ -176,46 +173,6 @@ def _read(handle, mapping: Mapping) -> FamiliesFile:
         raise ImportFileError([(0, "no data lines")])
     return FamiliesFile(header, separator, mapping.encoding, families, unplaced, ignored,
                         {ours: header[i] for ours, i in where.items()})
-
-
-_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # an old Mac line end: a line of its own, as in universal newlines
-_SINGLE_BYTE = {codecs.lookup(e).name for e in ("cp1252", "latin-1", "iso-8859-15")}
-
-
-def _decoded_lines(handle, encoding: str, not_text: str):
-    """The file's lines as text in ``encoding``, read as a stream: never more than
-    MAX_BYTES in all, never a line that is not text in it nor one holding a NUL byte
-    (its number is said). A single-byte encoding (cp1252) decodes almost anything: a
-    line that is valid UTF-8 with accents is refused as the wrong encoding."""
-    single_byte = codecs.lookup(encoding).name in _SINGLE_BYTE
-    read = number = 0
-    while raw := handle.readline(MAX_BYTES + 1 - read):
-        read += len(raw)
-        if read > MAX_BYTES:
-            raise ImportFileError([(0, TOO_LARGE)])
-        number += 1
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            if single_byte:
-                raise ImportFileError([(1, f"the file is UTF-8 (it starts with a UTF-8 mark), not {encoding}")])
-            raw = raw[len(codecs.BOM_UTF8):]
-        if b"\0" in raw:
-            raise ImportFileError([(number, "binary data (a NUL byte): not a CSV text file")])
-        if single_byte and not raw.isascii() and _is_utf8(raw):
-            raise ImportFileError([(number, f"this line is UTF-8 text, not {encoding}: "
-                                            "say encoding = \"utf-8\" in the mapping")])
-        try:
-            line = raw.decode(encoding)
-        except UnicodeDecodeError:
-            raise ImportFileError([(number, not_text)]) from None
-        yield from (piece for piece in _LONE_CR.split(line) if piece)
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _chain(first: str, rest):

@@ -11,7 +11,7 @@ from counter.domain.dates import BirthDate
 from counter.domain.family_checks import check_source_family, english
 from counter.domain.family_records import SourceAddress
 from counter.domain.family_rows import DEFAULT_DATE_FORMATS, RowReading, assemble, read_date, read_row
-from counter.services.csv_stream import ImportFileError
+from counter.services.csv_input import ImportFileError
 from counter.services.family_import import read_families_file
 from counter.services.family_mapping import MappingError, load_mapping
 
