@@ -53,7 +53,7 @@ def counter(config: str, *argv: str) -> subprocess.CompletedProcess:
 def test_dev_zero_is_refused_as_a_device(production, what):
     config, store = production
     done = counter(config, "import", what, "/dev/zero")
-    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.splitlines() == [
         "counter: /dev/zero: not imported, nothing was written:",
         "  /dev/zero is a device, not a regular file: give the CSV file itself"]
@@ -82,7 +82,7 @@ def test_an_endless_pipe_is_read_up_to_the_limit_then_refused(production, tmp_pa
     done = counter(config, "import", "schools", str(pipe))
     writer.join(timeout=60)
     assert not writer.is_alive()
-    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.splitlines() == [f"counter: {pipe}: not imported, nothing was written:",
                                         "  larger than 20 MiB: not a carte scolaire file"]
     assert sum(written) < 2 * MAX_BYTES  # the reader stopped at the limit (plus the pipe's buffers)
@@ -96,7 +96,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(production, tmp_path
         handle.write(b"uai,name,kind\n")
         handle.truncate(MAX_BYTES + 1)
     capsys.readouterr()
-    assert main(["--config", config, "import", "schools", str(huge)]) == 1
+    assert main(["--config", config, "import", "schools", str(huge)]) == 2
     assert capsys.readouterr().err.splitlines() == [f"counter: {huge}: not imported, nothing was written:",
                                                     "  larger than 20 MiB: not a carte scolaire file"]
     assert schools(store) == 0
