@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from counter.domain.addresses import exact_number, match_numbers, number_label, suffix_rank
 from counter.domain.identity_checks import (
     FRANCE,
     SUFFIXES,
@@ -50,6 +51,26 @@ class StreetFilter(SafeInput):
             streets.highlighted = max(0, min(streets.option_count - 1, current + step))
 
 
+class NumberFilter(SafeInput):
+    """The number: typed free, or — when the street has the town's addresses (BAN) —
+    typing filters them and ↑/↓ move in their list without leaving the field."""
+
+    BINDINGS = [
+        Binding("down", "move(1)", "Numéro suivant", show=False),
+        Binding("up", "move(-1)", "Numéro précédent", show=False),
+    ]
+
+    def action_move(self, step: int) -> None:
+        numbers = self.screen.query_one("#numbers", OptionList)
+        if numbers.display and numbers.option_count:
+            current = numbers.highlighted if numbers.highlighted is not None else -step
+            numbers.highlighted = max(0, min(numbers.option_count - 1, current + step))
+
+
+TYPED_NUMBER_LABEL = "N°, indice (bis, ter), complément (bâtiment, appartement)"
+LISTED_NUMBER_LABEL = "N° : tapez-le, ↑/↓ dans la liste, Entrée ; puis complément (bâtiment, appt)"
+
+
 class NewFamilyScreen(Screen[int | None]):
     """Dismissed with the new household's id, or None when the agent gives up."""
 
@@ -59,6 +80,7 @@ class NewFamilyScreen(Screen[int | None]):
     NewFamilyScreen .section { text-style: bold; margin-top: 1; }
     NewFamilyScreen .field-label { color: $text-muted; }
     NewFamilyScreen #streets { height: 5; border: none; }
+    NewFamilyScreen #numbers { height: 4; border: none; display: none; }
     NewFamilyScreen #street-chosen { height: 1; }
     NewFamilyScreen .row { height: 1; }
     NewFamilyScreen #number { width: 8; }
@@ -82,6 +104,8 @@ class NewFamilyScreen(Screen[int | None]):
         super().__init__()
         self.streets: list[tuple[int, str]] = []
         self.street_id: int | None = None
+        self.numbers: list = []  # the chosen street's addresses (TownNumber); none: typed numbers
+        self.ban_id: str | None = None  # the address picked from them
         self.members: list[PersonInput] = []
         self._saving = False
 
@@ -99,12 +123,12 @@ class NewFamilyScreen(Screen[int | None]):
             yield OptionList(id="streets", compact=True)
             yield Static("Aucune rue choisie.", id="street-chosen", markup=False)
             yield FieldErrorLabel(id="error-street")
-            yield Label("N°, indice (bis, ter), complément (bâtiment, appartement)", classes="field-label",
-                        markup=False)
+            yield Label(TYPED_NUMBER_LABEL, id="number-label", classes="field-label", markup=False)
             with Horizontal(classes="row"):
-                yield SafeInput(id="number", compact=True, placeholder="n°", max_length=4, restrict=r"\d*")
+                yield NumberFilter(id="number", compact=True, placeholder="n°", max_length=4, restrict=r"\d*")
                 yield Dropdown([(s, s) for s in SUFFIXES], prompt="—", id="suffix", compact=True)
                 yield SafeInput(id="complement", compact=True, max_length=120, placeholder="ex. : bât. B, appt 12")
+            yield OptionList(id="numbers", compact=True)
             for field in ("number", "suffix", "complement"):
                 yield FieldErrorLabel(id=f"error-{field}")
             yield Label("Membres du foyer — F2 : ajouter · Entrée : modifier · Suppr : retirer",
@@ -187,10 +211,12 @@ class NewFamilyScreen(Screen[int | None]):
 
     def _choose(self, street_id: int | None) -> None:
         self.street_id = street_id
+        self._show_numbers([])
         chosen = self.query_one("#street-chosen", Static)
         if street_id is None:
             chosen.update("Aucune rue choisie.")
             return
+        self.load_numbers(street_id)
         name = self._street_name(street_id)
         chosen.update(plain(f"Rue choisie : {name}"))
         self.query_one("#error-street", FieldErrorLabel).show(None)
@@ -199,6 +225,95 @@ class NewFamilyScreen(Screen[int | None]):
             street_filter.value = name
         self.query_one("#number", Input).focus()
         self.say("Rue choisie. Numéro, indice, complément, puis F2 pour ajouter les membres.")
+
+    # -- the number: from the street's addresses (BAN), else typed --------------------------
+
+    @work(thread=True, exclusive=True, group="family-numbers", exit_on_error=False)
+    def load_numbers(self, street_id: int) -> None:
+        from counter.client.errors import Refused, ServiceUnavailable
+
+        try:
+            numbers = self.app.counter.street_numbers(street_id)
+        except (ServiceUnavailable, Refused):  # the number is typed; the service checks it again
+            return
+        self.app.call_from_thread(self._numbers_loaded, street_id, list(numbers))
+
+    def _numbers_loaded(self, street_id: int, numbers: list) -> None:
+        if street_id == self.street_id:  # an answer for a street since left is dropped
+            self._show_numbers(numbers)
+
+    def _show_numbers(self, numbers: list) -> None:
+        """List mode when the street has the town's addresses, typed mode otherwise."""
+        self.numbers = numbers
+        listed = bool(numbers)
+        number = self.query_one("#number", Input)
+        number.restrict, number.max_length = (r"[0-9A-Za-z ]*", 12) if listed else (r"\d*", 4)
+        self.query_one("#number-label", Label).update(LISTED_NUMBER_LABEL if listed else TYPED_NUMBER_LABEL)
+        extra = sorted({n.suffix for n in numbers if n.suffix and n.suffix not in SUFFIXES}, key=suffix_rank)
+        suffix = self.query_one("#suffix", Select)
+        kept = suffix.value
+        suffix.set_options([(s, s) for s in (*SUFFIXES, *extra)])
+        if kept is not Select.NULL and kept in (*SUFFIXES, *extra):
+            suffix.value = kept
+        self.query_one("#numbers", OptionList).display = listed
+        self._filter_numbers()
+        if listed and len(numbers) == 1 and numbers[0].number is None:
+            self.say("Lieu-dit sans numéro : complément éventuel, puis F2 pour ajouter les membres.")
+        elif listed:
+            self.say(f"{len(numbers)} adresses dans cette rue : tapez le numéro, ↑/↓ puis Entrée pour le choisir.")
+
+    def _typed_pick(self):
+        """The street's address that the number and suffix fields name, if any."""
+        typed = self.query_one("#number", Input).value.strip()
+        if typed and not typed.isdecimal():  # "12b", "12 bis": the list's label
+            wanted = "".join(typed.lower().split())
+            return next((n for n in self.numbers if "".join(n.label.split()) == wanted), None)
+        suffix = self.query_one("#suffix", Select).value
+        return exact_number(self.numbers, int(typed) if typed else None,
+                            None if suffix is Select.NULL else suffix)
+
+    def _filter_numbers(self) -> None:
+        options = self.query_one("#numbers", OptionList)
+        if not self.numbers:
+            options.clear_options()
+            self.ban_id = None
+            return
+        found = match_numbers(self.numbers, self.query_one("#number", Input).value)
+        options.set_options([Option(plain(n.label), id=n.ban_id) for n in found])
+        picked = self._typed_pick()
+        self.ban_id = picked.ban_id if picked else None
+        at = next((i for i, n in enumerate(found) if picked and n.ban_id == picked.ban_id), 0)
+        options.highlighted = at if found else None
+        if self.street_id is not None:
+            street = self._street_name(self.street_id)
+            text = f"Adresse choisie : {number_label(picked.number, picked.suffix)} {street}" if picked and \
+                picked.number is not None else f"Rue choisie : {street}"
+            self.query_one("#street-chosen", Static).update(plain(text))
+
+    @on(Input.Submitted, "#number")
+    def _submitted_number(self) -> None:
+        if not self.numbers:
+            return
+        option = self.query_one("#numbers", OptionList).highlighted_option
+        if option is None:
+            self.say("Aucune adresse de cette rue ne commence ainsi : vérifiez le numéro.", error=True)
+            return
+        self._pick(option.id)
+
+    @on(OptionList.OptionSelected, "#numbers")
+    def _selected_number(self, event: OptionList.OptionSelected) -> None:
+        self._pick(event.option.id)
+
+    def _pick(self, ban_id: str) -> None:
+        picked = next(n for n in self.numbers if n.ban_id == ban_id)
+        with self.prevent(Input.Changed, Select.Changed):
+            self.query_one("#number", Input).value = "" if picked.number is None else str(picked.number)
+            self.query_one("#suffix", Select).value = picked.suffix or Select.NULL
+        self._filter_numbers()
+        for field in ("number", "suffix"):
+            self.query_one(f"#error-{field}", FieldErrorLabel).show(None)
+        self.query_one("#complement", Input).focus()
+        self.say(f"Adresse choisie : {picked.label}. Complément éventuel, puis F2 pour ajouter les membres.")
 
     # -- members -------------------------------------------------------------------------
 
@@ -259,23 +374,33 @@ class NewFamilyScreen(Screen[int | None]):
         if not self.app.ready:
             self.say("Base de données pas encore ouverte : patientez un instant.", error=True)
             return
-        number, error = street_number(self.query_one("#number", Input).value)
-        if error:
-            self._show_errors([(None, error)])
-            return
-        suffix = self.query_one("#suffix", Select).value
-        suffix = None if suffix is Select.NULL else suffix
         complement = self.query_one("#complement", Input).value
+        typed = self.query_one("#number", Input).value.strip()
+        if self.numbers and (self.ban_id or typed):  # the street's addresses are the town's list: one of them
+            picked = next((n for n in self.numbers if n.ban_id == self.ban_id), None)
+            if picked is None:
+                self._show_errors([(None, FieldError("number", "Ce numéro n'est pas dans la liste des adresses "
+                                                               "de la rue : choisissez-le (↑/↓ puis Entrée)."))])
+                return
+            number, suffix = picked.number, picked.suffix
+        else:
+            number, error = street_number(self.query_one("#number", Input).value)
+            if error:
+                self._show_errors([(None, error)])
+                return
+            suffix = self.query_one("#suffix", Select).value
+            suffix = None if suffix is Select.NULL else suffix
         self._saving = True
         self.say("Enregistrement du foyer…")
-        self.create_family(self.street_id, number, suffix, complement, list(self.members))
+        self.create_family(self.street_id, number, suffix, complement, list(self.members),
+                           self.ban_id if self.numbers else None)
 
     @work(thread=True, exclusive=True, group="family-create", exit_on_error=False)
-    def create_family(self, street_id, number, suffix, complement, members) -> None:
+    def create_family(self, street_id, number, suffix, complement, members, ban_id=None) -> None:
         from counter.client.errors import Refused, ServiceUnavailable
 
         try:
-            written = self.app.counter.create_family(street_id, number, suffix, complement, members)
+            written = self.app.counter.create_family(street_id, number, suffix, complement, members, ban_id)
         except ServiceUnavailable:
             self.app.call_from_thread(self._failed, "Service du guichet injoignable : le foyer n'est peut-être pas "
                                                     "enregistré. Cherchez-le avant de le saisir à nouveau.")
@@ -327,6 +452,8 @@ class NewFamilyScreen(Screen[int | None]):
         self.query_one(f"#error-{event.control.id}", FieldErrorLabel).show(None)
         if event.control.id == "number":
             self.query_one("#error-suffix", FieldErrorLabel).show(None)
+        if event.control.id in ("number", "suffix"):
+            self._filter_numbers()  # what is shown is what is picked
 
     def _created(self, household_id: int, count: int) -> None:
         message = f"Foyer F-{household_id:05d} créé avec {count} membre{'s' if count > 1 else ''}."

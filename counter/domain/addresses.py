@@ -142,3 +142,16 @@ def exact_number(numbers: list[TownNumber], number: int | None, suffix: str | No
     """The address of a typed number and suffix, if the street has it."""
     suffix = (suffix or "").strip().lower() or None
     return next((n for n in numbers if n.number == number and n.suffix == suffix), None)
+
+
+_STREET_LINE = re.compile(r"\s*(\d{1,5})(?:\s*(bis|ter|quater|quinquies|[a-z])\b)?[\s,]+(\S.*)", re.IGNORECASE)
+
+
+def split_street_line(line: str) -> tuple[int, str | None, str] | None:
+    """ "12 BIS RUE DES LILAS" (as an agency writes an address) → (12, "bis", "RUE DES LILAS");
+    None without a leading number."""
+    matched = _STREET_LINE.fullmatch(line or "")
+    if not matched:
+        return None
+    suffix = matched.group(2).lower() if matched.group(2) else None
+    return int(matched.group(1)), suffix, matched.group(3).strip()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import socket
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from counter.clock import SystemClock
+from counter.domain.addresses import TownNumber, exact_number, ordered, split_street_line
 from counter.domain.identity_checks import (
     ADULT_ROLES,
     PersonInput,
@@ -25,7 +26,7 @@ from counter.domain.identity_checks import (
 from counter.domain.names import fold
 from counter.domain.visits import FieldError
 from counter.store.engine import Store
-from counter.store.models import Address, AuditEntry, Household, HouseholdMember, Person, Street
+from counter.store.models import Address, AuditEntry, Household, HouseholdMember, Person, Street, TownAddress
 
 
 class FamilyError(Exception):
@@ -39,6 +40,7 @@ class FamilyError(Exception):
 
 MSG_NO_STREET = "Cette rue n'est plus dans la liste de la ville : choisissez-la de nouveau."
 MSG_NO_HOUSEHOLD = "Ce foyer n'existe pas (ou plus)."
+MSG_NO_TOWN_ADDRESS = "Ce numéro n'est plus dans la liste de la ville : choisissez-le de nouveau."
 
 
 class FamilyService:
@@ -49,17 +51,49 @@ class FamilyService:
         self.clock = clock or SystemClock()
 
     def streets(self) -> list[tuple[int, str]]:
-        """The town's streets, alphabetical the same way on both databases."""
+        """The town's streets, alphabetical the same way on both databases (retired ones not offered)."""
         with self.store.engine.connect() as connection:
-            rows = connection.execute(text("SELECT id, name FROM street")).all()
+            rows = connection.execute(text("SELECT id, name FROM street WHERE retired = :no"), {"no": False}).all()
         return sorted(((r.id, r.name) for r in rows), key=lambda s: (fold(s[1]), s[0]))
 
+    def numbers(self, street_id: int) -> list[TownNumber]:
+        """The street's addresses from the BAN, in list order (retired ones not offered);
+        none: the town has not imported its addresses, numbers are typed."""
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT ban_id, number, suffix FROM town_address WHERE street_id = :s AND retired = :no"),
+                {"s": street_id, "no": False}).all()
+        return ordered(TownNumber(r.ban_id, r.number, r.suffix) for r in rows)
+
+    def _picked(self, street_id: int | None, number: int | None, suffix: str | None,
+                ban_id: str | None) -> tuple[TownAddress | None, list[FieldError]]:
+        """The town address an address field names: picked (``ban_id``), or typed and in the
+        street's list. A typed number the list lacks is kept as typed (the BAN may lag
+        behind a new building; the form offers the list)."""
+        if street_id is None:
+            return None, []
+        with self.store.read() as session:
+            if ban_id is not None:
+                found = session.execute(select(TownAddress).where(TownAddress.ban_id == ban_id)).scalar()
+                if found is None or found.retired or found.street_id != street_id:
+                    return None, [FieldError("number", MSG_NO_TOWN_ADDRESS)]
+                return found, []
+            if number is None:
+                return None, []
+            rows = session.execute(select(TownAddress).where(
+                TownAddress.street_id == street_id, TownAddress.number == number,
+                TownAddress.retired.is_(False))).scalars().all()
+        wanted = exact_number([TownNumber(r.ban_id, r.number, r.suffix) for r in rows], number, suffix)
+        return next((r for r in rows if wanted and r.ban_id == wanted.ban_id), None), []
+
     def check(self, street_id: int | None, number: int | None, suffix: str | None, complement: str | None,
-              members: list[PersonInput]) -> list[tuple[int | None, FieldError]]:
+              members: list[PersonInput], ban_id: str | None = None) -> list[tuple[int | None, FieldError]]:
         """Every problem of a new family; nothing is written."""
         today = self.clock.today()
-        errors: list[tuple[int | None, FieldError]] = [
-            (None, e) for e in check_address(street_id, number, suffix, complement, self._street_name(street_id))]
+        picked, errors_picked = self._picked(street_id, number, suffix, ban_id)
+        errors: list[tuple[int | None, FieldError]] = [(None, e) for e in errors_picked] + [
+            (None, e) for e in check_address(street_id, number, suffix, complement, self._street_name(street_id),
+                                             from_list=picked is not None or bool(errors_picked))]
         for index, member in enumerate(members):
             errors.extend((index, e) for e in check_person(member, today))
         errors.extend((None, e) for e in check_family(members, today))
@@ -72,17 +106,17 @@ class FamilyService:
             return connection.execute(text("SELECT name FROM street WHERE id = :id"), {"id": street_id}).scalar()
 
     def create(self, street_id: int, number: int | None, suffix: str | None, complement: str | None,
-               members: list[PersonInput]) -> int:
+               members: list[PersonInput], ban_id: str | None = None) -> int:
         """Write the family in one transaction; the new household's id."""
-        errors = self.check(street_id, number, suffix, complement, members)
+        errors = self.check(street_id, number, suffix, complement, members, ban_id)
         if errors:
             raise FamilyError(errors)
+        picked, _ = self._picked(street_id, number, suffix, ban_id)
         with self.store.write() as session:
             street = session.get(Street, street_id)
             if street is None:
                 raise FamilyError([(None, FieldError("street", MSG_NO_STREET))])
-            address = Address(street_id=street.id, number=number, suffix=_suffix(suffix),
-                              complement=_blank_none(complement), postal_code=street.postal_code, city=street.city)
+            address = _town_address(street, number, suffix, complement, picked)
             session.add(address)
             session.flush()
             household = Household(address_id=address.id)
@@ -121,12 +155,20 @@ class FamilyService:
 
     def set_address(self, household_id: int, street_id: int | None, number: int | None = None,
                     suffix: str | None = None, complement: str | None = None, line: str | None = None,
-                    postal_code: str | None = None, city: str | None = None) -> int:
+                    postal_code: str | None = None, city: str | None = None, ban_id: str | None = None) -> int:
         """Move the household to an address: a street of the town (its postal code
         and city follow the street), or a free address as an agency gives it.
-        A new address row: others pointing at the old one are left alone."""
+        A new address row: others pointing at the old one are left alone.
+        A free address that names a street of the town (an agency's "12 BIS RUE DES
+        LILAS", the town's postal code) is taken as that street and number, so that
+        the household keeps its school sector."""
+        if street_id is None and line and postal_code:
+            found = self._in_town(line, postal_code)
+            if found is not None and not self._town_errors(*found, complement):
+                street_id, number, suffix = found
+        picked, errors = self._picked(street_id, number, suffix, ban_id)
         if street_id is not None:
-            errors = check_address(street_id, number, suffix, complement, self._street_name(street_id))
+            errors += self._town_errors(street_id, number, suffix, complement, picked is not None or bool(errors))
         else:
             errors = check_other_address(line, postal_code, city, complement)
         if errors:
@@ -139,9 +181,7 @@ class FamilyService:
                 street = session.get(Street, street_id)
                 if street is None:
                     raise FamilyError([(None, FieldError("street", MSG_NO_STREET))])
-                address = Address(street_id=street.id, number=number, suffix=_suffix(suffix),
-                                  complement=_blank_none(complement), postal_code=street.postal_code,
-                                  city=street.city)
+                address = _town_address(street, number, suffix, complement, picked)
             else:
                 address = Address(line=" ".join(line.split()), complement=_blank_none(complement),
                                   postal_code=postal_code.strip(), city=" ".join(city.split()))
@@ -152,6 +192,28 @@ class FamilyService:
             self._audit(session, "household.address", household_id,
                         {"address": address.id, "in_town": street_id is not None})
             return address.id
+
+    def _town_errors(self, street_id, number, suffix, complement, from_list: bool = False) -> list[FieldError]:
+        if not from_list:
+            picked, _ = self._picked(street_id, number, suffix, None)
+            from_list = picked is not None
+        return check_address(street_id, number, suffix, complement, self._street_name(street_id),
+                             from_list=from_list)
+
+    def _in_town(self, line: str, postal_code: str) -> tuple[int, int, str | None] | None:
+        """(street id, number, suffix) of a free address on one of the town's streets (same
+        postal code, same name once abbreviations and accents are set aside)."""
+        from counter.domain.merge import normalise_street
+
+        split = split_street_line(line)
+        if split is None:
+            return None
+        wanted = normalise_street(split[2])
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, name FROM street WHERE retired = :no AND postal_code = :p"),
+                                      {"no": False, "p": postal_code.strip()}).all()
+        found = [r.id for r in rows if normalise_street(r.name) == wanted]
+        return (found[0], split[0], split[1]) if len(found) == 1 else None
 
     def _add_person(self, session, household_id: int, member: PersonInput) -> int:
         person = Person(**member.to_person_fields())  # the mapper events index it
@@ -175,3 +237,14 @@ def _blank_none(value: str | None) -> str | None:
 def _suffix(value: str | None) -> str | None:
     value = _blank_none(value)
     return value.lower() if value else None
+
+
+def _town_address(street: Street, number, suffix, complement, picked: TownAddress | None) -> Address:
+    """An address row on a street of the town; picked from the BAN list: its number,
+    suffix and postal code (a town may have several), and its id kept."""
+    if picked is not None:
+        return Address(street_id=street.id, number=picked.number, suffix=picked.suffix,
+                       complement=_blank_none(complement), postal_code=picked.postal_code, city=street.city,
+                       ban_id=picked.ban_id)
+    return Address(street_id=street.id, number=number, suffix=_suffix(suffix), complement=_blank_none(complement),
+                   postal_code=street.postal_code, city=street.city)

@@ -11,9 +11,13 @@ class FamilyCalls:
     def streets(self) -> tuple[tuple[int, str], ...]:
         return self.connection.call(api.FAMILY_STREETS)
 
-    def create_family(self, street_id, number, suffix, complement, members) -> api.Written:
+    def street_numbers(self, street_id: int):
+        """The street's addresses (counter.domain.addresses.TownNumber); none: typed numbers."""
+        return self.connection.call(api.FAMILY_NUMBERS, api.StreetArgs(street_id))
+
+    def create_family(self, street_id, number, suffix, complement, members, ban_id=None) -> api.Written:
         return self.connection.call(api.FAMILY_CREATE,
-                                    api.NewFamilyArgs(street_id, number, suffix, complement, tuple(members)))
+                                    api.NewFamilyArgs(street_id, number, suffix, complement, tuple(members), ban_id))
 
     def add_member(self, household_id: int, member) -> api.Written:
         return self.connection.call(api.FAMILY_ADD_MEMBER, api.MemberArgs(household_id, member))

@@ -27,11 +27,16 @@ def streets(core, actor, _args):
     return tuple(_families(core, actor).streets())
 
 
+@handles(api.FAMILY_NUMBERS)
+def numbers(core, actor, args):
+    return tuple(_families(core, actor).numbers(args.street_id))
+
+
 @handles(api.FAMILY_CREATE)
 def create(core, actor, args):
     families = _families(core, actor)
     return _written(lambda: families.create(args.street_id, args.number, args.suffix, args.complement,
-                                            list(args.members)))
+                                            list(args.members), args.ban_id))
 
 
 @handles(api.FAMILY_ADD_MEMBER)
@@ -44,4 +49,5 @@ def add_member(core, actor, args):
 def set_address(core, actor, args):
     families = _families(core, actor)
     return _written(lambda: families.set_address(args.household_id, args.street_id, args.number, args.suffix,
-                                                 args.complement, args.line, args.postal_code, args.city))
+                                                 args.complement, args.line, args.postal_code, args.city,
+                                                 args.ban_id))

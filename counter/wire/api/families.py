@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from counter.domain.addresses import TownNumber
 from counter.domain.identity_checks import PersonInput
 from counter.domain.visits import FieldError
 from counter.wire.endpoints import NoArgs, endpoint
@@ -13,12 +14,22 @@ FAMILY_STREETS = endpoint("family.streets", NoArgs, tuple[tuple[int, str], ...])
 
 
 @dataclass(frozen=True)
+class StreetArgs:
+    street_id: int
+
+
+# A street's addresses from the BAN, in list order; none: numbers are typed (no BAN import).
+FAMILY_NUMBERS = endpoint("family.numbers", StreetArgs, tuple[TownNumber, ...])
+
+
+@dataclass(frozen=True)
 class NewFamilyArgs:
     street_id: int | None
     number: int | None
     suffix: str | None
     complement: str | None
     members: tuple[PersonInput, ...]
+    ban_id: str | None = None  # the town address picked from the street's list
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,7 @@ class AddressArgs:
     line: str | None = None
     postal_code: str | None = None
     city: str | None = None
+    ban_id: str | None = None
 
 
 FAMILY_SET_ADDRESS = endpoint("family.set_address", AddressArgs, Written)
