@@ -239,8 +239,13 @@ class NewFamilyScreen(Screen[int | None]):
         self.app.call_from_thread(self._numbers_loaded, street_id, list(numbers))
 
     def _numbers_loaded(self, street_id: int, numbers: list) -> None:
-        if street_id == self.street_id:  # an answer for a street since left is dropped
-            self._show_numbers(numbers)
+        if street_id != self.street_id:  # an answer for a street since left is dropped
+            return
+        number = self.query_one("#number", Input)
+        if numbers and number.value and not match_numbers(numbers, number.value):
+            with self.prevent(Input.Changed):  # typed for another street: not one of this one's
+                number.value = ""
+        self._show_numbers(numbers)
 
     def _show_numbers(self, numbers: list) -> None:
         """List mode when the street has the town's addresses, typed mode otherwise."""
