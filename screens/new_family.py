@@ -68,7 +68,7 @@ class NumberFilter(SafeInput):
 
 
 TYPED_NUMBER_LABEL = "N°, indice (bis, ter), complément (bâtiment, appartement)"
-LISTED_NUMBER_LABEL = "N° : tapez-le, ↑/↓ dans la liste, Entrée ; puis complément (bâtiment, appt)"
+LISTED_NUMBER_LABEL = "N° : tapez-le, ↑/↓ dans la liste ci-dessus, Entrée ; complément (bât., appt)"
 
 
 class NewFamilyScreen(Screen[int | None]):
@@ -80,7 +80,7 @@ class NewFamilyScreen(Screen[int | None]):
     NewFamilyScreen .section { text-style: bold; margin-top: 1; }
     NewFamilyScreen .field-label { color: $text-muted; }
     NewFamilyScreen #streets { height: 5; border: none; }
-    NewFamilyScreen #numbers { height: 4; border: none; display: none; }
+    NewFamilyScreen #numbers { height: 5; border: none; display: none; }
     NewFamilyScreen #street-chosen { height: 1; }
     NewFamilyScreen .row { height: 1; }
     NewFamilyScreen #number { width: 8; }
@@ -121,6 +121,7 @@ class NewFamilyScreen(Screen[int | None]):
                         classes="field-label", markup=False)
             yield StreetFilter(id="street-filter", compact=True, placeholder="ex. : lilas, pasteur")
             yield OptionList(id="streets", compact=True)
+            yield OptionList(id="numbers", compact=True)  # in the street list's place while choosing the number
             yield Static("Aucune rue choisie.", id="street-chosen", markup=False)
             yield FieldErrorLabel(id="error-street")
             yield Label(TYPED_NUMBER_LABEL, id="number-label", classes="field-label", markup=False)
@@ -128,7 +129,6 @@ class NewFamilyScreen(Screen[int | None]):
                 yield NumberFilter(id="number", compact=True, placeholder="n°", max_length=4, restrict=r"\d*")
                 yield Dropdown([(s, s) for s in SUFFIXES], prompt="—", id="suffix", compact=True)
                 yield SafeInput(id="complement", compact=True, max_length=120, placeholder="ex. : bât. B, appt 12")
-            yield OptionList(id="numbers", compact=True)
             for field in ("number", "suffix", "complement"):
                 yield FieldErrorLabel(id=f"error-{field}")
             yield Label("Membres du foyer — F2 : ajouter · Entrée : modifier · Suppr : retirer",
@@ -260,12 +260,26 @@ class NewFamilyScreen(Screen[int | None]):
         suffix.set_options([(s, s) for s in (*SUFFIXES, *extra)])
         if kept is not Select.NULL and kept in (*SUFFIXES, *extra):
             suffix.value = kept
-        self.query_one("#numbers", OptionList).display = listed
+        self._show_number_list()
         self._filter_numbers()
         if listed and len(numbers) == 1 and numbers[0].number is None:
             self.say("Lieu-dit sans numéro : complément éventuel, puis F2 pour ajouter les membres.")
         elif listed:
             self.say(f"{len(numbers)} adresses dans cette rue : tapez le numéro, ↑/↓ puis Entrée pour le choisir.")
+
+    def _show_number_list(self) -> None:
+        """While the number is being chosen, its list takes the street list's place:
+        at 80x24 the members stay in view."""
+        numbers = self.query_one("#numbers", OptionList)
+        choosing = bool(self.numbers) and self.focused in (self.query_one("#number", Input), numbers)
+        numbers.display = choosing
+        self.query_one("#streets", OptionList).display = not choosing
+
+    def on_descendant_focus(self, _event) -> None:
+        self._show_number_list()
+
+    def on_descendant_blur(self, _event) -> None:
+        self.call_after_refresh(self._show_number_list)  # once the focus has landed
 
     def _typed_pick(self):
         """The street's address that the number and suffix fields name, if any."""

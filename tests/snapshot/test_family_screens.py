@@ -16,7 +16,10 @@ async def _family(pilot):
     await until(pilot, lambda: app.ready, "services")
     app.push_screen(NewFamilyScreen())
     await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen) and app.screen.streets, "street list")
-    await pilot.press(*"louis-pasteur", "enter", *"7")
+    await pilot.press(*"louis-pasteur", "enter")
+    # The street's numbers (the training town's BAN addresses) listed before the number is typed.
+    await until(pilot, lambda: app.screen.numbers, "the street's numbers")
+    await pilot.press(*"7")
 
 
 def new_family():
