@@ -9,6 +9,7 @@ The importer (counter.services.address_import) and the screens share them.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -29,9 +30,10 @@ _INSEE = re.compile(r"(?:\d{2}|2[AB])\d{3}")
 _SUFFIX = re.compile(r"[a-z0-9]{1,10}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BanAddress:
-    """One address of the export, checked."""
+    """One address of the export, checked (slots, and the strings a street's addresses
+    share interned: a large commune has hundreds of thousands)."""
 
     line: int
     ban_id: str
@@ -111,9 +113,10 @@ def read_ban_row(line: int, row: dict[str, str]) -> tuple[BanAddress | None, lis
             problems.append(f"{column}: holds a control or invisible character")
     if problems:
         return None, problems
-    return BanAddress(line=line, ban_id=raw_id, street_key=f"{insee}_{matched.group(2)}",
-                      street_name=name, number=number, suffix=suffix, postal_code=postal_code, insee_code=insee,
-                      city=city), []
+    shared = sys.intern
+    return BanAddress(line=line, ban_id=raw_id, street_key=shared(f"{insee}_{matched.group(2)}"),
+                      street_name=shared(name), number=number, suffix=suffix and shared(suffix),
+                      postal_code=shared(postal_code), insee_code=shared(insee), city=shared(city)), []
 
 
 def suffix_rank(suffix: str | None) -> tuple[int, str]:

@@ -34,9 +34,10 @@ from counter.services.sector_import import street_key as folded_street
 from counter.store.engine import Store
 from counter.store.models import Address, AuditEntry, Street, TownAddress
 
-# A commune's export is a few MB (Paris, the largest, some tens): far above any
-# commune, far below what would strain the service's machine.
-MAX_BYTES = 200 * 1024 * 1024
+# A commune's export is a few MB; Paris, the largest, some 30 MB. Every address is
+# held in memory while the file is checked whole: the cap bounds that too.
+MAX_BYTES = 100 * 1024 * 1024
+BATCH = 5_000  # rows per bulk statement
 TOO_LARGE = f"larger than {MAX_BYTES // (1024 * 1024)} MiB: not the BAN export of one commune"
 MAX_PROBLEMS = 1000  # then the check stops: the file is not a BAN export
 OPTIONAL = ("nom_ld",)
@@ -245,29 +246,39 @@ def _apply_addresses(session, addresses: list[BanAddress], street_ids: dict[str,
     columns = (TownAddress.id, TownAddress.ban_id, TownAddress.street_id, TownAddress.number,
                TownAddress.suffix, TownAddress.postal_code, TownAddress.retired)
     known = {row.ban_id: row for row in session.execute(select(*columns)).all()}
-    added, changed = [], []
+    # Bulk statements in batches, built as they go: a commune has up to hundreds of
+    # thousands of addresses. One key set per statement.
+    pending: dict[str, list[dict]] = {"added": [], "changed": [], "gone": []}
+    statements = {"added": insert(TownAddress), "changed": update(TownAddress), "gone": update(TownAddress)}
+
+    def queue(kind: str, row: dict) -> None:
+        pending[kind].append(row)
+        if len(pending[kind]) >= BATCH:
+            session.execute(statements[kind], pending[kind])
+            pending[kind] = []
+
     for address in addresses:
         values = {"street_id": street_ids[address.street_key], "number": address.number,
                   "suffix": address.suffix, "postal_code": address.postal_code, "retired": False}
         row = known.pop(address.ban_id, None)
         if row is None:
-            added.append({"ban_id": address.ban_id, **values})
+            queue("added", {"ban_id": address.ban_id, **values})
+            report.addresses_added += 1
         elif (row.street_id, row.number, row.suffix, row.postal_code, row.retired) != tuple(values.values()):
-            changed.append({"id": row.id, **values})
+            queue("changed", {"id": row.id, **values})
             if row.retired:
                 report.addresses_restored += 1
             else:
                 report.addresses_updated += 1
         else:
             report.addresses_kept += 1
-    gone = [{"id": row.id, "retired": True} for row in known.values() if not row.retired]
-    # Bulk statements: a commune has tens of thousands of addresses.
-    if added:
-        session.execute(insert(TownAddress), added)
-    for rows in (changed, gone):  # one key set per statement
+    for row in known.values():
+        if not row.retired:
+            queue("gone", {"id": row.id, "retired": True})
+            report.addresses_retired += 1
+    for kind, rows in pending.items():
         if rows:
-            session.execute(update(TownAddress), rows)
-    report.addresses_added, report.addresses_retired = len(added), len(gone)
+            session.execute(statements[kind], rows)
     retired_ids = [row.ban_id for row in known.values()]
     for start in range(0, len(retired_ids), 500):
         chunk = retired_ids[start:start + 500]
