@@ -94,3 +94,33 @@ async def test_without_a_ban_import_the_number_is_typed(town_store, make_app):
         await pilot.press("ctrl+s")
         await until(pilot, lambda: results, "created")
     assert address_of(town_store, results[0]) == ("avenue Louis-Pasteur", 7, "ter", None, None)
+
+
+async def test_the_dossier_correction_picks_the_address_from_the_town_list(town_store, make_app):
+    from screens.address_picker import AddressPicker
+    from screens.corrections import ChooseCorrection
+    from screens.dossier import DossierScreen
+    from tests.pilot.test_dossier import answered, open_dossier
+
+    app = make_app(town_store, backends="training")
+    async with started(app, (80, 24)) as pilot:
+        await open_dossier(app, pilot, "giraud anne")
+        await until(pilot, lambda: answered(app), "every section")
+        household = app.screen.subject.household.id
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ChooseCorrection), "choices")
+        await pilot.press("end", "enter")  # the last: pick it from the town's list
+        await until(pilot, lambda: isinstance(app.screen, AddressPicker) and app.screen.streets, "the picker")
+        picker = app.screen
+        # The agency's address (another town's street) is not in the list: the agent picks one.
+        await until(pilot, lambda: "introuvable" in str(picker.query_one("#status").render()), "not found")
+        assert picker.query_one("#street-filter", Input).value  # prefilled with the agency's street
+        picker.query_one("#street-filter", Input).focus()
+        await pilot.press("ctrl+u", *"jean-moulin", "enter")
+        await until(pilot, lambda: picker.numbers, "the street's numbers")
+        await pilot.press("ctrl+u", *"12", "down", "enter")
+        await until(pilot, lambda: picker.ban_id == "45999_1540_00012_bis", "12 bis")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, DossierScreen)
+                    and "mise à jour" in str(app.screen.query_one("#status").render()), "corrected")
+    assert address_of(town_store, household)[0::2] == ("rue Jean-Moulin", "bis", "45999_1540_00012_bis")

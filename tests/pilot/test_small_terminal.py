@@ -19,6 +19,7 @@ ESSENTIAL = {
     "household_young_children": ["esc Retour", "f3 Dossier", "f4 Visite"],
     "dossier": ["esc Retour", "r Actualiser", "^r Tout actualiser", "m Corriger", "^p Commandes"],
     "corrections": ["esc Annuler"],
+    "address_picker": ["^s Enregistrer", "esc Annuler"],
     "visit": ["e École", "c Crèche", "b Biblio.", "^s Valider", "^d Abandon", "esc Retour", "^p Commandes"],
     "school_form": ["^s Enregistrer", "esc Annuler"],
     "creche_form": ["^s Enregistrer", "esc Annuler"],
