@@ -176,15 +176,17 @@ def _wanted_streets(addresses: list[BanAddress]) -> dict[str, _WantedStreet]:
     return streets
 
 
-def import_addresses(store: Store, path: Path, agent: str, *, dry_run: bool = False) -> AddressReport:
-    """Check the export whole, then apply it in one transaction (rolled back for a dry run)."""
+def import_addresses(store: Store, path: Path, agent: str, *, dry_run: bool = False,
+                     audit: bool = True) -> AddressReport:
+    """Check the export whole, then apply it in one transaction (rolled back for a dry run).
+    ``audit=False`` only for the training town's own set-up (its trail starts empty)."""
     addresses = read_ban(path)
     report = AddressReport(dry_run, lines=len(addresses), insee_code=addresses[0].insee_code,
                            postal_codes=tuple(sorted({a.postal_code for a in addresses})))
     try:
         with store.write() as session:
             apply_addresses(session, addresses, report)
-            if report.changed:
+            if report.changed and audit:
                 session.add(AuditEntry(agent=agent, host=socket.gethostname(), action="addresses.import",
                                        target_type="town_addresses", target_id=report.insee_code,
                                        details=json.dumps(report.counts(), sort_keys=True)))
