@@ -66,6 +66,7 @@ class Runtime:
     service_socket: Path | None = None
     service_group: str | None = None
     service_mode: int = 0o660
+    search_processes: int | None = None  # [service] search_processes; None: one per core, up to 4
 
     @property
     def training(self) -> bool:
@@ -156,5 +157,6 @@ def resolve(config_arg: str | None = None, env: Mapping[str, str] | None = None,
         service_socket=Path(settings.service.socket),
         service_group=settings.service.group,
         service_mode=settings.service.mode,
+        search_processes=settings.service.search_processes,
         **overrides,
     )
