@@ -137,3 +137,30 @@ def test_review_is_in_the_callers_transaction(store):
 def test_unknown_source_refused(store):
     with store.write() as session, pytest.raises(ValueError):
         review_new_persons(session, [1], "elsewhere")
+
+
+def test_a_new_family_with_a_known_member_is_written_only_once_declared_different(store):
+    from counter.domain.identity_checks import PersonInput
+    from counter.services.families import FamilyService, LikelyDuplicates
+
+    ids = _town(store)
+    with store.read() as session:
+        street = session.execute(text("SELECT id FROM street")).scalar_one()
+    member = PersonInput(birth_name="lefebvre", given_names="alexis", sex="M", birth_date="27/12/1982",
+                         birth_insee_code="45234", role="parent")
+    families = FamilyService(store, "agent")
+    with pytest.raises(LikelyDuplicates) as raised:
+        families.create(street, 5, None, None, [member])
+    [match] = raised.value.matches
+    assert (match.member_index, match.known.id, match.reasons) == (0, ids["alexis"], (NAME_BIRTH,))
+    assert match.known.household_id is not None and match.known.address.street == "rue des Lilas"
+    with store.read() as session:
+        assert session.execute(text("SELECT count(*) FROM household")).scalar() == 1
+    household = families.create(street, 5, None, None, [member], distinct_from=[ids["alexis"]])
+    with store.read() as session:
+        new = session.execute(text("SELECT person_id FROM household_member WHERE household_id = :h"),
+                              {"h": household}).scalar_one()
+        details = session.execute(text("SELECT details FROM audit_entry WHERE action = 'duplicate.distinct'")
+                                  ).scalar_one()
+    assert _reviews(store) == [(new, ids["alexis"], "name_birth", "counter", "dismissed")]
+    assert '"candidate": %d' % ids["alexis"] in details and "LEFEBVRE" not in details.upper()
