@@ -44,14 +44,18 @@ class DuplicateError(Exception):
 
 def summaries(connection, ids) -> dict[int, PersonSummary]:
     """Who these persons are, with their (first) household and where it lives."""
-    from counter.store.search_sql import membership_rows, person_rows
+    from counter.store.search_sql import membership_rows
 
     ids = sorted(set(ids))
     homes: dict[int, object] = {}
     for row in membership_rows(connection, ids):
         homes.setdefault(row.person_id, row)  # the first membership, as the search
     found: dict[int, PersonSummary] = {}
-    for row in person_rows(connection, ids):
+    # Removed persons too (a merged pair's dropped one): not the search's rows, which leave them out.
+    rows = connection.execute(text(
+        "SELECT id, birth_name, usage_name, given_names, sex, birth_year, birth_month, birth_day FROM person "
+        "WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)), {"ids": ids}).all() if ids else []
+    for row in rows:
         home = homes.get(row.id)
         address = None
         if home is not None and home.postal_code is not None:

@@ -149,3 +149,13 @@ def test_an_agent_is_refused_and_the_attempt_audited(site, store, capsys):
     assert [e["agent"] for e in refused] == [AGENT] * 3
     with store.read() as session:
         assert session.execute(text("SELECT state FROM duplicate_review")).scalar_one() == "pending"
+
+
+def test_merged_pairs_are_listed_with_the_removed_person(site, store, capsys):
+    known, newer, review = _pair(store, school_years=())
+    assert site.run("duplicates", "merge", str(known), str(newer)) == 0
+    capsys.readouterr()
+    assert site.run("duplicates", "list", "--state", "merged") == 0
+    out = capsys.readouterr().out
+    assert f"review {review}  merged" in out and f"newer      person {newer}: GIRAUD Lea" in out
+    assert "counter duplicates merge" not in out
