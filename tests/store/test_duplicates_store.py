@@ -164,3 +164,22 @@ def test_a_new_family_with_a_known_member_is_written_only_once_declared_differen
                                   ).scalar_one()
     assert _reviews(store) == [(new, ids["alexis"], "name_birth", "counter", "dismissed")]
     assert '"candidate": %d' % ids["alexis"] in details and "LEFEBVRE" not in details.upper()
+
+
+def test_candidates_are_read_through_indexes_never_a_full_scan(store):
+    """At a million persons a scan would take seconds per new person: the birth date and
+    the NIR are looked up in their indexes (the plan says so on both databases)."""
+    from counter.services.duplicates import _birth_where
+
+    where, params = _birth_where((1982, 12, 27))
+    queries = {"ix_person_birth": f"SELECT id FROM person WHERE {where} AND removed_at IS NULL LIMIT 10",
+               "nir": "SELECT id FROM person WHERE nir = :nir AND removed_at IS NULL"}
+    with store.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if not sqlite:
+            connection.exec_driver_sql("SET enable_seqscan = off")  # an empty table: show the usable index
+        for index, sql in queries.items():
+            plan = " ".join(str(r[-1] if sqlite else r[0]) for r in connection.execute(
+                text(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + sql), {**params, "nir": "x"}))
+            assert "Seq Scan" not in plan and "SCAN person" not in plan, plan
+            assert index in plan or (index == "nir" and ("autoindex_person" in plan or "person_nir_key" in plan)), plan
