@@ -82,6 +82,12 @@ def identity_of(person) -> Identity:
     checked ``PersonInput`` of the counter's form, or an ``Identity``."""
     if isinstance(person, Identity):
         return person
+    year = getattr(person, "birth_year", None)
+    if year is not None:  # a person row (the most common: read first, without probing)
+        given = person.given_names
+        return Identity(person.birth_name, given if isinstance(given, str) else ", ".join(given), year,
+                        person.birth_month, person.birth_day, person.usage_name or None,
+                        person.birth_insee_code or None, person.birth_country_code or FRANCE, person.nir or None)
     if hasattr(person, "to_person_fields"):  # the counter's form, already checked
         fields = person.to_person_fields()
         return Identity(fields["birth_name"], fields["given_names"], fields["birth_year"], fields["birth_month"],

@@ -183,3 +183,19 @@ def test_candidates_are_read_through_indexes_never_a_full_scan(store):
                 text(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + sql), {**params, "nir": "x"}))
             assert "Seq Scan" not in plan and "SCAN person" not in plan, plan
             assert index in plan or (index == "nir" and ("autoindex_person" in plan or "person_nir_key" in plan)), plan
+
+
+def test_review_in_small_chunks_and_on_a_crowded_date(store, monkeypatch):
+    ids = _town(store)
+    monkeypatch.setattr(duplicates, "CHUNK", 1)  # every new person in a round of its own
+    monkeypatch.setattr(duplicates, "CROWDED", 1)  # 27/12/1982 is crowded: names drive
+    with store.write() as session:
+        typo = person("LEFBVRE", "Alexis", (1982, 12, 27), "M", birth_insee_code="45234")
+        other_nir = person("AUTRE", "Nom", (2001, 1, 1), nir="1" + NIR_A[1:-2] + "00")
+        nir_twin = person("ROUX", "Jeanne", (1990, 5, 4))
+        session.add_all([typo, other_nir, nir_twin])
+        session.flush()
+        new = [typo.id, other_nir.id, nir_twin.id]
+        assert review_new_persons(session, new, "sync") == 2
+    assert _reviews(store) == [(new[0], ids["alexis"], "typo_birth_place", "sync", "pending"),
+                               (new[2], ids["jeanne"], "name_birth", "sync", "pending")]
