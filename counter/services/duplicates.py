@@ -31,7 +31,7 @@ from counter.store.models import DuplicateReview
 SOURCES = ("counter", "import", "sync")
 CROWDED = 2000  # persons sharing one birth date before the names drive the search
 NAME_LIMIT = 1000  # candidates read by name on a crowded date
-CHUNK = 200  # new persons reviewed per round of queries
+CHUNK = 200  # new persons reviewed per round: 600 parameters and an OR 200 deep, within SQLite's limits (999, 1000)
 
 _COLUMNS = ("id, birth_name, usage_name, given_names, birth_year, birth_month, birth_day, "
             "birth_insee_code, birth_country_code, nir")
