@@ -159,3 +159,44 @@ def test_merged_pairs_are_listed_with_the_removed_person(site, store, capsys):
     out = capsys.readouterr().out
     assert f"review {review}  merged" in out and f"newer      person {newer}: GIRAUD Lea" in out
     assert "counter duplicates merge" not in out
+
+
+def _reviews_service(store, login=SUPERVISOR):
+    from counter.services import audit
+    from counter.services.duplicate_review import ReviewService
+
+    return ReviewService(store, audit.Actor(login, "supervisor", "test-host"))
+
+
+def test_merge_within_one_household_and_the_refusals(store):
+    import pytest
+
+    from counter.services.duplicate_review import DuplicateError
+
+    add_household(store, "rue des Lilas", 3, [
+        (person("GIRAUD", "Anne", (1985, 4, 2), nir="285044523400134"), "parent"),
+        (person("GIRAUD", "Anne", (1985, 4, 2)), "parent"),
+        (person("GIRAUD", "Anne", (1985, 4, 2), nir="285044523400255"), "parent")])
+    with store.read() as session:
+        first, second, third = session.execute(text("SELECT id FROM person ORDER BY id")).scalars().all()
+        household = session.execute(text("SELECT household_id FROM household_member")).first()[0]
+    reviews = _reviews_service(store)
+    with pytest.raises(DuplicateError) as refused:
+        reviews.merge(first, third)
+    assert "two different NIRs" in refused.value.english() and "deux NIR différents" in str(refused.value)
+    with store.write() as session:  # an unfinished visit with a request for the second Anne
+        session.add(Visit(household_id=household, agent_login=AGENT, state="draft",
+                          draft=json.dumps({"requests": [{"kind": "library", "person_id": second}]})))
+    with pytest.raises(DuplicateError) as refused:
+        reviews.merge(first, second)
+    assert "unfinished visit" in refused.value.english()
+    with store.write() as session:
+        session.execute(text("UPDATE visit SET state = 'abandoned'"))
+    report = reviews.merge(first, second)
+    assert (report.memberships, report.visits, report.registrations, report.filled) == (0, 0, 0, ())
+    with store.read() as session:  # one membership is enough: the dropped one's went
+        assert session.execute(text("SELECT person_id FROM household_member ORDER BY person_id")
+                               ).scalars().all() == [first, third]
+    with pytest.raises(DuplicateError) as refused:
+        reviews.merge(first, second)
+    assert "removed already" in refused.value.english()
