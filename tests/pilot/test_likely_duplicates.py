@@ -14,27 +14,37 @@ from tests.pilot.helpers import started, status_text, until
 from tests.pilot.test_new_family import add_member, member_keys, open_screen
 
 
-def known_parent(store):
-    """A parent of the town born in France on a known day, with plain ASCII names (typed key by key)."""
+def known_parent(store, skip: int = 0):
+    """A parent of the town born in France on a known day, with plain ASCII names (typed key by key);
+    ``skip``: the next ones, each from another household."""
     with store.engine.connect() as connection:
         rows = connection.execute(text(
             "SELECT p.id, p.birth_name, p.given_names, p.sex, p.birth_year, p.birth_month, p.birth_day, "
             "p.birth_insee_code, m.household_id FROM person p JOIN household_member m ON m.person_id = p.id "
             "WHERE m.role = 'parent' AND p.birth_day IS NOT NULL AND p.birth_insee_code IS NOT NULL "
             "AND p.usage_name IS NULL ORDER BY p.id LIMIT 200")).all()
-    return next(r for r in rows if r.birth_name.isascii() and r.birth_name.isalpha()
-                and r.given_names.split(",")[0].isascii() and r.given_names.split(",")[0].isalpha())
+    found, households = [], set()
+    for r in rows:
+        first = r.given_names.split(",")[0]
+        if r.birth_name.isascii() and r.birth_name.isalpha() and first.isascii() and first.isalpha() \
+                and r.household_id not in households:
+            found.append(r)
+            households.add(r.household_id)
+    return found[skip]
 
 
-async def type_family_with(app, pilot, known, results):
+async def type_family_with(app, pilot, known, results, *more):
     screen = await open_screen(app, pilot, results)
     await pilot.press(*"louis-pasteur", "enter", *"7")
     await until(pilot, lambda: screen.street_id is not None, "street chosen")
-    born = f"{known.birth_day:02d}/{known.birth_month:02d}/{known.birth_year}"
-    first = known.given_names.split(",")[0]
-    await add_member(app, pilot, member_keys(0, known.birth_name.lower(), first.lower(), known.sex.lower(), born,
-                                             "99100", known.birth_insee_code))
-    await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen) and len(screen.members) == 1, "member")
+    for count, someone in enumerate((known, *more), start=1):
+        born = f"{someone.birth_day:02d}/{someone.birth_month:02d}/{someone.birth_year}"
+        first = someone.given_names.split(",")[0]
+        # The form proposes a child once a parent is listed: another adult is an other guardian (↓).
+        await add_member(app, pilot, member_keys(0 if count == 1 else 1, someone.birth_name.lower(), first.lower(),
+                                                 someone.sex.lower(), born, "99100", someone.birth_insee_code))
+        await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen) and len(screen.members) == count,
+                    "member")
     await pilot.press("ctrl+s")
     await until(pilot, lambda: isinstance(app.screen, LikelyDuplicatesModal), "the likely duplicates")
     return screen
@@ -98,6 +108,21 @@ async def test_a_different_person_writes_the_family_and_audits_the_decision(town
     assert entry[:3] == ("agent", "household", str(household))
     assert json.loads(entry.details) == {
         "pairs": [{"person": new_person, "candidate": known.id, "reasons": ["name_birth"]}]}
+
+
+async def test_two_members_known_the_agent_picks_whose_household_opens(town_store, make_app):
+    first, second = known_parent(town_store), known_parent(town_store, skip=1)
+    app = make_app(town_store)
+    results: list = []
+    async with started(app, (80, 24)) as pilot:
+        await type_family_with(app, pilot, first, results, second)
+        modal = app.screen
+        assert [(m.member_index, m.known.id) for m in modal.matches] == [(0, first.id), (1, second.id)]
+        assert "2 personnes déjà connues ?" in str(modal.query_one("#duplicates-title").render())
+        await pilot.press("down", "m")
+        await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and app.screen.view is not None,
+                    "the second one's household")
+        assert app.screen.household_id == second.household_id
 
 
 def test_names_are_plain_text_and_cut_to_the_box():
