@@ -276,7 +276,7 @@ class NewFamilyScreen(Screen[int | None]):
 
         try:
             written = self.app.counter.create_family(street_id, number, suffix, complement, members,
-                                                     distinct_from)
+                                                     distinct_from=distinct_from)
         except ServiceUnavailable:
             self.app.call_from_thread(self._failed, "Service du guichet injoignable : le foyer n'est peut-être pas "
                                                     "enregistré. Cherchez-le avant de le saisir à nouveau.")

@@ -85,7 +85,7 @@ class FamilyService:
             return connection.execute(text("SELECT name FROM street WHERE id = :id"), {"id": street_id}).scalar()
 
     def create(self, street_id: int, number: int | None, suffix: str | None, complement: str | None,
-               members: list[PersonInput], distinct_from: Iterable[int] = ()) -> int:
+               members: list[PersonInput], *, distinct_from: Iterable[int] = ()) -> int:
         """Write the family in one transaction; the new household's id.
 
         Before writing, every member is compared with the persons the town knows

@@ -33,7 +33,7 @@ def streets(core, actor, _args):
 def create(core, actor, args):
     families = _families(core, actor)
     return _written(lambda: families.create(args.street_id, args.number, args.suffix, args.complement,
-                                            list(args.members), args.distinct_from))
+                                            list(args.members), distinct_from=args.distinct_from))
 
 
 @handles(api.FAMILY_ADD_MEMBER)
