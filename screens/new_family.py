@@ -287,18 +287,20 @@ class NewFamilyScreen(Screen[int | None]):
             if written.errors:
                 self.app.call_from_thread(self._show_errors, list(written.errors))
             elif written.duplicates:
-                self.app.call_from_thread(self._show_duplicates, list(written.duplicates),
-                                          (street_id, number, suffix, complement, members))
+                def again(distinct: tuple[int, ...]) -> None:  # the same family, the candidates declared different
+                    self.create_family(street_id, number, suffix, complement, members, distinct_from=distinct)
+
+                self.app.call_from_thread(self._show_duplicates, list(written.duplicates), members, again)
             else:
                 self.app.call_from_thread(self._created, written.id, len(members))
 
-    def _show_duplicates(self, matches, family) -> None:
-        """Members the town may know already: the agent says whether they are the same persons."""
+    def _show_duplicates(self, matches, members, again) -> None:
+        """Members the town may know already: the agent says whether they are the same persons;
+        ``again(ids)`` sends the family once more, those persons declared different."""
         from screens.likely_duplicates import SAME, LikelyDuplicatesModal
 
         self._saving = False
         self.say("Membre peut-être déjà connu : foyer non enregistré, choisissez (m ou d).")
-        members = family[-1]
         typed = [f"{f['birth_name']} {' '.join(n.strip() for n in f['given_names'].split(','))}"
                  for f in (m.to_person_fields() for m in members)]
 
@@ -312,7 +314,7 @@ class NewFamilyScreen(Screen[int | None]):
                 return
             self._saving = True
             self.say("Personne différente : enregistrement du foyer…")
-            self.create_family(*family, distinct_from=tuple(sorted({m.known.id for m in matches})))
+            again(tuple(sorted({m.known.id for m in matches})))
 
         self.app.push_screen(LikelyDuplicatesModal(matches, typed), chosen)
 
