@@ -11,9 +11,10 @@ class FamilyCalls:
     def streets(self) -> tuple[tuple[int, str], ...]:
         return self.connection.call(api.FAMILY_STREETS)
 
-    def create_family(self, street_id, number, suffix, complement, members) -> api.Written:
-        return self.connection.call(api.FAMILY_CREATE,
-                                    api.NewFamilyArgs(street_id, number, suffix, complement, tuple(members)))
+    def create_family(self, street_id, number, suffix, complement, members, *, distinct_from=()) -> api.Written:
+        """``distinct_from``: the persons the agent declared different from the members."""
+        return self.connection.call(api.FAMILY_CREATE, api.NewFamilyArgs(
+            street_id, number, suffix, complement, tuple(members), distinct_from=tuple(distinct_from)))
 
     def add_member(self, household_id: int, member) -> api.Written:
         return self.connection.call(api.FAMILY_ADD_MEMBER, api.MemberArgs(household_id, member))
