@@ -367,7 +367,9 @@ def parse_changes(body: Any) -> ChangesPage:
                           f"Réponse illisible : aucune modification lisible ({changes[0].reason}).")
     if more and not changes:
         raise AgencyError(Status.BAD_RESPONSE, "Réponse illisible : page vide annonçant une suite.")
-    return ChangesPage(tuple(changes), cursor, more)
+    remaining = body.get("remaining")
+    remaining = remaining if type(remaining) is int and remaining >= 0 else None
+    return ChangesPage(tuple(changes), cursor, more, remaining)
 
 
 def _change(entry: Any):

@@ -8,6 +8,7 @@ Pure data, no I/O. The counter applies them in ``counter.services.family_sync``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from counter.domain.family_records import SourceFamily
 
@@ -55,3 +56,39 @@ class ChangesPage:
     changes: tuple[Change, ...]
     next: str  # the cursor to ask from next time (opaque)
     more: bool  # more changes wait after ``next``
+    remaining: int | None = None  # how many, when the family system says (a progress bar)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What one pass of the feed did (counts and ids only: no personal data)."""
+
+    created: int = 0  # families new to the counter
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0  # refused by the counter's rules or unreadable: recorded, skipped
+    merges: int = 0  # person merges applied (records moved or nothing to move)
+    merges_to_review: int = 0  # both records have history at the counter: a supervisor decides
+    removals: int = 0  # families or persons marked removed
+    pages: int = 0
+    cursor: str | None = None  # where the next pass starts
+    restarted: bool = False  # the city no longer knew our cursor: started again from the beginning
+    complete: bool = True  # False: stopped before the end of the feed (a page limit)
+    rejected_ids: tuple[str, ...] = ()  # the family system's ids of the rejected families (at most 50)
+
+    @property
+    def families(self) -> int:
+        return self.created + self.updated + self.unchanged + self.rejected
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """The feed's state for supervisors and the status line."""
+
+    configured: bool  # a family system is configured and the service pulls its feed
+    last_success_at: datetime | None = None
+    last_attempt_at: datetime | None = None
+    last_error: str | None = None  # French
+    running: bool = False
+    warn_after_hours: int = 24
+    stale: bool = False  # configured, and no success within warn_after_hours
