@@ -442,7 +442,11 @@ def _member(member: dict) -> SourcePerson:
         birth = parse_birth_text(_text(member, "birth_date", required=True))
     except ValueError:
         raise _Unreadable("birth_date: not YYYY-MM-DD, YYYY-MM or YYYY") from None
+    own = member.get("address")
+    if own is not None and not isinstance(own, dict):
+        raise _Unreadable("members.address: not an object")
     return SourcePerson(
+        address=_address(own) if own else None,
         source_id=_source_id(member, "person_id"), role=role,
         birth_name=_text(member, "birth_name", required=True), given_names=tuple(given), sex=sex, birth=birth,
         usage_name=_text(member, "usage_name"), birth_insee_code=_text(member, "birth_insee_code"),

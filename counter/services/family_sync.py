@@ -146,14 +146,13 @@ class FamilySync:
     """One pass over the feed of ``backend`` (the city adapter: ``changes(after, limit)``)."""
 
     def __init__(self, store: Store, backend: Any, *, clock: Callable[[], datetime] = utc_now,
-                 holder: str | None = None, limit: int = 0, apply: Callable | None = None,
+                 holder: str | None = None, limit: int = 0,
                  review: Callable[[Any, list[int]], int] = review_new_persons) -> None:
         self.store = store
         self.backend = backend
         self.clock = clock
         self.holder = holder or holder_name()
         self.limit = limit
-        self._apply = apply or _apply_family
         self._review = review
 
     def now(self) -> datetime:
@@ -258,9 +257,12 @@ class FamilySync:
                                    .values(cursor=page.next, lease_until=now + LEASE))
             if mine.rowcount != 1:
                 raise LeaseLost
+            from counter.services.family_addresses import AddressBook
+
             created_persons: list[int] = []
+            addresses = AddressBook(session) if any(isinstance(c, FamilyChanged) for c in page.changes) else None
             for change in page.changes:
-                self._apply_change(session, change, now, tally, created_persons)
+                self._apply_change(session, change, now, tally, created_persons, addresses)
             if created_persons:
                 self._review(session, created_persons)
             session.add(AuditEntry(agent=SYNC_AGENT, host=socket.gethostname(), action="sync.page",
@@ -269,7 +271,8 @@ class FamilySync:
                                                   "reasons": tally.reasons})))
         return tally
 
-    def _apply_change(self, session, change, now: datetime, tally: _Tally, created: list[int]) -> None:
+    def _apply_change(self, session, change, now: datetime, tally: _Tally, created: list[int],
+                      addresses) -> None:
         if isinstance(change, UnreadableChange):
             tally.rejected += 1
             if change.family_id:
@@ -278,7 +281,7 @@ class FamilySync:
             log.warning("sync: unreadable change (%s)", change.reason)
             return
         if isinstance(change, FamilyChanged):
-            self._family(session, change.family, now, tally, created)
+            self._family(session, change.family, now, tally, created, addresses)
         elif isinstance(change, FamilyRemoved):
             tally.removals += _remove_family(session, change.family_id, now)
         elif isinstance(change, PersonRemoved):
@@ -290,57 +293,40 @@ class FamilySync:
             elif outcome == "merged":
                 tally.merges += 1
 
-    def _family(self, session, family: SourceFamily, now: datetime, tally: _Tally, created: list[int]) -> None:
-        from counter.services.family_apply import FamilyRejected
+    def _family(self, session, family: SourceFamily, now: datetime, tally: _Tally, created: list[int],
+                addresses) -> None:
+        from counter.services.family_apply import CREATED, UPDATED, FamilyRejected, apply_family
 
         if _kept_apart(session, family):
             tally.unchanged += 1
             return
-        before = set(session.scalars(select(Person.id).where(
-            Person.source_id.in_([m.source_id for m in family.members]))))
         try:
             with session.begin_nested():
-                _claim_household(session, family)
-                outcome = self._apply(session, family)
-                _bring_back(session, family)
+                claimed = _claim_household(session, family)
+                outcome = apply_family(session, family, today=now.date(), addresses=addresses)
         except FamilyRejected as exc:
             tally.rejected += 1
             tally.rejected_ids.append(family.source_id)
             tally.reasons[family.source_id] = _reason_code(exc)
+            log.info("sync: family %s rejected (%s)", family.source_id, tally.reasons[family.source_id])
             return
-        if outcome == "created":
+        if outcome.status == CREATED:
             tally.created += 1
-        elif outcome == "updated":
+        elif outcome.status == UPDATED or claimed:
             tally.updated += 1
         else:
             tally.unchanged += 1
-        after = session.scalars(select(Person.id).where(
-            Person.source_id.in_([m.source_id for m in family.members]))).all()
-        created.extend(i for i in after if i not in before)
+        created.extend(outcome.created_person_ids)
 
 
 # -- the pieces of a change -----------------------------------------------------------------------
 
 
-def _apply_family(session, family: SourceFamily) -> str:
-    """The import's writer (``counter.services.family_apply``): "created", "updated" or "unchanged"."""
-    from counter.services.family_apply import apply_family
-
-    return _outcome(apply_family(session, family))
-
-
-def _outcome(result: Any) -> str:
-    text = getattr(result, "outcome", result)
-    text = getattr(text, "value", text)
-    return str(text) if text in ("created", "updated", "unchanged") else "updated"
-
-
 def _reason_code(exc: Exception) -> str:
-    for name in ("code", "reason"):
-        value = getattr(exc, name, None)
-        if isinstance(value, str) and value:
-            return value[:40]
-    return type(exc).__name__
+    """The fields a rejection names (``nir``, ``birth_date``…): never their values."""
+    reasons = getattr(exc, "reasons", None) or []
+    fields = sorted({getattr(r, "field", "") for r in reasons} - {""})
+    return ",".join(fields)[:80] or type(exc).__name__
 
 
 def _kept_apart(session, family: SourceFamily) -> bool:
@@ -361,28 +347,22 @@ def _kept_apart(session, family: SourceFamily) -> bool:
     return home.source_id is not None and home.source_id != family.source_id
 
 
-def _claim_household(session, family: SourceFamily) -> None:
+def _claim_household(session, family: SourceFamily) -> bool:
     """The household of persons the counter already links to this family's people, with
     no family id yet (a family created at the counter, sent through the outbox): it is
     this family from now on, so the writer updates it rather than creating another."""
     if session.scalar(select(Household.id).where(Household.source_id == family.source_id)) is not None:
-        return
+        return False
     ids = [m.source_id for m in family.members]
     homes = session.scalars(
         select(HouseholdMember.household_id).join(Person, Person.id == HouseholdMember.person_id)
         .join(Household, Household.id == HouseholdMember.household_id)
         .where(Person.source_id.in_(ids), Household.source_id.is_(None))
         .order_by(HouseholdMember.household_id)).all()
-    if homes:
-        session.execute(update(Household).where(Household.id == homes[0]).values(source_id=family.source_id))
-
-
-def _bring_back(session, family: SourceFamily) -> None:
-    """A family or persons the feed had removed and brings again are live again."""
-    session.execute(update(Household).where(Household.source_id == family.source_id,
-                                            Household.removed_at.is_not(None)).values(removed_at=None))
-    session.execute(update(Person).where(Person.source_id.in_([m.source_id for m in family.members]),
-                                         Person.removed_at.is_not(None)).values(removed_at=None))
+    if not homes:
+        return False
+    session.execute(update(Household).where(Household.id == homes[0]).values(source_id=family.source_id))
+    return True
 
 
 def _remove_family(session, family_id: str, now: datetime) -> int:
