@@ -330,21 +330,32 @@ def _reason_code(exc: Exception) -> str:
 
 
 def _kept_apart(session, family: SourceFamily) -> bool:
-    """A family the counter has no household for, all of whose persons it already keeps
-    in a household the family system knows under another id: a person created by a
-    registration sent from the counter (the city puts them in a family of their own and
-    links families later). Their counter household stays as it is: no duplicate."""
-    if session.scalar(select(Household.id).where(Household.source_id == family.source_id)) is not None:
-        return False
+    """A family the counter already keeps, differently, in a household of its own making:
+    every one of its persons is known and lives in one counter household, and either
+
+    - that household carries another family id (a brother registered at the counter
+      after his sister: the city put each in a family of its own), or
+    - the family has no parent or guardian while the household has members the family
+      system does not know (a family created at the counter: the city knows only the
+      child it registered).
+
+    The city links such families later in its software; until then the counter's
+    household stays as it is: no duplicate, no half-family refused by the rules."""
     ids = [m.source_id for m in family.members]
     persons = session.scalars(select(Person.id).where(Person.source_id.in_(ids))).all()
-    if len(persons) != len(ids):
+    if len(persons) != len(set(ids)):
         return False
     homes = set(session.scalars(select(HouseholdMember.household_id).where(HouseholdMember.person_id.in_(persons))))
     if len(homes) != 1:
         return False
     home = session.get(Household, homes.pop())
-    return home.source_id is not None and home.source_id != family.source_id
+    if home.source_id is not None and home.source_id != family.source_id:
+        return session.scalar(select(Household.id).where(Household.source_id == family.source_id)) is None
+    if any(m.role in ("parent", "other_guardian") for m in family.members):
+        return False
+    return bool(session.scalar(select(exists().where(
+        HouseholdMember.household_id == home.id, HouseholdMember.person_id == Person.id,
+        Person.source_id.is_(None)))))
 
 
 def _claim_household(session, family: SourceFamily) -> bool:
