@@ -55,7 +55,6 @@ from counter.domain.family_records import SourceFamily
 from counter.store.engine import Store
 from counter.store.models import (
     AuditEntry,
-    DuplicateReview,
     Household,
     HouseholdMember,
     Person,
@@ -106,14 +105,11 @@ def holder_name(owner: str = "counter") -> str:
 
 
 def review_new_persons(session, person_ids: list[int]) -> int:
-    """HOOK for duplicate detection: persons a pass created, checked against the others
-    and put in the review list (``counter.services.duplicates``, source "sync").
-    Until that module exists this does nothing; wire it here."""
-    try:
-        from counter.services.duplicates import review_new_persons as review  # type: ignore[import-not-found]
-    except ImportError:
-        return 0
-    return review(session, person_ids, source="sync") or 0
+    """Duplicate detection for the persons a page created: likely duplicates go to the
+    review list (source "sync"), in the page's transaction; never merged."""
+    from counter.services.duplicates import review_new_persons as review
+
+    return review(session, person_ids, source="sync")
 
 
 @dataclass
@@ -424,11 +420,10 @@ def _merge(session, merged_id: str, kept_id: str, now: datetime) -> str:
         merged.removed_at = now
         session.add(merged)
         return "merged"
-    pair = (DuplicateReview.person_id == merged.id, DuplicateReview.candidate_id == kept.id)
-    if session.scalar(select(DuplicateReview.id).where(*pair)) is None:
-        with session.begin_nested():
-            session.add(DuplicateReview(person_id=merged.id, candidate_id=kept.id, reasons="merged_by_source",
-                                        source="sync", created_at=now))
+    from counter.domain.duplicates import MERGED_BY_SOURCE
+    from counter.services.duplicates import record_pair
+
+    record_pair(session, merged.id, kept.id, [MERGED_BY_SOURCE], "sync")
     return "review"
 
 

@@ -256,7 +256,7 @@ async def test_changes_merges_removals_and_rejected_families_after_the_history(s
         assert not session.scalars(select(HouseholdMember).where(HouseholdMember.person_id == merged_row.id)).all()
         [review] = session.scalars(select(DuplicateReview)).all()
     assert (review.person_id, review.candidate_id) == (person_of(store, with_history).id, person_of(store, other).id)
-    assert review.source == "sync" and review.state == "pending"
+    assert review.source == "sync" and review.state == "pending" and review.reasons == "merged_by_source"
     assert person_of(store, with_history).removed_at is None  # a supervisor decides
     assert person_of(store, "P999999") is not None and person_of(store, rekeyed) is None
 
