@@ -92,3 +92,34 @@ class SyncStatus:
     running: bool = False
     warn_after_hours: int = 24
     stale: bool = False  # configured, and no success within warn_after_hours
+
+
+def local_time(moment: datetime) -> str:
+    """jj/mm/aaaa hh:mm in the machine's time zone."""
+    return moment.astimezone().strftime("%d/%m/%Y %H:%M")
+
+
+def sync_warning(status: SyncStatus) -> str:
+    """The agents' warning when the families have not been synchronised for too long; "" otherwise."""
+    if not status.configured or not status.stale:
+        return ""
+    if status.last_success_at is None:
+        return "Familles jamais synchronisées avec le système famille de la mairie : prévenez un superviseur."
+    return (f"Familles non synchronisées avec le système famille depuis le {local_time(status.last_success_at)} "
+            "(les dernières modifications de la mairie peuvent manquer) : prévenez un superviseur.")
+
+
+def sync_line(status: SyncStatus) -> str:
+    """The supervisors' line: when the last synchronisation succeeded, and the last failure."""
+    if not status.configured:
+        return ""
+    if status.last_success_at is None:
+        line = "Système famille : aucune synchronisation réussie pour l'instant."
+    else:
+        line = f"Système famille : dernière synchronisation le {local_time(status.last_success_at)}."
+    if status.running:
+        line += " Synchronisation en cours."
+    elif status.last_error and (status.last_attempt_at is None or status.last_success_at is None
+                                or status.last_attempt_at > status.last_success_at):
+        line += f" Dernier essai en échec : {status.last_error}"
+    return line
