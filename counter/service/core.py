@@ -65,6 +65,8 @@ class ServiceCore:
         self._relay = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the relay's
         self.notices: list[str] = []
+        self.sync_passes = 0  # passes of the family system's feed done (whatever their outcome)
+        self.sync_pass_done = threading.Event()  # set after each (tests and benchmarks wait on it)
         from counter.service.open_visits import OpenVisits
 
         self.open_visits = OpenVisits()
@@ -200,6 +202,8 @@ class ServiceCore:
                 log.warning("family sync stopped: %s", exc.english)
             except Exception:  # noqa: BLE001 — the database gone: the next pass tries again
                 log.exception("family sync failed")
+            self.sync_passes += 1
+            self.sync_pass_done.set()
             await asyncio.sleep(self.runtime.sync_interval_minutes * 60)
 
     def sync_configured(self) -> bool:
