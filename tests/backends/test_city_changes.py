@@ -138,3 +138,20 @@ def test_one_unreadable_entry_among_readable_ones_is_kept_as_such():
                  {"changes": {}, "next": "c1", "more": False}, [], {"changes": [], "next": "c\x1b", "more": False}):
         with pytest.raises(AgencyError):
             parse_changes(body)
+
+
+async def test_trainers_script_changes_over_http(app):
+    async with client(app) as http:
+        end = f"c{len(app.state.city.history)}"
+        for body in ({"change": "family", "family_id": "F00001", "person_id": "P000001",
+                      "fields": {"phone": "06 11 22 33 44"}},
+                     {"change": "merge", "merged_id": "P000003", "kept_id": "P000002"},
+                     {"change": "removal", "family_id": "F00002"}):
+            assert (await http.post("/_emulator/changes", json=body)).status_code == 200
+        assert (await http.post("/_emulator/changes", json={"change": "family", "family_id": "F99999"})
+                ).status_code == 404
+        assert (await http.post("/_emulator/changes", json={"change": "nonsense"})).status_code == 422
+        assert (await http.post("/_emulator/changes", json={"change": "removal", "person_id": "P999999"})
+                ).status_code == 404
+        page = (await http.get("/v1/changes", params={"after": end})).json()
+    assert [c["type"] for c in page["changes"]] == ["family", "person_merged", "family", "family_removed"]
