@@ -251,6 +251,9 @@ class CityBackend(HttpBackend):
         response = await self.request("GET", "/v1/changes", params={"after": after, "limit": limit})
         if response.status_code == 410:
             raise CursorExpired
+        if response.status_code in (404, 405):  # a server of contract 1.2 or older
+            raise AgencyError(Status.UNAVAILABLE, "Le système famille ne fournit pas le flux des modifications "
+                                                  "(contrat 1.3) : synchronisation impossible.")
         if response.status_code in (400, 422):
             raise AgencyError(Status.BAD_RESPONSE, "Le système famille refuse le point de reprise "
                                                    f"(erreur {response.status_code}).")

@@ -155,3 +155,16 @@ async def test_trainers_script_changes_over_http(app):
                 ).status_code == 404
         page = (await http.get("/v1/changes", params={"after": end})).json()
     assert [c["type"] for c in page["changes"]] == ["family", "person_merged", "family", "family_removed"]
+
+
+async def test_a_server_of_an_older_contract_is_said_to_have_no_feed():
+    def older(request: httpx.Request) -> httpx.Response:  # a 1.2 server: no such route
+        return httpx.Response(404, json={"error": {"code": "not_found", "message": "No such resource."}})
+
+    backend = make_backend("city", httpx.MockTransport(older))
+    try:
+        with pytest.raises(AgencyError) as failed:
+            await backend.changes(None)
+    finally:
+        await backend.aclose()
+    assert failed.value.status is Status.UNAVAILABLE and "contrat 1.3" in failed.value.message
