@@ -316,3 +316,29 @@ async def test_a_family_made_at_the_counter_comes_back_through_the_feed_as_the_s
         members = session.scalars(select(HouseholdMember.person_id).where(
             HouseholdMember.household_id == home_id).order_by(HouseholdMember.person_id)).all()
     assert child_id in members and len(members) == 2  # the mother, unknown to the city, stays
+
+
+def test_a_person_the_counter_knows_the_city_id_of_is_registered_by_that_id(store):
+    from counter.clock import FixedClock
+    from counter.services.visits import VisitService, payload_builder
+    from counter.store.models import School
+    from tests.factories import add_household, person
+
+    known = person("SYNCHRONE", "Léa", (2024, 2, 3), source_id="P000042")
+    newcomer = person("SYNCHRONE", "Noé", (2024, 2, 3), sex="M")
+    parent = person("SYNCHRONE", "Anne", (1990, 1, 1), source_id="P000041")
+    household = add_household(store, "rue des Lilas", 3, [(parent, "parent"), (known, "child"),
+                                                           (newcomer, "child")])
+    with store.write() as session:
+        school = School(uai="0459333A", name="École maternelle", kind="maternelle")
+        session.add(school)
+        session.flush()
+        school_id = school.id
+    visits = VisitService(store, FixedClock(T0.date()), "agent")
+    context = visits.context(visits.start(household_id=household))
+    build = payload_builder(store, context, T0.date())
+    by_id = {m.given_names[0]: m.person_id for m in context.members}
+    _, body = build(SchoolRequest(by_id["Léa"], 2027, "TPS", school_id), 1, None)
+    assert body["person_id"] == "P000042" and "person" not in body
+    _, body = build(SchoolRequest(by_id["Noé"], 2027, "TPS", school_id), 2, None)
+    assert "person_id" not in body and body["person"]["given_names"] == ["Noé"]
