@@ -188,8 +188,12 @@ class FamilySync:
         except AgencyError as exc:
             await asyncio.to_thread(self._release, self.now(), exc.message)
             log.warning("sync stopped after %d page(s): %s", report.pages, exc.status)
+            english = {"unavailable": "unreachable or out of order", "timeout": "no answer in time",
+                       "unauthorized": "the credential is refused (counter credentials check)",
+                       "rate_limited": "too many requests", "bad_response": "an answer counter cannot read",
+                       "not_found": "no such route"}.get(str(exc.status), str(exc.status))
             raise SyncFailed(f"Synchronisation interrompue : {exc.message}",
-                             f"the family system failed: {exc.status}", report) from None
+                             f"the family system failed: {english}", report) from None
         except LeaseLost:
             log.warning("sync: lease taken over by another pass after %d page(s)", report.pages)
             raise SyncFailed("Synchronisation interrompue : une autre synchronisation a pris le relais.",
@@ -202,7 +206,7 @@ class FamilySync:
             except BaseException:  # noqa: BLE001
                 pass
             raise
-        await asyncio.to_thread(self._release, self.now(), None)
+        await asyncio.to_thread(self._release, self.now(), None, report.complete)
         log.info("sync: %d page(s), families %d created, %d updated, %d unchanged, %d rejected; "
                  "%d merge(s), %d to review, %d removal(s)", report.pages, report.created, report.updated,
                  report.unchanged, report.rejected, report.merges, report.merges_to_review, report.removals)
@@ -228,10 +232,14 @@ class FamilySync:
                 raise SyncBusy(state.holder, as_utc(state.lease_until))
             return state.cursor
 
-    def _release(self, now: datetime, error: str | None) -> None:
+    def _release(self, now: datetime, error: str | None, complete: bool = True) -> None:
+        """Give the lease back; a pass that reached the end of the feed is the last success
+        (one stopped by a page limit is not: the counter is not in step yet)."""
         values: dict[str, Any] = {"holder": None, "lease_until": None}
         if error is None:
-            values.update(last_success_at=now, last_error=None)
+            values.update(last_error=None)
+            if complete:
+                values.update(last_success_at=now)
         else:
             values.update(last_error=error[:MAX_ERROR])
         with self.store.write() as session:
@@ -261,6 +269,8 @@ class FamilySync:
                 self._apply_change(session, change, now, tally, created_persons, addresses)
             if created_persons:
                 self._review(session, created_persons)
+            if not page.changes:
+                return tally  # nothing new: no audit entry every few minutes
             session.add(AuditEntry(agent=SYNC_AGENT, host=socket.gethostname(), action="sync.page",
                                    target_type="feed", target_id=FEED,
                                    details=_json({**tally.counts, "rejected_ids": tally.rejected_ids,

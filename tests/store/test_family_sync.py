@@ -140,6 +140,7 @@ async def test_pages_are_applied_with_their_cursor_and_an_interrupted_pass_resum
     again = FamilySync(store, backend_on(transport(city)), clock=Clock(T0 + timedelta(minutes=1)), limit=20)
     report = await again.run(max_pages=2)
     assert report.cursor == "c80" and not report.complete and report.pages == 2
+    assert state(store).last_success_at is None  # stopped by a page limit: not in step yet
     assert report.created + report.rejected == 40 and report.updated == report.unchanged == 0
     with store.read() as session:
         ids = session.scalars(select(Household.source_id)).all()
