@@ -4,8 +4,8 @@ Direct on the database, like ``counter import``: it runs with ``--config`` as th
 service's account, which owns the database and the city's credential (the
 keyring). The pass's lease in the database keeps it from running at the same
 time as the service's own pass (or another ``counter sync``): then it says so and
-exits 1. Exit statuses: 0 the pass reached the end of the feed (rejected
-families, if any, are listed and recorded); 1 it could not (the family system
+exits 1. Exit statuses: 0 the pass reached the end of the feed, or applied the
+``--pages`` asked for (rejected families, if any, are listed and recorded); 1 it could not (the family system
 down or answering badly, another pass running, a database failure) — what was
 committed stays, the next pass resumes; 2 a usage or configuration error.
 """
