@@ -14,7 +14,7 @@ from datetime import date
 
 from counter.domain import nir as nirs
 from counter.domain.family_records import SourceFamily, SourcePerson
-from counter.domain.identity_checks import PersonInput, check_family, check_person
+from counter.domain.identity_checks import ADULT_ROLES, PersonInput, check_person
 from counter.domain.text import has_controls
 
 MAX_SOURCE_ID = 40  # person.source_id, household.source_id
@@ -47,7 +47,9 @@ def person_input(p: SourcePerson) -> PersonInput:
         birth = f"{b.year:04d}"
     return PersonInput(birth_name=p.birth_name, usage_name=p.usage_name or "", given_names=", ".join(p.given_names),
                        sex=p.sex, birth_date=birth, birth_insee_code=p.birth_insee_code or "",
-                       birth_country_code=p.birth_country_code or "", role=p.role)
+                       birth_country_code=p.birth_country_code or "", role=p.role,
+                       # The family system often lacks the commune: kept for an agent to complete.
+                       birthplace_to_complete=True)
 
 
 def check_source_family(family: SourceFamily, today: date) -> list[Reason]:
@@ -62,15 +64,25 @@ def check_source_family(family: SourceFamily, today: date) -> list[Reason]:
                               "CAF number: 1 to 7 digits"))
     seen: dict[str, int] = {}
     nirs_seen: dict[str, int] = {}
-    for index, member in enumerate(family.members, start=1):
+    identities: dict[tuple, int] = {}
+    inputs = [person_input(m) for m in family.members]
+    for index, (member, typed) in enumerate(zip(family.members, inputs, strict=True), start=1):
         who = member.source_id
         reasons += _check_id(member.source_id, "person_id", who)
         if who in seen:
             reasons.append(Reason("person_id", f"La personne {who} figure deux fois dans la famille.",
                                   f"person {who} appears twice in the family", who))
         seen.setdefault(who, index)
-        for error in check_person(person_input(member), today):
+        errors = check_person(typed, today)
+        for error in errors:
             reasons.append(Reason(error.field, error.message, english(error.message, error.field), who))
+        if not errors:  # the rule of check_family, without checking each member again
+            key = typed.identity_key()
+            if key in identities:
+                fr = (f"Les membres n° {identities[key]} et n° {index} sont la même personne "
+                      "(mêmes noms, prénoms et date de naissance).")
+                reasons.append(Reason("members", fr, english(fr, "members"), who))
+            identities.setdefault(key, index)
         reasons += _check_nir(member, who)
         if member.nir:
             nir = nirs.compact(member.nir)
@@ -79,9 +91,9 @@ def check_source_family(family: SourceFamily, today: date) -> list[Reason]:
                                       f"same NIR as member no. {nirs_seen[nir]}", who))
             nirs_seen.setdefault(nir, index)
         reasons += _check_contacts(member, who)
-    for error in check_family([person_input(m) for m in family.members], today):
-        field = "role" if "parent" in error.message else "members"
-        reasons.append(Reason(field, error.message, english(error.message, field)))
+    if not any(m.role in ADULT_ROLES for m in family.members):
+        fr = "Le foyer doit compter au moins un parent ou un autre responsable."
+        reasons.append(Reason("role", fr, english(fr, "role")))
     return reasons
 
 

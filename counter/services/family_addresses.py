@@ -49,22 +49,45 @@ def _clean(value: str | None) -> str | None:
     return value or None
 
 
+@dataclass(frozen=True, slots=True)
+class _Street:
+    id: int
+    name: str
+    postal_code: str
+    city: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Town:
+    ban_id: str
+    street_id: int
+    number: int | None
+    suffix: str | None
+    postal_code: str
+
+
 class AddressBook:
     """The town's streets and BAN addresses, read once from the session and kept
     (an import or a sync pass resolves thousands of addresses with one read)."""
 
     def __init__(self, session) -> None:
-        self._streets: dict[tuple[str, str], Street] = {}
-        self._street_by_id: dict[int, Street] = {}
-        for street in session.execute(select(Street).order_by(Street.retired, Street.id)).scalars():
+        # Plain copies: the book outlives the session (an import commits batch after batch).
+        self._streets: dict[tuple[str, str], _Street] = {}
+        self._street_by_id: dict[int, _Street] = {}
+        columns = (Street.id, Street.name, Street.postal_code, Street.city)
+        for row in session.execute(select(*columns).order_by(Street.retired, Street.id)):
+            street = _Street(*row)
             name, postal_code, _city = street_key(street.name, street.postal_code, street.city)
             self._streets.setdefault((name, postal_code), street)
             self._street_by_id[street.id] = street
         self.postal_codes = {s.postal_code for s in self._street_by_id.values()}
-        self._by_ban: dict[str, TownAddress] = {}
-        self._by_number: dict[tuple[int, int | None, str | None], TownAddress] = {}
+        self._by_ban: dict[str, _Town] = {}
+        self._by_number: dict[tuple[int, int | None, str | None], _Town] = {}
         self._numbered_streets: set[int] = set()
-        for address in session.execute(select(TownAddress).order_by(TownAddress.retired, TownAddress.id)).scalars():
+        columns = (TownAddress.ban_id, TownAddress.street_id, TownAddress.number, TownAddress.suffix,
+                   TownAddress.postal_code)
+        for row in session.execute(select(*columns).order_by(TownAddress.retired, TownAddress.id)):
+            address = _Town(*row)
             self._by_ban[address.ban_id] = address
             self._by_number.setdefault((address.street_id, address.number, (address.suffix or None) and
                                         address.suffix.lower()), address)
@@ -98,12 +121,12 @@ class AddressBook:
         return None, [Reason("street", "Adresse incomplète : la rue (ou l'identifiant BAN) manque.",
                              "incomplete address: the street (or the BAN id) is missing", who)]
 
-    def _town_fields(self, town: TownAddress, complement: str | None) -> AddressFields:
+    def _town_fields(self, town: _Town, complement: str | None) -> AddressFields:
         street = self._street_by_id[town.street_id]
         return AddressFields(street.id, town.number, town.suffix or None, complement, None, town.postal_code,
                              street.city, town.ban_id)
 
-    def _in_street(self, street: Street, number: int | None, suffix: str | None, complement: str | None,
+    def _in_street(self, street: _Street, number: int | None, suffix: str | None, complement: str | None,
                    who: str | None) -> tuple[AddressFields | None, list[Reason]]:
         if street.id in self._numbered_streets:
             town = self._by_number.get((street.id, number, suffix))
