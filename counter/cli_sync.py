@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
-import time
 
 from counter.terminal import echo
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-BAR_WIDTH = 30
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -34,31 +31,19 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 class Progress:
-    """A bar on stderr when it is a terminal; nothing otherwise (logs, cron)."""
+    """The feed's progress for the shared bar (``counter.progress``): changes applied out
+    of those applied plus those the family system says remain."""
 
-    def __init__(self, stream=None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
-        self.started = time.monotonic()
-        self.drawn = False
+    def __init__(self, bar=None) -> None:
+        from counter.progress import ProgressBar
+
+        self.bar = bar if bar is not None else ProgressBar("sync")
 
     def __call__(self, done: int, remaining: int | None) -> None:
-        if not self.enabled:
-            return
-        if remaining is None:
-            line = f"\r{done:,} change(s) applied"
-        else:
-            total = done + remaining
-            filled = BAR_WIDTH * done // total if total else BAR_WIDTH
-            line = f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done:,}/{total:,} change(s)"
-        self.stream.write(f"{line}  {time.monotonic() - self.started:.0f} s ")
-        self.stream.flush()
-        self.drawn = True
+        self.bar(done, done + (remaining or 0))
 
     def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
+        self.bar.close()
 
 
 def run(runtime, args) -> int:

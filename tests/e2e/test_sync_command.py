@@ -6,6 +6,7 @@ system configured. Exit statuses 0, 1, 1, 2."""
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
@@ -54,15 +55,21 @@ def test_counter_sync_pulls_pages_and_says_what_it_did(tmp_path, env, served):  
 
 
 def test_the_progress_bar_is_drawn_only_on_a_terminal():
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
+    from counter.progress import ProgressBar
 
-    shown, hidden = Tty(), io.StringIO()
-    for stream in (shown, hidden):
-        progress = Progress(stream)
+    main, secondary = os.openpty()
+    times = iter([0.0, 1.0, 2.0, 3.0])
+    with os.fdopen(secondary, "w", encoding="utf-8") as terminal:
+        progress = Progress(ProgressBar("sync", terminal, clock=lambda: next(times)))
         progress(100, 300)
         progress(400, 0)
-        progress.close()
-    assert "[#######" in shown.getvalue() and "400/400 change(s)" in shown.getvalue()
+    drawn = ""
+    while "400/400" not in drawn and len(drawn) < 4096:
+        drawn += os.read(main, 4096).decode()
+    os.close(main)
+    assert "sync [" in drawn and "400/400" in drawn and "100/400" in drawn
+    hidden = io.StringIO()
+    progress = Progress(ProgressBar("sync", hidden))
+    progress(100, 300)
+    progress.close()
     assert hidden.getvalue() == ""
