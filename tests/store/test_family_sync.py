@@ -343,3 +343,20 @@ def test_a_person_the_counter_knows_the_city_id_of_is_registered_by_that_id(stor
     assert body["person_id"] == "P000042" and "person" not in body
     _, body = build(SchoolRequest(by_id["Noé"], 2027, "TPS", school_id), 2, None)
     assert "person_id" not in body and body["person"]["given_names"] == ["Noé"]
+
+
+async def test_a_cancelled_pass_keeps_its_pages_and_gives_the_lease_back(store, city, backend_on):
+    """Ctrl+C on `counter sync`, or the service stopping: the pages committed stay, the lease
+    is free at once (no wait for it to run out)."""
+    def stop_after_the_first_page(done, remaining):
+        asyncio.current_task().cancel()
+
+    sync = FamilySync(store, backend_on(transport(city)), clock=Clock(), limit=10)
+    with pytest.raises(asyncio.CancelledError):
+        await sync.run(progress=stop_after_the_first_page)
+    stopped = state(store)
+    # The page under way when the cancellation came may still have committed, with its cursor.
+    assert stopped.cursor in ("c10", "c20") and counted(store, Household) == int(stopped.cursor[1:])
+    assert stopped.holder is None and stopped.last_error == "Synchronisation interrompue."
+    report = await FamilySync(store, backend_on(transport(city)), clock=Clock(), limit=10).run(max_pages=1)
+    assert report.cursor == f"c{int(stopped.cursor[1:]) + 10}"
