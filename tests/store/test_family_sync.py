@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -360,3 +360,40 @@ async def test_a_cancelled_pass_keeps_its_pages_and_gives_the_lease_back(store, 
     assert stopped.holder is None and stopped.last_error == "Synchronisation interrompue."
     report = await FamilySync(store, backend_on(transport(city)), clock=Clock(), limit=10).run(max_pages=1)
     assert report.cursor == f"c{int(stopped.cursor[1:]) + 10}"
+
+
+async def test_f6_round_trip_through_a_confirmed_visit(store, city, backend_on):
+    """A family new to the town made at the counter, a crèche application confirmed for its
+    baby (the payload the service builds), the outbox relay, the city's answer, the feed."""
+    from counter.clock import FixedClock
+    from counter.domain.visits import CrecheRequest, VisitDraft
+    from counter.services.visits import VisitService, payload_builder
+    from counter.store.models import Creche
+    from tests.factories import add_household, person
+
+    home_id = add_household(store, "rue des Lilas", 3, [(person("ARRIVÉE", "Jeanne", (1993, 4, 2)), "parent"),
+                                                       (person("ARRIVÉE", "Lou", (2026, 3, 9)), "child")])
+    with store.write() as session:
+        creche = Creche(code="CR01", name="Crèche familiale Pirouette", capacity=60)
+        session.add(creche)
+        session.flush()
+        creche_id = creche.id
+    today = T0.date()
+    visits = VisitService(store, FixedClock(today), "agent", host="poste-1")
+    visit_id = visits.start(household_id=home_id)
+    context = visits.context(visit_id)
+    baby = next(m.person_id for m in context.members if m.given_names[0] == "Lou")
+    draft = VisitDraft(household_id=home_id, requests=[CrecheRequest((creche_id,), date(2027, 1, 4), 4, 32.0,
+                                                                    person_id=baby)])
+    visits.confirm(visit_id, draft, code="RCP-SYNC-0001", payloads=payload_builder(store, context, today))
+    city_backend = backend_on(transport(city))
+    relay = OutboxRelay(store, {"city": city_backend}, Clock(datetime.now(UTC) + timedelta(minutes=1)))
+    assert await relay.run_once() == RelayReport(delivered=1)
+    assert person_of(store, "PN00001").id == baby and household_of(store, "FN00001").id == home_id
+    # The city made a family of its own for the baby: the feed brings it back.
+    assert [c["type"] for c in city.state.city.changes] == ["family"]
+    skip_history(store, city)
+    before = counted(store, Person), counted(store, Household), counted(store, HouseholdMember)
+    report = await FamilySync(store, city_backend, clock=Clock()).run()
+    assert (report.created, report.rejected, report.unchanged + report.updated) == (0, 0, 1)
+    assert (counted(store, Person), counted(store, Household), counted(store, HouseholdMember)) == before
