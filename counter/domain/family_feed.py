@@ -103,10 +103,10 @@ def sync_warning(status: SyncStatus) -> str:
     """The agents' warning when the families have not been synchronised for too long; "" otherwise."""
     if not status.configured or not status.stale:
         return ""
+    # One line at 80 columns: every screen's status line carries it.
     if status.last_success_at is None:
-        return "Familles jamais synchronisées avec le système famille de la mairie : prévenez un superviseur."
-    return (f"Familles non synchronisées avec le système famille depuis le {local_time(status.last_success_at)} "
-            "(les dernières modifications de la mairie peuvent manquer) : prévenez un superviseur.")
+        return "Familles jamais synchronisées avec la mairie : voir un superviseur."
+    return f"Familles non synchronisées depuis le {local_time(status.last_success_at)} : voir un superviseur."
 
 
 def sync_line(status: SyncStatus) -> str:
