@@ -124,6 +124,8 @@ class ServiceSettings(_Strict):
     group: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
     # 0o660: the group's members connect; 0o600: only the service's own account.
     mode: int = 0o660
+    # Processes that rank searches (0: in the service itself). Unset: one per core, up to 4.
+    search_processes: int | None = Field(default=None, ge=0, le=8)
 
     @field_validator("socket")
     @classmethod

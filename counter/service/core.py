@@ -42,7 +42,7 @@ class NotReady(Exception):
 class ServiceCore:
     def __init__(self, runtime: Runtime, *, identify: Callable[[int], str | None] | None = None,
                  store: Store | None = None, backends: list | None = None, background: bool = True,
-                 opener: Callable[[], Store] | None = None) -> None:
+                 opener: Callable[[], Store] | None = None, search_processes: int = 0) -> None:
         from counter.peers import login_of
 
         self.runtime = runtime
@@ -56,6 +56,8 @@ class ServiceCore:
 
         self.utc_now = utc_now  # the lock's clock (tests move it)
         self.services: Services | None = None
+        self.search_processes = search_processes
+        self.search_pool = None  # counter.service.search_pool.SearchPool, when processes are asked for
         self.problem: str = ""  # French: why the database is not open
         self._opened = threading.Event()
         self._agencies = threading.Event()
@@ -86,6 +88,7 @@ class ServiceCore:
                 store = self._given_store if self._given_store is not None else open_store(self.runtime)
             self.services = make_services(store, self.runtime)
             self.problem = ""
+            self._start_search_pool(store)
         except (NotMigrated, MixedData) as exc:
             self.problem = str(exc)
         except Exception as exc:  # noqa: BLE001 — reported to every client until fixed
@@ -94,6 +97,15 @@ class ServiceCore:
                 exc, "Base de données indisponible : prévenez l'administrateur.", training=self.runtime.training)
         finally:
             self._opened.set()
+
+    def _start_search_pool(self, store: Store) -> None:
+        from counter.service import search_pool
+
+        if self.search_processes < 1 or self.search_pool is not None or not search_pool.usable(store):
+            return
+        self.search_pool = search_pool.SearchPool(store, self.search_processes)
+        # Workers start in the background; a search arriving meanwhile waits for one.
+        threading.Thread(target=self.search_pool.warm, name="search-workers", daemon=True).start()
 
     def connect_agencies(self) -> None:
         """Build the agencies' backends once (blocking)."""
@@ -154,6 +166,9 @@ class ServiceCore:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         self._tasks.clear()
+        pool, self.search_pool = self.search_pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.close)
         services, self.services = self.services, None
         if services is None:
             return

@@ -160,7 +160,7 @@ def near_tokens(connection: Connection, word: str) -> list[str]:
 
 PERSON_COLUMNS = (
     "p.id, p.birth_name, p.usage_name, p.given_names, p.sex, "
-    "p.birth_year, p.birth_month, p.birth_day, p.search_text"
+    "p.birth_year, p.birth_month, p.birth_day"
 )
 
 
