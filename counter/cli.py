@@ -96,13 +96,14 @@ def _parser() -> argparse.ArgumentParser:
     size.add_argument("--households", type=_at_most(MAX_HOUSEHOLDS), metavar="N")
     size.add_argument("--persons", type=_at_most(MAX_PERSONS), metavar="N", help="about N inhabitants")
     generate.add_argument("--seed", type=int, default=None)
-    from counter import cli_duplicates, cli_export, cli_import, cli_outbox, cli_serve, cli_train
+    from counter import cli_duplicates, cli_export, cli_import, cli_outbox, cli_serve, cli_sync, cli_train
 
     cli_serve.register(commands)
     cli_train.register(commands)
     cli_export.register(commands)
     cli_import.register(commands)
     cli_outbox.register(commands)
+    cli_sync.register(commands)
     cli_duplicates.register(commands)
     cli_trust.register(commands)
 
@@ -275,6 +276,7 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
         "outbox": _outbox,
         "duplicates": _duplicates,
         "import": _import,
+        "sync": _sync,
         "train": _train,
         "replay": _replay,
         "audit": _trust,
@@ -554,6 +556,12 @@ def _import(runtime, args) -> int:
     from counter import cli_import
 
     return cli_import.run(runtime, args)
+
+
+def _sync(runtime, args) -> int:
+    from counter import cli_sync
+
+    return cli_sync.run(runtime, args)
 
 
 def _train(runtime, args) -> int:

@@ -1,7 +1,9 @@
-"""`counter import schools|sectors`: the carte scolaire from CSV (administrators, English).
+"""`counter import schools|sectors|families`: the carte scolaire and the town's
+families from CSV (administrators, English).
 
 Wired into counter.cli by ``register(subparsers)`` and ``run(runtime, args)``;
-the format is in docs/administration.md, the rules in counter.services.sector_import.
+the formats are in docs/administration.md and docs/go-live-families.md, the rules
+in counter.services.sector_import and counter.services.family_import.
 """
 
 from __future__ import annotations
@@ -14,14 +16,21 @@ MAX_SHOWN = 200  # problems printed; the count says how many more
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    command = subparsers.add_parser("import", help="import the carte scolaire (schools, street sectors) from CSV")
+    command = subparsers.add_parser(
+        "import", help="import from CSV: the carte scolaire (schools, street sectors), the families")
     actions = command.add_subparsers(dest="import_command", metavar="WHAT", required=True)
     schools = actions.add_parser("schools", help="schools by UAI (columns: uai, name, kind)")
     sectors = actions.add_parser(
         "sectors", help="street ranges -> school sector; the file is the whole carte scolaire")
-    for action in (schools, sectors):
+    families = actions.add_parser(
+        "families", help="the town's families from its family software (one row a person; re-import updates)")
+    for action in (schools, sectors, families):
         action.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV with a header line (comma or semicolon)")
         action.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    families.add_argument("--mapping", metavar="MAP.toml", help="the export's columns, encoding, separator, "
+                          "date formats and values (default: our format, docs/go-live-families.md)")
+    families.add_argument("--rejects", metavar="PATH", help="where to write the refused rows "
+                          "(default: FILE.rejects.csv beside FILE.csv)")
     return command
 
 
@@ -29,6 +38,10 @@ def run(runtime, args) -> int:
     from counter.cli import open_current_store
     from counter.services.sector_import import ImportFileError, import_schools, import_sectors
 
+    if args.import_command == "families":
+        from counter.cli_import_families import run_families
+
+        return run_families(runtime, args)
     store = open_current_store(runtime)
     if store is None:
         return EXIT_FAILED

@@ -67,6 +67,10 @@ class Runtime:
     service_group: str | None = None
     service_mode: int = 0o660
     search_processes: int | None = None  # [service] search_processes; None: one per core, up to 4
+    # [sync]: the family system's change feed (counter.services.family_sync).
+    sync_enabled: bool = True
+    sync_interval_minutes: int = 10
+    sync_warn_after_hours: int = 24
 
     @property
     def training(self) -> bool:
@@ -158,5 +162,8 @@ def resolve(config_arg: str | None = None, env: Mapping[str, str] | None = None,
         service_group=settings.service.group,
         service_mode=settings.service.mode,
         search_processes=settings.service.search_processes,
+        sync_enabled=settings.sync.enabled,
+        sync_interval_minutes=settings.sync.interval_minutes,
+        sync_warn_after_hours=settings.sync.warn_after_hours,
         **overrides,
     )

@@ -31,19 +31,24 @@ from counter.domain.typos import MIN_TYPO_LENGTH, within_one_edit
 NIR = "nir"
 NAME_BIRTH = "name_birth"
 TYPO_BIRTH_PLACE = "typo_birth_place"
-REASONS = (NIR, NAME_BIRTH, TYPO_BIRTH_PLACE)  # the order they are listed in
+# Two records the family system merged into one (the change feed), which the counter
+# could not merge itself: both have visits or registrations (counter.services.family_sync).
+MERGED_BY_SOURCE = "merged_by_source"
+REASONS = (NIR, NAME_BIRTH, TYPO_BIRTH_PLACE, MERGED_BY_SOURCE)  # the order they are listed in
 
 # French, for the agent at the counter.
 REASON_LABELS = {
     NIR: "même NIR",
     NAME_BIRTH: "même nom et même date de naissance",
     TYPO_BIRTH_PLACE: "nom proche, même date et même lieu de naissance",
+    MERGED_BY_SOURCE: "fiches fusionnées par le système famille",
 }
 # English, for the administrators' commands.
 REASON_ENGLISH = {
     NIR: "same NIR",
     NAME_BIRTH: "same name and birth date",
     TYPO_BIRTH_PLACE: "name one typo apart, same birth date and place",
+    MERGED_BY_SOURCE: "records merged in the family system",
 }
 
 FRANCE = "99100"

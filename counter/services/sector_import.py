@@ -16,20 +16,18 @@ kept (reported as unused): addresses outside every rule simply get no sector.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import itertools
 import json
-import os
 import re
 import socket
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
 
 from counter.domain.names import fold
+from counter.services.csv_input import ImportFileError, open_input, text_lines
 from counter.store.engine import Store
 from counter.store.models import AuditEntry, School, SchoolSector, SectorRule, Street
 
@@ -43,14 +41,6 @@ SECTOR_COLUMNS = ("street", "postal_code", "city", "number_from", "number_to", "
                   "maternelle_uai", "elementaire_uai")
 REQUIRED_SECTOR_COLUMNS = ("street", "postal_code", "city", "sector")
 MAX_BYTES = 20 * 1024 * 1024
-
-
-class ImportFileError(Exception):
-    """The file cannot be imported; ``problems`` are ``(line number or 0, message)``, in line order."""
-
-    def __init__(self, problems: list[tuple[int, str]]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -110,43 +100,14 @@ def street_key(name: str, postal_code: str, city: str) -> tuple[str, str, str]:
 
 
 TOO_LARGE = f"larger than {MAX_BYTES // (1024 * 1024)} MiB: not a carte scolaire file"
-_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # an old Mac line end: a line of its own, as in universal newlines
 
 
 def _open(path: Path):
-    """The file, opened for reading: a regular file up to MAX_BYTES, or a pipe (read up to
-    MAX_BYTES); a device (/dev/zero never ends), a directory or a socket is refused unopened."""
-    try:
-        status = os.stat(path)
-        mode = status.st_mode
-        if stat.S_ISREG(mode) and status.st_size > MAX_BYTES:
-            raise ImportFileError([(0, TOO_LARGE)])
-        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
-            kind = ("a directory" if stat.S_ISDIR(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-                    else "a socket" if stat.S_ISSOCK(mode) else "not a file")
-            raise ImportFileError([(0, f"{path} is {kind}, not a regular file: give the CSV file itself")])
-        return open(path, "rb")
-    except OSError as exc:
-        raise ImportFileError([(0, f"cannot read {path}: {exc.strerror or exc}")]) from None
+    return open_input(path, MAX_BYTES, TOO_LARGE)
 
 
 def _lines(handle):
-    """The file's lines as text, read as a stream: never more than MAX_BYTES in all
-    (ImportFileError beyond), never a line that is not UTF-8 (its number is said)."""
-    read = 0
-    number = 0
-    while raw := handle.readline(MAX_BYTES + 1 - read):
-        read += len(raw)
-        if read > MAX_BYTES:
-            raise ImportFileError([(0, TOO_LARGE)])
-        number += 1
-        if number == 1 and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8):]
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ImportFileError([(number, "not UTF-8 text (save the file as CSV UTF-8)")]) from None
-        yield from (piece for piece in _LONE_CR.split(line) if piece)
+    return text_lines(handle, MAX_BYTES, TOO_LARGE)
 
 
 def _read(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:

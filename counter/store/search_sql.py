@@ -165,9 +165,10 @@ PERSON_COLUMNS = (
 
 
 def person_rows(connection: Connection, ids: Sequence[int]):
+    """The search's rows: persons the family system removed (``removed_at``) are left out."""
     if not ids:
         return []
-    sql = text(f"SELECT {PERSON_COLUMNS} FROM person p WHERE p.id IN :ids").bindparams(
+    sql = text(f"SELECT {PERSON_COLUMNS} FROM person p WHERE p.id IN :ids AND p.removed_at IS NULL").bindparams(
         bindparam("ids", expanding=True)
     )
     return connection.execute(sql, {"ids": list(ids)}).all()
