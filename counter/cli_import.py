@@ -1,9 +1,11 @@
-"""`counter import schools|sectors|addresses`: the carte scolaire from CSV, the town's
-addresses from the Base Adresse Nationale (administrators, English).
+"""`counter import schools|sectors|families|addresses`: the carte scolaire and the
+town's families from CSV, the town's addresses from the Base Adresse Nationale
+(administrators, English).
 
 Wired into counter.cli by ``register(subparsers)`` and ``run(runtime, args)``;
-the formats are in docs/administration.md, the rules in counter.services.sector_import
-and counter.services.address_import.
+the formats are in docs/administration.md and docs/go-live-families.md, the rules
+in counter.services.sector_import, counter.services.family_import and
+counter.services.address_import.
 """
 
 from __future__ import annotations
@@ -16,14 +18,21 @@ MAX_SHOWN = 200  # problems printed; the count says how many more
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    command = subparsers.add_parser("import", help="import the carte scolaire (schools, street sectors) or the BAN addresses")
+    command = subparsers.add_parser(
+        "import", help="import the carte scolaire (schools, street sectors), the families, the BAN addresses")
     actions = command.add_subparsers(dest="import_command", metavar="WHAT", required=True)
     schools = actions.add_parser("schools", help="schools by UAI (columns: uai, name, kind)")
     sectors = actions.add_parser(
         "sectors", help="street ranges -> school sector; the file is the whole carte scolaire")
-    for action in (schools, sectors):
+    families = actions.add_parser(
+        "families", help="the town's families from its family software (one row a person; re-import updates)")
+    for action in (schools, sectors, families):
         action.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV with a header line (comma or semicolon)")
         action.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    families.add_argument("--mapping", metavar="MAP.toml", help="the export's columns, encoding, separator, "
+                          "date formats and values (default: our format, docs/go-live-families.md)")
+    families.add_argument("--rejects", metavar="PATH", help="where to write the refused rows "
+                          "(default: FILE.rejects.csv beside FILE.csv)")
     addresses = actions.add_parser(
         "addresses", help="the town's streets and numbers from the BAN export (adresses-<INSEE>.csv[.gz])")
     addresses.add_argument("file", metavar="FILE", help="the BAN per-commune CSV export, gzipped or not")
@@ -36,6 +45,10 @@ def run(runtime, args) -> int:
     from counter.services.sector_import import ImportFileError, import_schools, import_sectors
     from counter.terminal import echo
 
+    if args.import_command == "families":
+        from counter.cli_import_families import run_families
+
+        return run_families(runtime, args)
     store = open_current_store(runtime)
     if store is None:
         return EXIT_FAILED

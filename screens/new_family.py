@@ -164,11 +164,12 @@ class NewFamilyScreen(AddressScreen[int | None]):
         self.create_family(self.street_id, number, suffix, complement, list(self.members), ban_id)
 
     @work(thread=True, exclusive=True, group="family-create", exit_on_error=False)
-    def create_family(self, street_id, number, suffix, complement, members, ban_id=None) -> None:
+    def create_family(self, street_id, number, suffix, complement, members, ban_id=None, distinct_from=()) -> None:
         from counter.client.errors import Refused, ServiceUnavailable
 
         try:
-            written = self.app.counter.create_family(street_id, number, suffix, complement, members, ban_id)
+            written = self.app.counter.create_family(street_id, number, suffix, complement, members,
+                                                     distinct_from=distinct_from, ban_id=ban_id)
         except ServiceUnavailable:
             self.app.call_from_thread(self._failed, "Service du guichet injoignable : le foyer n'est peut-être pas "
                                                     "enregistré. Cherchez-le avant de le saisir à nouveau.")
@@ -178,8 +179,50 @@ class NewFamilyScreen(AddressScreen[int | None]):
         else:
             if written.errors:
                 self.app.call_from_thread(self._show_errors, list(written.errors))
+            elif written.duplicates:
+                def again(distinct: tuple[int, ...]) -> None:  # the same family, the candidates declared different
+                    self.create_family(street_id, number, suffix, complement, members, ban_id,
+                                       distinct_from=distinct)
+
+                self.app.call_from_thread(self._show_duplicates, list(written.duplicates), members, again)
             else:
                 self.app.call_from_thread(self._created, written.id, len(members))
+
+    def _show_duplicates(self, matches, members, again) -> None:
+        """Members the town may know already: the agent says whether they are the same persons;
+        ``again(ids)`` sends the family once more, those persons declared different."""
+        from screens.likely_duplicates import SAME, LikelyDuplicatesModal
+
+        self._saving = False
+        self.say("Membre peut-être déjà connu : foyer non enregistré, choisissez (m ou d).")
+        typed = [f"{f['birth_name']} {' '.join(n.strip() for n in f['given_names'].split(','))}"
+                 for f in (m.to_person_fields() for m in members)]
+
+        def chosen(choice) -> None:
+            if choice is None:
+                self.say("Foyer non enregistré : vérifiez les membres, puis Ctrl+S.")
+                return
+            kind, match = choice
+            if kind == SAME:
+                self._open_known(match)
+                return
+            self._saving = True
+            self.say("Personne différente : enregistrement du foyer…")
+            again(tuple(sorted({m.known.id for m in matches})))
+
+        self.app.push_screen(LikelyDuplicatesModal(matches, typed), chosen)
+
+    def _open_known(self, match) -> None:
+        """« C'est la même personne »: the known household instead of a new one."""
+        household_id = match.known.household_id
+        if household_id is None:
+            self.say("Cette personne n'est rattachée à aucun foyer : cherchez-la (Échap, puis son nom).",
+                     error=True)
+            return
+        from screens.household import HouseholdScreen
+
+        self.dismiss(None)
+        self.app.push_screen(HouseholdScreen(household_id, focus_person=match.known.id))
 
     def _failed(self, message: str) -> None:
         self._saving = False

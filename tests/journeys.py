@@ -157,6 +157,7 @@ JOURNEYS = {j.name: j for j in [
     Journey("outbox", _registrations("outbox"), supervisor=True, registered=True),
     Journey("new_family", _family("new_family")),
     Journey("member_form", _family("member_form")),
+    Journey("likely_duplicates", _family("likely_duplicates")),
 ]}
 
 

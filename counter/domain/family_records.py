@@ -43,6 +43,9 @@ class SourcePerson:
     nir: str | None = None
     phone: str | None = None
     email: str | None = None
+    # A member living elsewhere (a separated parent): their own address; None lives
+    # at the family's.
+    address: SourceAddress | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,8 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 from counter.domain.addresses import BAN_REQUIRED, BanAddress, read_ban_row
-from counter.services.csv_stream import ImportFileError, text_lines
+from counter.services.ban_input import ban_lines
+from counter.services.csv_input import ImportFileError
 from counter.services.sector_import import street_key as folded_street
 from counter.store.engine import Store
 from counter.store.models import Address, AuditEntry, Street, TownAddress
@@ -83,7 +84,7 @@ class AddressReport:
 
 def read_ban(path: Path) -> list[BanAddress]:
     """Every address of the export, checked (ImportFileError lists every problem)."""
-    with text_lines(Path(path), MAX_BYTES, TOO_LARGE, gzip_ok=True) as lines:
+    with ban_lines(Path(path), MAX_BYTES, TOO_LARGE) as lines:
         return ban_rows(lines)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Iterable
 
 from sqlalchemy import select, text
 
@@ -23,10 +24,22 @@ from counter.domain.identity_checks import (
     check_other_address,
     check_person,
 )
+from counter.domain.duplicate_views import DuplicateMatch
 from counter.domain.names import fold
 from counter.domain.visits import FieldError
+from counter.services.duplicate_review import summaries
+from counter.services.duplicates import find_candidates, record_pair
 from counter.store.engine import Store
 from counter.store.models import Address, AuditEntry, Household, HouseholdMember, Person, Street, TownAddress
+
+
+class LikelyDuplicates(Exception):
+    """Nothing was written: members of the new family may be persons the town knows
+    (``matches``: counter.domain.duplicate_views.DuplicateMatch) — the agent decides."""
+
+    def __init__(self, matches: list) -> None:
+        super().__init__(f"{len(matches)} likely duplicate(s)")
+        self.matches = matches
 
 
 class FamilyError(Exception):
@@ -106,13 +119,26 @@ class FamilyService:
             return connection.execute(text("SELECT name FROM street WHERE id = :id"), {"id": street_id}).scalar()
 
     def create(self, street_id: int, number: int | None, suffix: str | None, complement: str | None,
-               members: list[PersonInput], ban_id: str | None = None) -> int:
-        """Write the family in one transaction; the new household's id."""
+               members: list[PersonInput], *, distinct_from: Iterable[int] = (),
+               ban_id: str | None = None) -> int:
+        """Write the family in one transaction; the new household's id.
+
+        Before writing, every member is compared with the persons the town knows
+        (counter.services.duplicates): a likely duplicate the agent has not declared
+        a different person (``distinct_from``: their ids) raises LikelyDuplicates
+        and nothing is written. Those declared different are recorded as dismissed
+        pairs and audited (ids and reasons only). ``ban_id``: the town address
+        picked from the street's list (kept on the address)."""
         errors = self.check(street_id, number, suffix, complement, members, ban_id)
         if errors:
             raise FamilyError(errors)
         picked, _ = self._picked(street_id, number, suffix, ban_id)
+        declared = set(distinct_from)
         with self.store.write() as session:
+            found = [(index, candidate) for index, member in enumerate(members)
+                     for candidate in find_candidates(session, member)]
+            if any(candidate.person_id not in declared for _, candidate in found):
+                raise LikelyDuplicates(_matches(session, found))
             street = session.get(Street, street_id)
             if street is None:
                 raise FamilyError([(None, FieldError("street", MSG_NO_STREET))])
@@ -122,11 +148,18 @@ class FamilyService:
             household = Household(address_id=address.id)
             session.add(household)
             session.flush()
-            for member in members:
-                self._add_person(session, household.id, member)
+            person_ids = [self._add_person(session, household.id, member) for member in members]
             adults = sum(m.role in ADULT_ROLES for m in members)
             self._audit(session, "household.create", household.id,
                         {"members": len(members), "adults": adults, "children": len(members) - adults})
+            if found:  # the agent said « personne différente »: never proposed again, and audited
+                pairs = []
+                for index, candidate in found:
+                    record_pair(session, person_ids[index], candidate.person_id, candidate.reasons, "counter",
+                                state="dismissed", decided_by=self.agent)
+                    pairs.append({"person": person_ids[index], "candidate": candidate.person_id,
+                                  "reasons": list(candidate.reasons)})
+                self._audit(session, "duplicate.distinct", household.id, {"pairs": pairs})
             return household.id
 
     def add_member(self, household_id: int, member: PersonInput) -> int:
@@ -227,6 +260,12 @@ class FamilyService:
         # Counts and ids only: the audit trail never holds names or dates.
         session.add(AuditEntry(agent=self.agent, host=self.host, action=action, target_type="household",
                                target_id=str(household_id), details=json.dumps(details, sort_keys=True)))
+
+
+def _matches(session, found) -> list[DuplicateMatch]:
+    """The candidates as the agent sees them: who, born when, which household, why."""
+    people = summaries(session.connection(), [candidate.person_id for _, candidate in found])
+    return [DuplicateMatch(index, people[candidate.person_id], candidate.reasons) for index, candidate in found]
 
 
 def _blank_none(value: str | None) -> str | None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from counter.domain.names import fold
-from counter.services.csv_stream import ImportFileError, text_lines
+from counter.services.csv_input import ImportFileError, open_input, text_lines
 from counter.store.engine import Store
 from counter.store.models import AuditEntry, School, SchoolSector, SectorRule, Street
 
@@ -102,10 +102,21 @@ def street_key(name: str, postal_code: str, city: str) -> tuple[str, str, str]:
 TOO_LARGE = f"larger than {MAX_BYTES // (1024 * 1024)} MiB: not a carte scolaire file"
 
 
+def _open(path: Path):
+    return open_input(path, MAX_BYTES, TOO_LARGE)
+
+
+def _lines(handle):
+    return text_lines(handle, MAX_BYTES, TOO_LARGE)
+
+
 def _read(path: Path, columns: tuple[str, ...], required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
     """(line number, row) of a CSV file with a header line; comma or semicolon separated, UTF-8."""
-    with text_lines(path, MAX_BYTES, TOO_LARGE) as lines:
-        return _rows(lines, columns, required)
+    with _open(path) as handle:
+        try:
+            return _rows(_lines(handle), columns, required)
+        except OSError as exc:  # a read error half-way (a disk, a network share)
+            raise ImportFileError([(0, f"cannot read {path}: {exc.strerror or exc}")]) from None
 
 
 def _rows(lines, columns: tuple[str, ...], required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:

@@ -7,7 +7,8 @@ the PostgreSQL tsvector column are built from it by the database itself
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Connection, column, table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,6 +54,31 @@ def fill_search_text(_mapper, _connection, target) -> None:
     target.search_text = search_text(target.birth_name, target.usage_name, target.given_names)
 
 
+_GATHERED = "counter.indexing.gathered_tokens"
+
+
 def record_tokens(_mapper, connection: Connection, target) -> None:
-    """Mapper event: add the person's tokens to the vocabulary, same transaction."""
+    """Mapper event: add the person's tokens to the vocabulary, same transaction
+    (gathered for one statement at the end of :func:`gathered_vocabulary`)."""
+    gathered = connection.info.get(_GATHERED)
+    if gathered is not None:
+        gathered.update(target.search_text.split())
+        return
     add_tokens(connection, target.search_text.split())
+
+
+@contextmanager
+def gathered_vocabulary(connection: Connection) -> Iterator[None]:
+    """Persons written inside have their tokens added to the vocabulary once, when
+    the block ends without error (same transaction): an import writes thousands of
+    persons in one flush, two statements instead of two per person."""
+    if _GATHERED in connection.info:  # already gathering: the outer block adds them
+        yield
+        return
+    gathered: set[str] = set()
+    connection.info[_GATHERED] = gathered
+    try:
+        yield
+    finally:
+        connection.info.pop(_GATHERED, None)
+    add_tokens(connection, gathered)

@@ -23,7 +23,8 @@ def test_numbers_and_the_picked_address_cross_the_socket(store, tmp_path):
         assert numbers == (TownNumber("45999_0150_00010", 10, None), TownNumber("45999_0150_00012", 12, None),
                            TownNumber("45999_0150_00012_bis", 12, "bis"), TownNumber("45999_0150_00012_a", 12, "a"))
         assert client.street_numbers(424242) == ()  # no such street: nothing to pick, typed
-        written = client.create_family(streets["Rue des Lilas"], 12, "a", None, [PARENT], "45999_0150_00012_a")
+        written = client.create_family(streets["Rue des Lilas"], 12, "a", None, [PARENT],
+                                      ban_id="45999_0150_00012_a")
         moved = client.set_address(written.id, street_id=streets["Avenue du Port"], ban_id="45999_0200_00003")
         wrong = client.set_address(written.id, street_id=streets["Avenue du Port"], ban_id="45999_0150_00010")
     assert written.errors == () and moved.errors == ()

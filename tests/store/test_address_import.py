@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from counter.domain.identity_checks import PersonInput
 from counter.services.address_import import import_addresses
-from counter.services.csv_stream import ImportFileError
+from counter.services.csv_input import ImportFileError
 from counter.services.families import FamilyError, FamilyService
 from tests.factories import add_household, person
 
@@ -35,8 +35,14 @@ SECOND = f"""{HEADER}
 45999_0200_00003;459990200;3;;Avenue Simone-Veil;45998;45999;Bellerive-sur-Loire;1.92;47.91;;1
 45999_a990_99999;;99999;;Les Grands Champs;45998;45999;Bellerive-sur-Loire;1.93;47.88;Les Grands Champs;0
 """
-PARENT = PersonInput(birth_name="Nouveau", given_names="Ana", sex="F", birth_date="02/03/1990",
-                     birth_insee_code="45234", role="parent")
+NAMES = iter(["Ana", "Léo", "Zoé", "Noé", "Eva", "Timéo", "Inès", "Yanis", "Lou", "Malo"] * 10)
+
+
+def parent() -> PersonInput:
+    """A parent the town does not know yet (no likely duplicate of the ones before)."""
+    given = next(NAMES)
+    return PersonInput(birth_name=f"Nouveau{given}", given_names=given, sex="F", birth_date="02/03/1990",
+                       birth_insee_code="45234", role="parent")
 
 
 def write(tmp_path: Path, name: str, content: str) -> Path:
@@ -97,8 +103,8 @@ def test_a_newer_export_adds_renames_and_retires_but_never_deletes(store, tmp_pa
     import_addresses(store, write(tmp_path, "a.csv", FIRST), "admin")
     families = FamilyService(store, "agent")
     lilas, saules = street_id(store, "Rue des Lilas"), street_id(store, "Impasse des Saules")
-    household = families.create(lilas, None, None, None, [PARENT], ban_id="45999_0150_00012_a")
-    moved = families.create(saules, 5, None, None, [PARENT.__class__(**{**PARENT.__dict__, "given_names": "Léo"})])
+    household = families.create(lilas, None, None, None, [parent()], ban_id="45999_0150_00012_a")
+    moved = families.create(saules, 5, None, None, [parent()])
     dry = import_addresses(store, write(tmp_path, "b.csv", SECOND), "admin", dry_run=True)
     assert (dry.addresses_added, dry.addresses_retired) == (1, 2)
     report = import_addresses(store, write(tmp_path, "b.csv", SECOND), "admin")
@@ -116,7 +122,7 @@ def test_a_newer_export_adds_renames_and_retires_but_never_deletes(store, tmp_pa
     assert "Avenue Simone-Veil" in [name for _, name in families.streets()]
     assert [n.label for n in families.numbers(lilas)] == ["10", "12", "12 bis", "14"]
     with pytest.raises(FamilyError) as refused:
-        families.create(lilas, None, None, None, [PARENT], ban_id="45999_0150_00012_a")
+        families.create(lilas, None, None, None, [parent()], ban_id="45999_0150_00012_a")
     assert refused.value.errors[0][1].field == "number"
     # The first file again: what came back is offered again.
     back = import_addresses(store, write(tmp_path, "a.csv", FIRST), "admin")
@@ -139,17 +145,17 @@ def test_a_family_picks_its_number_and_keeps_the_ban_id(store, tmp_path):
     import_addresses(store, write(tmp_path, "a.csv", FIRST), "admin")
     families = FamilyService(store, "agent")
     port, champs = street_id(store, "Avenue du Port"), street_id(store, "Les Grands Champs")
-    picked = families.create(port, None, None, "Bât. A", [PARENT], ban_id="45999_0200_00003")
-    typed = families.create(street_id(store, "Rue des Lilas"), 12, "bis", None, [PARENT])  # typed, in the list
-    off_list = families.create(street_id(store, "Rue des Lilas"), 99, None, None, [PARENT])  # typed, not in it
-    hamlet = families.create(champs, None, None, None, [PARENT], ban_id="45999_a990_99999")
+    picked = families.create(port, None, None, "Bât. A", [parent()], ban_id="45999_0200_00003")
+    typed = families.create(street_id(store, "Rue des Lilas"), 12, "bis", None, [parent()])  # typed, in the list
+    off_list = families.create(street_id(store, "Rue des Lilas"), 99, None, None, [parent()])  # typed, not in it
+    hamlet = families.create(champs, None, None, None, [parent()], ban_id="45999_a990_99999")
     assert rows(store, "SELECT a.number, a.suffix, a.postal_code, a.complement, a.ban_id FROM household h "
                        "JOIN address a ON a.id = h.address_id WHERE h.id IN (:a, :b, :c, :d) ORDER BY h.id",
                 a=picked, b=typed, c=off_list, d=hamlet) == [
         (3, None, "45998", "Bât. A", "45999_0200_00003"), (12, "bis", "45999", None, "45999_0150_00012_bis"),
         (99, None, "45999", None, None), (None, None, "45998", None, "45999_a990_99999")]
     with pytest.raises(FamilyError):  # an address of another street
-        families.create(port, None, None, None, [PARENT], ban_id="45999_0150_00010")
+        families.create(port, None, None, None, [parent()], ban_id="45999_0150_00010")
 
 
 def test_an_agency_address_on_a_town_street_is_taken_as_that_street(store, tmp_path):

@@ -16,7 +16,7 @@ from counter.domain.addresses import (
     split_street_line,
 )
 from counter.services.address_import import TOO_LARGE, ban_rows, read_ban
-from counter.services.csv_stream import ImportFileError
+from counter.services.csv_input import ImportFileError
 
 HEADER = ("id;id_fantoir;numero;rep;nom_voie;code_postal;code_insee;nom_commune;code_insee_ancienne_commune;"
           "nom_ancienne_commune;x;y;lon;lat;type_position;alias;nom_ld;libelle_acheminement;nom_afnor;"

@@ -14,12 +14,14 @@ def _families(core, actor):
 
 def _written(write) -> api.Written:
     """The new row's id, or the rules' problems (nothing written) for the screen to show at their fields."""
-    from counter.services.families import FamilyError
+    from counter.services.families import FamilyError, LikelyDuplicates
 
     try:
         return api.Written(id=write())
     except FamilyError as exc:
         return api.Written(errors=tuple(exc.errors))
+    except LikelyDuplicates as exc:
+        return api.Written(duplicates=tuple(exc.matches))
 
 
 @handles(api.FAMILY_STREETS)
@@ -36,7 +38,8 @@ def numbers(core, actor, args):
 def create(core, actor, args):
     families = _families(core, actor)
     return _written(lambda: families.create(args.street_id, args.number, args.suffix, args.complement,
-                                            list(args.members), args.ban_id))
+                                            list(args.members), distinct_from=args.distinct_from,
+                                            ban_id=args.ban_id))
 
 
 @handles(api.FAMILY_ADD_MEMBER)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from counter.domain.addresses import TownNumber
+from counter.domain.duplicate_views import DuplicateMatch
 from counter.domain.identity_checks import PersonInput
 from counter.domain.visits import FieldError
 from counter.wire.endpoints import NoArgs, endpoint
@@ -29,16 +30,20 @@ class NewFamilyArgs:
     suffix: str | None
     complement: str | None
     members: tuple[PersonInput, ...]
+    # Persons the agent declared different (« Personne différente ») from the members.
+    distinct_from: tuple[int, ...] = ()
     ban_id: str | None = None  # the town address picked from the street's list
 
 
 @dataclass(frozen=True)
 class Written:
-    """The new row's id, or the problems that kept anything from being written:
-    (member index, or None for the address and the household; the error)."""
+    """The new row's id, or what kept anything from being written: the problems
+    (member index, or None for the address and the household; the error), or
+    persons the town knows whom members may be (``duplicates``: the agent decides)."""
 
     id: int | None = None
     errors: tuple[tuple[int | None, FieldError], ...] = ()
+    duplicates: tuple[DuplicateMatch, ...] = ()
 
 
 FAMILY_CREATE = endpoint("family.create", NewFamilyArgs, Written)
