@@ -108,7 +108,7 @@ def _print_addresses(report) -> None:
     echo(f"streets: {len(report.streets_added)} {added}, {len(report.streets_adopted)} "
          f"{'to adopt' if dry else 'adopted'} (known without a BAN key), {len(report.streets_renamed)} "
          f"{'to rename' if dry else 'renamed'}, {len(report.streets_retired)} {retired}, "
-         f"{len(report.streets_restored)} {'to restore' if dry else 'restored'}")
+         f"{len(report.streets_restored)} {'to restore' if dry else 'restored'}, {report.streets_updated} {updated}")
     echo(f"addresses: {report.addresses_added} {added}, {report.addresses_updated} {updated}, "
          f"{report.addresses_retired} {retired}, {report.addresses_restored} {'to restore' if dry else 'restored'}, "
          f"{report.addresses_kept} unchanged")

@@ -57,6 +57,7 @@ class AddressReport:
     streets_renamed: list[tuple[str, str]] = field(default_factory=list)  # (old, new)
     streets_retired: list[str] = field(default_factory=list)
     streets_restored: list[str] = field(default_factory=list)
+    streets_updated: int = 0  # same key and name, another postal code or commune name
     streets_outside: int = 0  # streets the BAN does not have (kept, numbers typed)
     addresses_added: int = 0
     addresses_updated: int = 0
@@ -68,13 +69,14 @@ class AddressReport:
     @property
     def changed(self) -> bool:
         return bool(self.streets_added or self.streets_adopted or self.streets_renamed or self.streets_retired
-                    or self.streets_restored or self.addresses_added or self.addresses_updated
+                    or self.streets_restored or self.streets_updated or self.addresses_added or self.addresses_updated
                     or self.addresses_retired or self.addresses_restored)
 
     def counts(self) -> dict[str, int]:
         return {"lines": self.lines, "streets_added": len(self.streets_added),
                 "streets_adopted": len(self.streets_adopted), "streets_renamed": len(self.streets_renamed),
                 "streets_retired": len(self.streets_retired), "streets_restored": len(self.streets_restored),
+                "streets_updated": self.streets_updated,
                 "addresses_added": self.addresses_added, "addresses_updated": self.addresses_updated,
                 "addresses_retired": self.addresses_retired, "addresses_restored": self.addresses_restored}
 
@@ -219,19 +221,23 @@ def _apply_streets(session, wanted: dict[str, _WantedStreet], report: AddressRep
             unkeyed.setdefault(folded_street(street.name, street.postal_code, "")[:2], street)
     for key, want in sorted(wanted.items()):
         street = by_key.get(key)
+        adopted = False
         if street is None:
             street = unkeyed.pop(folded_street(want.name, want.postal_code, "")[:2], None)
-            if street is not None:
+            if adopted := street is not None:  # it takes the BAN's spelling: not a rename
                 street.ban_key = key
                 report.streets_adopted.append(want.name)
         if street is None:
             street = Street(name=want.name, postal_code=want.postal_code, city=want.city, ban_key=key)
             session.add(street)
             report.streets_added.append(f"{want.name}, {want.postal_code}")
-        elif street.name != want.name:
+        elif street.name != want.name and not adopted:
             report.streets_renamed.append((street.name, want.name))
-        if street.retired:
+        elif street.retired:
             report.streets_restored.append(want.name)
+        elif not adopted and (street.postal_code, street.city, street.insee_code, street.lieu_dit) != (
+                want.postal_code, want.city, want.insee_code, want.lieu_dit):
+            report.streets_updated += 1  # its main postal code, its commune's name…
         street.name, street.postal_code, street.city = want.name, want.postal_code, want.city
         street.insee_code, street.lieu_dit, street.retired = want.insee_code, want.lieu_dit, False
         by_key[key] = street

@@ -135,10 +135,19 @@ def test_streets_known_without_a_key_are_adopted_not_doubled(store, tmp_path):
     add_household(store, "rue des lilas", 12, [(person("GIRAUD", "Léa", (2020, 3, 1)), "child")])
     known = street_id(store, "rue des lilas")
     report = import_addresses(store, write(tmp_path, "a.csv", FIRST), "admin")
-    assert report.streets_adopted == ["Rue des Lilas"]
+    assert report.streets_adopted == ["Rue des Lilas"] and report.streets_renamed == []
     assert rows(store, "SELECT id, name, ban_key FROM street WHERE name LIKE '%ilas'") == [
         (known, "Rue des Lilas", "45999_0150")]
     assert counts(store)["street"] == 4
+
+
+def test_a_street_moved_to_another_postal_code_is_updated_not_nothing(store, tmp_path):
+    import_addresses(store, write(tmp_path, "a.csv", FIRST), "admin")
+    moved = FIRST.replace("Rue des Lilas;45999;", "Rue des Lilas;45998;")
+    report = import_addresses(store, write(tmp_path, "m.csv", moved), "admin")
+    assert (report.streets_updated, report.addresses_updated, report.changed) == (1, 4, True)
+    assert rows(store, "SELECT postal_code FROM street WHERE name = 'Rue des Lilas'") == [("45998",)]
+    assert rows(store, "SELECT count(*) FROM audit_entry")[0][0] == 2
 
 
 def test_a_family_picks_its_number_and_keeps_the_ban_id(store, tmp_path):
