@@ -52,12 +52,16 @@ def run(runtime, args) -> int:
     store = open_current_store(runtime)
     if store is None:
         return EXIT_FAILED
+    options = {}
     if args.import_command == "addresses":
+        from counter.progress import ProgressBar
         from counter.services.address_import import import_addresses as importer
+
+        options["progress"] = ProgressBar("importing addresses")  # on a terminal, for a large commune
     else:
         importer = import_schools if args.import_command == "schools" else import_sectors
     try:
-        report = importer(store, args.file, runtime.agent_login or "admin", dry_run=args.dry_run)
+        report = importer(store, args.file, runtime.agent_login or "admin", dry_run=args.dry_run, **options)
     except ImportFileError as exc:
         # The file's own text (a header, a value) may hold controls: echo makes it safe.
         echo(f"counter: {args.file}: not imported, nothing was written:", err=True)
@@ -71,6 +75,8 @@ def run(runtime, args) -> int:
               f"{str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
         return EXIT_FAILED
     finally:
+        if "progress" in options:
+            options["progress"].close()
         store.dispose()
     if args.import_command == "addresses":
         _print_addresses(report)

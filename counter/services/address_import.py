@@ -180,15 +180,16 @@ def _wanted_streets(addresses: list[BanAddress]) -> dict[str, _WantedStreet]:
 
 
 def import_addresses(store: Store, path: Path, agent: str, *, dry_run: bool = False,
-                     audit: bool = True) -> AddressReport:
+                     audit: bool = True, progress=None) -> AddressReport:
     """Check the export whole, then apply it in one transaction (rolled back for a dry run).
-    ``audit=False`` only for the training town's own set-up (its trail starts empty)."""
+    ``audit=False`` only for the training town's own set-up (its trail starts empty);
+    ``progress(done, total)``, if given, follows the addresses as they are applied."""
     addresses = read_ban(path)
     report = AddressReport(dry_run, lines=len(addresses), insee_code=addresses[0].insee_code,
                            postal_codes=tuple(sorted({a.postal_code for a in addresses})))
     try:
         with store.write() as session:
-            apply_addresses(session, addresses, report)
+            apply_addresses(session, addresses, report, progress)
             if report.changed and audit:
                 session.add(AuditEntry(agent=agent, host=socket.gethostname(), action="addresses.import",
                                        target_type="town_addresses", target_id=report.insee_code,
@@ -200,7 +201,7 @@ def import_addresses(store: Store, path: Path, agent: str, *, dry_run: bool = Fa
     return report
 
 
-def apply_addresses(session, addresses: list[BanAddress], report: AddressReport) -> None:
+def apply_addresses(session, addresses: list[BanAddress], report: AddressReport, progress=None) -> None:
     """Bring the streets and town addresses in step with the export (in the caller's transaction)."""
     insee = report.insee_code
     other = session.execute(select(Street.insee_code).where(Street.insee_code.is_not(None),
@@ -209,7 +210,7 @@ def apply_addresses(session, addresses: list[BanAddress], report: AddressReport)
         raise ImportFileError([(0, f"the database holds the addresses of commune {other}, "
                                    f"the file those of {insee}: not this town's export")])
     street_ids = _apply_streets(session, _wanted_streets(addresses), report)
-    _apply_addresses(session, addresses, street_ids, report)
+    _apply_addresses(session, addresses, street_ids, report, progress)
 
 
 def _apply_streets(session, wanted: dict[str, _WantedStreet], report: AddressReport) -> dict[str, int]:
@@ -251,7 +252,7 @@ def _apply_streets(session, wanted: dict[str, _WantedStreet], report: AddressRep
 
 
 def _apply_addresses(session, addresses: list[BanAddress], street_ids: dict[str, int],
-                     report: AddressReport) -> None:
+                     report: AddressReport, progress=None) -> None:
     columns = (TownAddress.id, TownAddress.ban_id, TownAddress.street_id, TownAddress.number,
                TownAddress.suffix, TownAddress.postal_code, TownAddress.retired)
     known = {row.ban_id: row for row in session.execute(select(*columns)).all()}
@@ -266,7 +267,9 @@ def _apply_addresses(session, addresses: list[BanAddress], street_ids: dict[str,
             session.execute(statements[kind], pending[kind])
             pending[kind] = []
 
-    for address in addresses:
+    for done, address in enumerate(addresses, start=1):
+        if progress and done % BATCH == 0:
+            progress(done, len(addresses))
         values = {"street_id": street_ids[address.street_key], "number": address.number,
                   "suffix": address.suffix, "postal_code": address.postal_code, "retired": False}
         row = known.pop(address.ban_id, None)
@@ -288,6 +291,8 @@ def _apply_addresses(session, addresses: list[BanAddress], street_ids: dict[str,
     for kind, rows in pending.items():
         if rows:
             session.execute(statements[kind], rows)
+    if progress:
+        progress(len(addresses), len(addresses))
     retired_ids = [row.ban_id for row in known.values()]
     for start in range(0, len(retired_ids), 500):
         chunk = retired_ids[start:start + 500]

@@ -225,3 +225,14 @@ def test_the_command_twice_dry_run_and_exit_status_2(store, tmp_path, capsys, mo
     err = capsys.readouterr().err
     assert err.splitlines()[0].endswith("c.csv: not imported, nothing was written:")
     assert "separated by commas" in err and "Traceback" not in err
+
+
+def test_progress_follows_the_addresses_as_they_are_applied(store, tmp_path, monkeypatch):
+    from counter.services import address_import
+
+    monkeypatch.setattr(address_import, "BATCH", 3)
+    seen: list[tuple[int, int]] = []
+    import_addresses(store, write(tmp_path, "a.csv", FIRST), "admin", progress=lambda done, total: seen.append(
+        (done, total)))
+    assert seen == [(3, 8), (6, 8), (8, 8)]
+    assert counts(store)["town_address"] == 8
