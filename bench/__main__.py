@@ -218,6 +218,20 @@ def _dossier(args, report, summary) -> None:
     summary.add(f"burst of {b['dossiers']} dossiers: all complete", ours["all_complete_ms"], "ms",
                 ref["all_complete_ms"])
 
+    from bench import relay_once
+
+    print(f"\n{relay_once.TERMINALS} visits confirmed at once through the service, one library card each "
+          "(emulated Koha counts the patron records it receives)")
+    r = relay_once.measure()
+    report["relay_once"] = r
+    print(f"  registrations confirmed {r['registrations_confirmed']}, patron records received by Koha "
+          f"{r['patron_records_received_by_koha']}, delivered {r['delivered']}, left pending or refused "
+          f"{r['pending_or_refused']}")
+    print(f"  first confirmation to last delivery {r['first_confirmation_to_last_delivery_ms']:,.0f} ms")
+    summary.add(f"relay: records received for {r['registrations_confirmed']} cards",
+                r["patron_records_received_by_koha"], "", r["registrations_confirmed"], "= registrations",
+                r["delivered_once"])
+
 
 def _booking(args, report, summary) -> None:
     from bench import booking

@@ -31,7 +31,7 @@ database, socket_path = sys.argv[1], sys.argv[2]
 runtime = Runtime(mode="training", data_dir=Path(socket_path).parent, database_url=database,
                   clock=FixedClock(__import__("datetime").date(2026, 11, 25)), agent_login="bench")
 service = Service(runtime, Path(socket_path), mode=0o600, identify=lambda uid: "bench",
-                  store=Store(database), backends=[])
+                  store=Store(database), backends=[], search_processes=int(sys.argv[3]))
 service.core.background = False
 asyncio.run(service.serve())
 """
@@ -99,7 +99,9 @@ def measure(persons: int = 1_000_000, samples: int = 200) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="counter-bench-"))
     socket_path = folder / "counter.sock"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    service = subprocess.Popen([sys.executable, "-c", SERVE, database, str(socket_path)], env=env,
+    # As `counter serve` runs by default: one search process per core, up to four.
+    searchers = min(os.cpu_count() or 1, 4)
+    service = subprocess.Popen([sys.executable, "-c", SERVE, database, str(socket_path), str(searchers)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for(socket_path, service)
@@ -140,6 +142,7 @@ def measure(persons: int = 1_000_000, samples: int = 200) -> dict:
         store.dispose()
     return {
         "persons": persons,
+        "search_processes": searchers,
         "one_terminal_p50_ms": statistics.median(ours) * 1000,
         "one_terminal_p95_ms": _p95(ours),
         "in_process_p95_ms": _p95(reference),

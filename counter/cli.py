@@ -27,7 +27,7 @@ MAX_SECRET = 4096  # an agency's token or password; read from a pipe, no more th
 MIXED = "Le guichet refuse de démarrer : "  # every problem of the file, in one line
 AGENT_COMMANDS = (None, "train", "replay")  # the agents' and trainers' commands speak French
 # The supervisors' commands: through the counter service unless a configuration file is given.
-SERVICE_COMMANDS = ("agents", "audit", "purge", "export", "outbox")
+SERVICE_COMMANDS = ("agents", "audit", "purge", "export", "outbox", "duplicates")
 # What writing to a full disk, a closed or vanished output gives.
 OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF, errno.EPIPE)
 
@@ -96,13 +96,15 @@ def _parser() -> argparse.ArgumentParser:
     size.add_argument("--households", type=_at_most(MAX_HOUSEHOLDS), metavar="N")
     size.add_argument("--persons", type=_at_most(MAX_PERSONS), metavar="N", help="about N inhabitants")
     generate.add_argument("--seed", type=int, default=None)
-    from counter import cli_export, cli_import, cli_outbox, cli_serve, cli_train
+    from counter import cli_duplicates, cli_export, cli_import, cli_outbox, cli_serve, cli_sync, cli_train
 
     cli_serve.register(commands)
     cli_train.register(commands)
     cli_export.register(commands)
     cli_import.register(commands)
     cli_outbox.register(commands)
+    cli_sync.register(commands)
+    cli_duplicates.register(commands)
     cli_trust.register(commands)
 
     serve = fixture_commands.add_parser(
@@ -272,7 +274,9 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
         "fixtures": _fixtures,
         "export": _export,
         "outbox": _outbox,
+        "duplicates": _duplicates,
         "import": _import,
+        "sync": _sync,
         "train": _train,
         "replay": _replay,
         "audit": _trust,
@@ -542,10 +546,22 @@ def _outbox(runtime, args) -> int:
     return cli_outbox.run(runtime, args)
 
 
+def _duplicates(runtime, args) -> int:
+    from counter import cli_duplicates
+
+    return cli_duplicates.run(runtime, args)
+
+
 def _import(runtime, args) -> int:
     from counter import cli_import
 
     return cli_import.run(runtime, args)
+
+
+def _sync(runtime, args) -> int:
+    from counter import cli_sync
+
+    return cli_sync.run(runtime, args)
 
 
 def _train(runtime, args) -> int:

@@ -1,6 +1,6 @@
 """The supervisors' commands through the counter service (no configuration file given).
 
-`counter agents|audit|purge|export|outbox …` without ``--config`` talk to the
+`counter agents|audit|purge|export|outbox|duplicates …` without ``--config`` talk to the
 service found by counter.client.locate, as the account running them: the
 service reads that account from the kernel and checks its role, as the direct
 commands check it on the database. Output, messages and exit statuses are those
@@ -52,6 +52,10 @@ def _command(client, args: argparse.Namespace) -> int:
         from counter import cli_outbox
 
         return cli_outbox.remote(client, args)
+    if args.command == "duplicates":
+        from counter import cli_duplicates
+
+        return cli_duplicates.remote(client, args)
     if args.command == "export":
         from counter import cli_export
 

@@ -16,18 +16,6 @@ EXIT_OK, EXIT_REFUSED, EXIT_BAD_FILE = 0, 1, 2
 LINES_SHOWN = 20
 
 
-def register(actions) -> None:
-    """``families`` among ``counter import``'s actions."""
-    families = actions.add_parser(
-        "families", help="the town's families from its family software (one row a person; re-import updates)")
-    families.add_argument("file", metavar="FILE.csv", help="one row a person (docs/go-live-families.md)")
-    families.add_argument("--mapping", metavar="MAP.toml", help="the export's columns, encoding, separator, "
-                          "date formats and values (default: our format)")
-    families.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
-    families.add_argument("--rejects", metavar="PATH", help="where to write the refused rows "
-                          "(default: FILE.rejects.csv beside FILE.csv)")
-
-
 def run_families(runtime, args) -> int:
     from counter.cli import open_current_store
     from counter.files import NotRegularFile, check_output

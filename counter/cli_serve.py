@@ -73,10 +73,14 @@ def prepare(runtime, args: argparse.Namespace):
     if args.private:
         socket_path = Path(args.socket) if args.socket else runtime.data_dir / "run" / "counter.sock"
         group, mode, idle = None, PRIVATE_MODE, PRIVATE_IDLE_MINUTES * 60.0
+        searchers = 0  # one terminal: its searches never queue
     else:
         socket_path = Path(args.socket) if args.socket else runtime.service_socket or SYSTEM_SOCKET
         group = args.group or runtime.service_group
         mode, idle = runtime.service_mode, None
+        searchers = runtime.search_processes
+        if searchers is None:
+            searchers = min(os.cpu_count() or 1, 4)
     if not socket_path.is_absolute():
         socket_path = Path.cwd() / socket_path
     if len(os.fsencode(socket_path)) > 107:
@@ -125,7 +129,7 @@ def prepare(runtime, args: argparse.Namespace):
     from counter.service.server import Service
 
     return Service(replace(runtime, secrets=secrets), socket_path, group=group, mode=mode, idle_exit=idle,
-                   store=store)
+                   store=store, search_processes=searchers)
 
 
 def _log_to_stderr() -> None:

@@ -66,6 +66,11 @@ class Runtime:
     service_socket: Path | None = None
     service_group: str | None = None
     service_mode: int = 0o660
+    search_processes: int | None = None  # [service] search_processes; None: one per core, up to 4
+    # [sync]: the family system's change feed (counter.services.family_sync).
+    sync_enabled: bool = True
+    sync_interval_minutes: int = 10
+    sync_warn_after_hours: int = 24
 
     @property
     def training(self) -> bool:
@@ -156,5 +161,9 @@ def resolve(config_arg: str | None = None, env: Mapping[str, str] | None = None,
         service_socket=Path(settings.service.socket),
         service_group=settings.service.group,
         service_mode=settings.service.mode,
+        search_processes=settings.service.search_processes,
+        sync_enabled=settings.sync.enabled,
+        sync_interval_minutes=settings.sync.interval_minutes,
+        sync_warn_after_hours=settings.sync.warn_after_hours,
         **overrides,
     )

@@ -124,6 +124,8 @@ class ServiceSettings(_Strict):
     group: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
     # 0o660: the group's members connect; 0o600: only the service's own account.
     mode: int = 0o660
+    # Processes that rank searches (0: in the service itself). Unset: one per core, up to 4.
+    search_processes: int | None = Field(default=None, ge=0, le=8)
 
     @field_validator("socket")
     @classmethod
@@ -342,6 +344,15 @@ class PrintingSettings(_Strict):
         return value
 
 
+class SyncSettings(_Strict):
+    """[sync]: the family system's change feed, pulled by the service when a
+    ``city`` backend is configured (``counter sync`` runs one pass on demand)."""
+
+    enabled: bool = True  # false: only `counter sync` pulls the feed
+    interval_minutes: int = Field(default=10, ge=1, le=24 * 60)  # between two passes
+    warn_after_hours: int = Field(default=24, ge=1, le=24 * 30)  # agents are warned past this age
+
+
 class Settings(_Strict):
     mode: Literal["production", "training"] = "production"
     data_dir: str | None = Field(default=None, min_length=1, max_length=4096)
@@ -359,6 +370,7 @@ class Settings(_Strict):
     creche_tariff: CrecheTariffSettings = Field(default_factory=CrecheTariffSettings)
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     printing: PrintingSettings = Field(default_factory=PrintingSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
 
     @field_validator("backends")
     @classmethod

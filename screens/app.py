@@ -58,6 +58,8 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
     pin_checked: var[bool] = var(False)
     # French, while the counter service does not answer (every status line shows it).
     service_down: var[str] = var("")
+    # French: the families are not synchronised with the family system (the session says); every status line shows it.
+    sync_warning: var[str] = var("")
 
     # Seconds between two attempts to reach a service that went away.
     RECONNECT_SECONDS = 2.0
@@ -419,6 +421,7 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         from datetime import date
 
         self.session, self._session_day = session, date.today()
+        self.sync_warning = session.sync_warning
 
     @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
     def offer_drafts(self) -> None:
@@ -454,6 +457,7 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         from datetime import date
 
         self.session, self._session_day = session, date.today()
+        self.sync_warning = session.sync_warning
         self.title = f"Guichet unique · {session.town_name}"
         if self.terminal.theme == "auto" and session.theme != "auto":  # the site's [ui] theme
             self.theme = choose_theme(session.theme, os.environ)

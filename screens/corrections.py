@@ -18,6 +18,9 @@ def correction_label(conflict) -> str:
     return f"Ajouter au foyer l'enfant connu de la source : {conflict.agency_value}"
 
 
+PICK_ADDRESS = "Choisir l'adresse du foyer dans la liste de la ville (rue, puis numéro)…"
+
+
 def correctable(conflicts) -> list:
     """Disagreements the agent can take into the household with one confirmation."""
     return [c for c in conflicts if (c.kind == "address" and c.address) or (c.kind == "missing_child" and c.member)]
@@ -34,15 +37,16 @@ class ChooseCorrection(ModalScreen[int | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Annuler", id="correction.cancel")]
 
-    def __init__(self, conflicts) -> None:
+    def __init__(self, conflicts, extra: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.conflicts = conflicts
+        self.extra = extra  # more choices after the conflicts: their index follows the conflicts'
 
     def compose(self) -> ComposeResult:
+        labels = [correction_label(c) for c in self.conflicts] + list(self.extra)
         with Vertical():
             yield Label("Mettre à jour le dossier de la mairie (la modification est tracée)", markup=False)
-            yield OptionList(*(Option(plain(correction_label(c)), id=str(i))
-                               for i, c in enumerate(self.conflicts)))
+            yield OptionList(*(Option(plain(label), id=str(i)) for i, label in enumerate(labels)))
         yield Footer(compact=True)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -333,7 +333,7 @@ class DossierScreen(Screen[None]):
     # -- keeping the town's record right ------------------------------------------------
 
     def action_correct(self) -> None:
-        from screens.corrections import ChooseCorrection, correctable
+        from screens.corrections import PICK_ADDRESS, ChooseCorrection, correctable
 
         if self.subject is None or self.subject.household is None:
             self.query_one(StatusLine).say("Pas de foyer à corriger pour cette personne.", error=True)
@@ -343,11 +343,30 @@ class DossierScreen(Screen[None]):
             self.query_one(StatusLine).say("Aucun désaccord à reprendre dans le dossier de la mairie.")
             return
 
+        # An agency's other address may also be picked from the town's list (street, then number).
+        moved = next((c for c in choices if c.kind == "address"), None)
+
         def chosen(index: int | None) -> None:
-            if index is not None:
+            if index is not None and index >= len(choices):
+                self._pick_address(moved)
+            elif index is not None:
                 self._correct(choices[index])
 
-        self.app.push_screen(ChooseCorrection(choices), chosen)
+        self.app.push_screen(ChooseCorrection(choices, (PICK_ADDRESS,) if moved else ()), chosen)
+
+    def _pick_address(self, conflict) -> None:
+        from counter.domain.addresses import split_street_line
+        from screens.address_picker import AddressPicker
+
+        address = conflict.address
+        number, suffix, street = split_street_line(address.street_line or "") or (None, None, address.street_line)
+        picker = AddressPicker(self.subject.household.id, self.subject.household.label, conflict.agency_value,
+                               conflict.source, street or "", number, suffix, address.complement)
+        self.app.push_screen(picker, lambda done: done and self._address_picked())
+
+    @work(thread=True, group="correction", exit_on_error=False)
+    def _address_picked(self) -> None:
+        self._after_correction("Adresse du foyer mise à jour (modification tracée).")
 
     def _correct(self, conflict) -> None:
         from screens.visit import ConfirmVisit

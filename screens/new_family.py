@@ -10,47 +10,21 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, OptionList, Select, Static
-from textual.widgets.option_list import Option
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Label, Select
 
-from counter.domain.identity_checks import (
-    FRANCE,
-    SUFFIXES,
-    PersonInput,
-    check_new_member,
-    match_streets,
-    street_number,
-)
+from counter.domain.identity_checks import FRANCE, PersonInput, check_new_member
 from counter.domain.people import ROLE_LABELS
 from counter.domain.visits import FieldError
+from screens.address_fields import ADDRESS_FIELDS, FIELD_WIDGETS, AddressScreen, address_widgets
 from screens.forms import FieldErrorLabel, FormScreen
 from screens.widgets import Dropdown, SafeHeader, SafeInput, StatusLine, TrainingBanner, plain, quit_unshown
 
-ADDRESS_FIELDS = ("street", "number", "suffix", "complement")
-# An error's field → the widget that corrects it.
-FIELD_WIDGETS = {"street": "#street-filter", "number": "#number", "suffix": "#suffix", "complement": "#complement"}
 ROLE_CHOICES = [("Parent", "parent"), ("Enfant", "child"), ("Autre responsable légal", "other_guardian")]
 SEX_CHOICES = [("Féminin (F)", "F"), ("Masculin (M)", "M")]
 
 
-class StreetFilter(SafeInput):
-    """Typing filters the street list; ↑/↓ move in it without leaving the field."""
-
-    BINDINGS = [
-        Binding("down", "move(1)", "Rue suivante", show=False),
-        Binding("up", "move(-1)", "Rue précédente", show=False),
-    ]
-
-    def action_move(self, step: int) -> None:
-        streets = self.screen.query_one("#streets", OptionList)
-        if streets.option_count:
-            current = streets.highlighted if streets.highlighted is not None else -step
-            streets.highlighted = max(0, min(streets.option_count - 1, current + step))
-
-
-class NewFamilyScreen(Screen[int | None]):
+class NewFamilyScreen(AddressScreen[int | None]):
     """Dismissed with the new household's id, or None when the agent gives up."""
 
     DEFAULT_CSS = """
@@ -59,6 +33,7 @@ class NewFamilyScreen(Screen[int | None]):
     NewFamilyScreen .section { text-style: bold; margin-top: 1; }
     NewFamilyScreen .field-label { color: $text-muted; }
     NewFamilyScreen #streets { height: 5; border: none; }
+    NewFamilyScreen #numbers { height: 5; border: none; display: none; }
     NewFamilyScreen #street-chosen { height: 1; }
     NewFamilyScreen .row { height: 1; }
     NewFamilyScreen #number { width: 8; }
@@ -80,8 +55,6 @@ class NewFamilyScreen(Screen[int | None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.streets: list[tuple[int, str]] = []
-        self.street_id: int | None = None
         self.members: list[PersonInput] = []
         self._saving = False
 
@@ -93,20 +66,7 @@ class NewFamilyScreen(Screen[int | None]):
         yield SafeHeader(icon="≡")
         with VerticalScroll(id="family-form", can_focus=False):
             yield Label("Adresse du foyer", classes="section", markup=False)
-            yield Label("Rue : tapez une partie du nom, ↑/↓ pour choisir, Entrée pour valider",
-                        classes="field-label", markup=False)
-            yield StreetFilter(id="street-filter", compact=True, placeholder="ex. : lilas, pasteur")
-            yield OptionList(id="streets", compact=True)
-            yield Static("Aucune rue choisie.", id="street-chosen", markup=False)
-            yield FieldErrorLabel(id="error-street")
-            yield Label("N°, indice (bis, ter), complément (bâtiment, appartement)", classes="field-label",
-                        markup=False)
-            with Horizontal(classes="row"):
-                yield SafeInput(id="number", compact=True, placeholder="n°", max_length=4, restrict=r"\d*")
-                yield Dropdown([(s, s) for s in SUFFIXES], prompt="—", id="suffix", compact=True)
-                yield SafeInput(id="complement", compact=True, max_length=120, placeholder="ex. : bât. B, appt 12")
-            for field in ("number", "suffix", "complement"):
-                yield FieldErrorLabel(id=f"error-{field}")
+            yield from address_widgets()
             yield Label("Membres du foyer — F2 : ajouter · Entrée : modifier · Suppr : retirer",
                         classes="section", markup=False)
             yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
@@ -134,71 +94,6 @@ class NewFamilyScreen(Screen[int | None]):
 
     def today(self):
         return self.app.today()
-
-    # -- the street ----------------------------------------------------------------------
-
-    @work(thread=True, exclusive=True, group="family-streets", exit_on_error=False)
-    def load_streets(self) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            streets = self.app.counter.streets()
-        except (ServiceUnavailable, Refused) as exc:  # loaded again when the service is back
-            self.app.call_from_thread(self.say, f"Liste des rues indisponible : {exc}", error=True)
-            return
-        self.app.call_from_thread(self._streets_loaded, streets)
-
-    def _streets_loaded(self, streets) -> None:
-        self.streets = [tuple(street) for street in streets]
-        self._filter(self.query_one("#street-filter", Input).value)
-        self.say(f"{len(streets)} rues. Tapez une partie du nom de la rue, puis Entrée.")
-
-    def _filter(self, typed: str) -> None:
-        found = match_streets(self.streets, typed)
-        options = self.query_one("#streets", OptionList)
-        options.set_options([Option(plain(name), id=str(street_id)) for street_id, name in found])
-        options.highlighted = 0 if found else None
-
-    @on(Input.Changed, "#street-filter")
-    def _typed_street(self, event: Input.Changed) -> None:
-        self._filter(event.value)
-        # Editing the name after a choice undoes it: what is shown is what is saved.
-        if self.street_id is not None and event.value != self._street_name(self.street_id):
-            self._choose(None)
-
-    @on(Input.Submitted, "#street-filter")
-    def _submitted_street(self) -> None:
-        option = self.query_one("#streets", OptionList).highlighted_option
-        if option is None and not self.streets:  # not "no such street" while the list is still coming
-            self.say("La liste des rues se charge encore : elle s'affichera sous le nom tapé, "
-                     "puis Entrée.")
-            return
-        if option is None:
-            self.say("Aucune rue de la ville ne correspond : vérifiez l'orthographe.", error=True)
-            return
-        self._choose(int(option.id))
-
-    @on(OptionList.OptionSelected, "#streets")
-    def _selected_street(self, event: OptionList.OptionSelected) -> None:
-        self._choose(int(event.option.id))
-
-    def _street_name(self, street_id: int | None) -> str:
-        return next((name for i, name in self.streets if i == street_id), "")
-
-    def _choose(self, street_id: int | None) -> None:
-        self.street_id = street_id
-        chosen = self.query_one("#street-chosen", Static)
-        if street_id is None:
-            chosen.update("Aucune rue choisie.")
-            return
-        name = self._street_name(street_id)
-        chosen.update(plain(f"Rue choisie : {name}"))
-        self.query_one("#error-street", FieldErrorLabel).show(None)
-        street_filter = self.query_one("#street-filter", Input)
-        if street_filter.value != name:
-            street_filter.value = name
-        self.query_one("#number", Input).focus()
-        self.say("Rue choisie. Numéro, indice, complément, puis F2 pour ajouter les membres.")
 
     # -- members -------------------------------------------------------------------------
 
@@ -259,23 +154,22 @@ class NewFamilyScreen(Screen[int | None]):
         if not self.app.ready:
             self.say("Base de données pas encore ouverte : patientez un instant.", error=True)
             return
-        number, error = street_number(self.query_one("#number", Input).value)
+        address, error = self.address_values()
         if error:
             self._show_errors([(None, error)])
             return
-        suffix = self.query_one("#suffix", Select).value
-        suffix = None if suffix is Select.NULL else suffix
-        complement = self.query_one("#complement", Input).value
         self._saving = True
         self.say("Enregistrement du foyer…")
-        self.create_family(self.street_id, number, suffix, complement, list(self.members))
+        number, suffix, complement, ban_id = address
+        self.create_family(self.street_id, number, suffix, complement, list(self.members), ban_id)
 
     @work(thread=True, exclusive=True, group="family-create", exit_on_error=False)
-    def create_family(self, street_id, number, suffix, complement, members) -> None:
+    def create_family(self, street_id, number, suffix, complement, members, ban_id=None, distinct_from=()) -> None:
         from counter.client.errors import Refused, ServiceUnavailable
 
         try:
-            written = self.app.counter.create_family(street_id, number, suffix, complement, members)
+            written = self.app.counter.create_family(street_id, number, suffix, complement, members,
+                                                     distinct_from=distinct_from, ban_id=ban_id)
         except ServiceUnavailable:
             self.app.call_from_thread(self._failed, "Service du guichet injoignable : le foyer n'est peut-être pas "
                                                     "enregistré. Cherchez-le avant de le saisir à nouveau.")
@@ -285,8 +179,50 @@ class NewFamilyScreen(Screen[int | None]):
         else:
             if written.errors:
                 self.app.call_from_thread(self._show_errors, list(written.errors))
+            elif written.duplicates:
+                def again(distinct: tuple[int, ...]) -> None:  # the same family, the candidates declared different
+                    self.create_family(street_id, number, suffix, complement, members, ban_id,
+                                       distinct_from=distinct)
+
+                self.app.call_from_thread(self._show_duplicates, list(written.duplicates), members, again)
             else:
                 self.app.call_from_thread(self._created, written.id, len(members))
+
+    def _show_duplicates(self, matches, members, again) -> None:
+        """Members the town may know already: the agent says whether they are the same persons;
+        ``again(ids)`` sends the family once more, those persons declared different."""
+        from screens.likely_duplicates import SAME, LikelyDuplicatesModal
+
+        self._saving = False
+        self.say("Membre peut-être déjà connu : foyer non enregistré, choisissez (m ou d).")
+        typed = [f"{f['birth_name']} {' '.join(n.strip() for n in f['given_names'].split(','))}"
+                 for f in (m.to_person_fields() for m in members)]
+
+        def chosen(choice) -> None:
+            if choice is None:
+                self.say("Foyer non enregistré : vérifiez les membres, puis Ctrl+S.")
+                return
+            kind, match = choice
+            if kind == SAME:
+                self._open_known(match)
+                return
+            self._saving = True
+            self.say("Personne différente : enregistrement du foyer…")
+            again(tuple(sorted({m.known.id for m in matches})))
+
+        self.app.push_screen(LikelyDuplicatesModal(matches, typed), chosen)
+
+    def _open_known(self, match) -> None:
+        """« C'est la même personne »: the known household instead of a new one."""
+        household_id = match.known.household_id
+        if household_id is None:
+            self.say("Cette personne n'est rattachée à aucun foyer : cherchez-la (Échap, puis son nom).",
+                     error=True)
+            return
+        from screens.household import HouseholdScreen
+
+        self.dismiss(None)
+        self.app.push_screen(HouseholdScreen(household_id, focus_person=match.known.id))
 
     def _failed(self, message: str) -> None:
         self._saving = False
@@ -319,14 +255,6 @@ class NewFamilyScreen(Screen[int | None]):
             form.scroll_to_widget(label, animate=False, immediate=True)
 
         self.call_after_refresh(scroll)
-
-    @on(Input.Changed, "#number, #complement")
-    @on(Select.Changed, "#suffix")
-    def _corrected(self, event) -> None:
-        # An address error goes as soon as its field is edited; Ctrl+S checks again.
-        self.query_one(f"#error-{event.control.id}", FieldErrorLabel).show(None)
-        if event.control.id == "number":
-            self.query_one("#error-suffix", FieldErrorLabel).show(None)
 
     def _created(self, household_id: int, count: int) -> None:
         message = f"Foyer F-{household_id:05d} créé avec {count} membre{'s' if count > 1 else ''}."

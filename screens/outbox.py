@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from counter.domain.family_feed import sync_line
 from counter.domain.registrations import OPERATION_LABELS, OUTBOX_LABELS, message_lines, short_datetime
 from screens.registrations import failure, supervises
 from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of, plain
@@ -52,6 +53,7 @@ class OutboxScreen(Screen[None]):
         self._allowed = False
         self._with_error = False
         self._loaded = False  # the list as asked is shown (else: asked again when the service is back)
+        self._sync = ""  # French: the family system's last synchronisation (supervisors)
 
     def compose(self) -> ComposeResult:
         # Hidden from whom the service would refuse (it checks the role again, and audits).
@@ -106,6 +108,10 @@ class OutboxScreen(Screen[None]):
             self.app.call_from_thread(self.query_one(StatusLine).say, failure(
                 exc, "Lecture des envois impossible : service du guichet injoignable."), error=True)
             return
+        try:  # when the family system's feed last came in (nothing without a family system)
+            self._sync = sync_line(self.app.counter.sync_status())
+        except (Refused, ServiceUnavailable):
+            self._sync = ""
         self.app.call_from_thread(self._show, which, messages, keep, message)
 
     def _show(self, which: str, messages: list[OutboxView], keep: int | None, message: str) -> None:
@@ -130,7 +136,8 @@ class OutboxScreen(Screen[None]):
         one, many = _FILTER_WORDS[which]
         summary = f"{count} message{'s' + many if count > 1 else one}." if count else f"Aucun message{one}."
         self.query_one(StatusLine).say(
-            (message + "\n" if message else "") + summary + " t : tous · p : en attente · r : refusés")
+            (message + "\n" if message else "") + summary + " t : tous · p : en attente · r : refusés"
+            + (f"\n{self._sync}" if self._sync else ""))
         cursor = next((i for i, m in enumerate(messages) if m.id == keep), 0)
         if messages:
             table.move_cursor(row=cursor)

@@ -135,6 +135,7 @@ class StatusLine(Static):
 
     _said: tuple[str, bool] | None = None
     _own: tuple[str, bool] | None = None  # what the screen said, shown again when the service is back
+    _warned: str = ""  # the app's sync warning, as last shown under the message
 
     def __init__(self, message: str = "", **kwargs) -> None:
         super().__init__(lines_of(message.split("\n")) if message else "", **kwargs)
@@ -144,6 +145,13 @@ class StatusLine(Static):
         # Every screen's status line says when the counter service is gone.
         if hasattr(self.app, "service_down"):
             self.watch(self.app, "service_down", self._service_down, init=True)
+        # …and when the town's families are not synchronised with the family system.
+        if hasattr(self.app, "sync_warning"):
+            self.watch(self.app, "sync_warning", self._sync_warning, init=False)
+
+    def _sync_warning(self, _warning: str) -> None:
+        if self._said is not None:
+            self._show(*self._said)
 
     def _service_down(self, message: str) -> None:
         if message:
@@ -161,11 +169,13 @@ class StatusLine(Static):
         # Thin clients: the same words again send nothing, and new words of the
         # same height are repainted without a layout of the screen (a layout
         # repaints every scroll bar and the footer too).
-        if self._said == (message, error):
+        warning = getattr(self.app, "sync_warning", "") or ""
+        if self._said == (message, error) and self._warned == warning:
             return
-        self._said = (message, error)
+        self._said, self._warned = (message, error), warning
         self.set_class(error, "-error")
-        content = lines_of(message.split("\n"))
+        lines = message.split("\n") if message else []
+        content = lines_of([*lines, warning] if warning else lines)
         width = self.content_size.width
         if width and self.is_mounted:
             from textual.visual import visualize

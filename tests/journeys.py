@@ -111,6 +111,21 @@ def _registrations(screen: str):
     return build
 
 
+def _address_picker(query: str):
+    async def run_before(pilot) -> None:
+        from screens.address_picker import AddressPicker
+
+        app = pilot.app
+        await _corrections(query)(pilot)
+        await pilot.press("end", "enter")  # the last choice: pick the address from the town's list
+        await until(pilot, lambda: isinstance(app.screen, AddressPicker) and app.screen.streets, "the street list")
+        await until(pilot, lambda: not any(w.node is app.screen and w.is_running for w in app.workers),
+                    "the screen's workers")
+        await pilot.pause()
+
+    return run_before
+
+
 def _family(screen: str):
     def build(_store):
         from tests.snapshot import test_family_screens as family
@@ -128,6 +143,7 @@ JOURNEYS = {j.name: j for j in [
     Journey("household_young_children", lambda s: _household("delaunay jade 2024")),
     Journey("dossier", lambda s: _dossier("giraud anne"), agencies=True),
     Journey("corrections", lambda s: _corrections("giraud anne"), agencies=True),
+    Journey("address_picker", lambda s: _address_picker("giraud anne"), agencies=True),
     Journey("visit", _visit_screen("visit"), agencies=True),
     Journey("school_form", _visit_screen("school_form"), agencies=True),
     Journey("creche_form", _visit_screen("creche_form"), agencies=True),
@@ -141,6 +157,7 @@ JOURNEYS = {j.name: j for j in [
     Journey("outbox", _registrations("outbox"), supervisor=True, registered=True),
     Journey("new_family", _family("new_family")),
     Journey("member_form", _family("member_form")),
+    Journey("likely_duplicates", _family("likely_duplicates")),
 ]}
 
 

@@ -8,6 +8,7 @@ without a call.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -23,6 +24,16 @@ from backends.http import (
     quoted_fields,
 )
 from counter.backend import CrecheSituation, Identity, Schooling, SectionSpec, Status, Subject
+from counter.domain.deliveries import parse_birth_text
+from counter.domain.family_feed import (
+    ChangesPage,
+    FamilyChanged,
+    FamilyRemoved,
+    PersonMerged,
+    PersonRemoved,
+    UnreadableChange,
+)
+from counter.domain.family_records import SourceAddress, SourceFamily, SourcePerson
 from counter.domain.schooling import coming_school_year, school_level
 
 # Training has no keyring secret; the in-process emulator accepts any token.
@@ -231,6 +242,24 @@ class CityBackend(HttpBackend):
             raise AgencyError(Status.BAD_RESPONSE, "Réponse illisible : la demande n'est pas dite annulée.")
         return answer
 
+    async def changes(self, after: str | None, limit: int = 0) -> ChangesPage:
+        """One page of ``GET /v1/changes`` (contract 1.3) after the cursor ``after``
+        (None or "": from the beginning). Raises CursorExpired (410), AgencyError otherwise."""
+        return await self._bounded(self._changes(after or "", limit or CHANGES_LIMIT))
+
+    async def _changes(self, after: str, limit: int) -> ChangesPage:
+        response = await self.request("GET", "/v1/changes", params={"after": after, "limit": limit})
+        if response.status_code == 410:
+            raise CursorExpired
+        if response.status_code in (404, 405):  # a server of contract 1.2 or older
+            raise AgencyError(Status.UNAVAILABLE, "Le système famille ne fournit pas le flux des modifications "
+                                                  "(contrat 1.3) : synchronisation impossible.")
+        if response.status_code in (400, 422):
+            raise AgencyError(Status.BAD_RESPONSE, "Le système famille refuse le point de reprise "
+                                                   f"(erreur {response.status_code}).")
+        ERRORS.raise_for(response, search=True)
+        return parse_changes(response.json())
+
     async def _get(self, path: str, params: dict | None = None, *, search: bool = False) -> dict:
         response = await self.request("GET", path, params=params)
         ERRORS.raise_for(response, search=search)
@@ -296,3 +325,151 @@ def _wished(application: dict) -> list[str]:
     if not all(isinstance(n, str) for n in names):
         raise AgencyError(Status.BAD_RESPONSE, "Réponse illisible : champ « wished_creches » mal typé.")
     return names
+
+
+# -- the change feed (contract 1.3) --------------------------------------------------------------
+
+CHANGES_LIMIT = 200  # families per page: well within the 2 MB an answer may weigh
+MAX_CURSOR = 200  # SyncState.cursor
+ROLES = ("parent", "child", "other_guardian")
+
+
+class CursorExpired(AgencyError):
+    """410 ``cursor_expired``: the city no longer knows the cursor; start from the beginning."""
+
+    def __init__(self) -> None:
+        super().__init__(Status.BAD_RESPONSE, "Le système famille ne reconnaît plus le point de reprise.")
+
+
+class _Unreadable(ValueError):
+    """One entry of the feed that cannot be read; the message names the field (English)."""
+
+
+def parse_changes(body: Any) -> ChangesPage:
+    """A page of ``GET /v1/changes``; AgencyError(BAD_RESPONSE) when the page itself is
+    unreadable, or when none of its entries is (nothing is applied then, the cursor stays).
+    A single unreadable entry among readable ones becomes an UnreadableChange."""
+    if not isinstance(body, dict):
+        raise AgencyError(Status.BAD_RESPONSE, "Réponse illisible : un objet JSON était attendu.")
+    entries = typed(body, "changes", list, required=True)
+    cursor = typed(body, "next", str, required=True)
+    more = typed(body, "more", bool, required=True)
+    if not cursor or len(cursor) > MAX_CURSOR or not cursor.isprintable():
+        raise AgencyError(Status.BAD_RESPONSE, "Réponse illisible : champ « next » invalide.")
+    changes: list = []
+    for entry in entries:
+        try:
+            changes.append(_change(entry))
+        except _Unreadable as exc:
+            family_id = None
+            if isinstance(entry, dict) and isinstance(entry.get("family"), dict):
+                family_id = _id_or_none(entry["family"].get("id"))
+            changes.append(UnreadableChange(str(exc), family_id))
+    if changes and all(isinstance(c, UnreadableChange) for c in changes):
+        raise AgencyError(Status.BAD_RESPONSE,
+                          f"Réponse illisible : aucune modification lisible ({changes[0].reason}).")
+    if more and not changes:
+        raise AgencyError(Status.BAD_RESPONSE, "Réponse illisible : page vide annonçant une suite.")
+    remaining = body.get("remaining")
+    remaining = remaining if type(remaining) is int and remaining >= 0 else None
+    return ChangesPage(tuple(changes), cursor, more, remaining)
+
+
+def _change(entry: Any):
+    if not isinstance(entry, dict):
+        raise _Unreadable("an entry is not an object")
+    kind = entry.get("type")
+    if kind == "family":
+        family = entry.get("family")
+        if not isinstance(family, dict):
+            raise _Unreadable("family: missing")
+        return FamilyChanged(_family(family))
+    if kind == "family_removed":
+        return FamilyRemoved(_source_id(entry, "family_id"))
+    if kind == "person_removed":
+        return PersonRemoved(_source_id(entry, "person_id"))
+    if kind == "person_merged":
+        merged, kept = _source_id(entry, "merged_id"), _source_id(entry, "kept_id")
+        if merged == kept:
+            raise _Unreadable("person_merged: merged_id is kept_id")
+        return PersonMerged(merged, kept)
+    raise _Unreadable("type: unknown")
+
+
+def _id_or_none(value: Any) -> str | None:
+    if isinstance(value, str) and 0 < len(value) <= 40 and value.isprintable() and value.strip() == value:
+        return value
+    return None
+
+
+def _source_id(obj: dict, name: str) -> str:
+    value = _id_or_none(obj.get(name))
+    if value is None:
+        raise _Unreadable(f"{name}: missing or invalid")
+    return value
+
+
+def _text(obj: dict, name: str, *, required: bool = False) -> str | None:
+    value = obj.get(name)
+    if value is None or (value == "" and not required):
+        if required:
+            raise _Unreadable(f"{name}: missing")
+        return None
+    if not isinstance(value, str):
+        raise _Unreadable(f"{name}: not a text")
+    return value
+
+
+def _family(family: dict) -> SourceFamily:
+    family_id = _source_id(family, "id")
+    members = family.get("members")
+    if not isinstance(members, list) or not members or not all(isinstance(m, dict) for m in members):
+        raise _Unreadable("members: missing or not a list of objects")
+    address = family.get("address")
+    if address is not None and not isinstance(address, dict):
+        raise _Unreadable("address: not an object")
+    return SourceFamily(source_id=family_id, members=tuple(_member(m) for m in members),
+                        address=_address(address) if address else None,
+                        caf_number=_text(family, "caf_number"))
+
+
+def _member(member: dict) -> SourcePerson:
+    role = _text(member, "role", required=True)
+    if role not in ROLES:
+        raise _Unreadable("role: unknown")
+    given = member.get("given_names")
+    if not isinstance(given, list) or not given or not all(isinstance(g, str) for g in given):
+        raise _Unreadable("given_names: missing or not a list of texts")
+    sex = _text(member, "sex", required=True)
+    try:
+        birth = parse_birth_text(_text(member, "birth_date", required=True))
+    except ValueError:
+        raise _Unreadable("birth_date: not YYYY-MM-DD, YYYY-MM or YYYY") from None
+    own = member.get("address")
+    if own is not None and not isinstance(own, dict):
+        raise _Unreadable("members.address: not an object")
+    return SourcePerson(
+        address=_address(own) if own else None,
+        source_id=_source_id(member, "person_id"), role=role,
+        birth_name=_text(member, "birth_name", required=True), given_names=tuple(given), sex=sex, birth=birth,
+        usage_name=_text(member, "usage_name"), birth_insee_code=_text(member, "birth_insee_code"),
+        birth_country_code=_text(member, "birth_country_code") or "99100", nir=_text(member, "nir"),
+        phone=_text(member, "phone"), email=_text(member, "email"))
+
+
+def _address(address: dict) -> SourceAddress:
+    number = address.get("number")
+    if number is not None and (type(number) is not int or number < 0):
+        raise _Unreadable("address.number: not a number")
+    street, line = _text(address, "street"), _text(address, "street_line")
+    suffix = _text(address, "suffix")
+    if street is None and line is not None:  # a 1.2-style line: its parts when it is "12 bis rue …"
+        match = _STREET_LINE.fullmatch(line)
+        if match is not None:
+            number, suffix, street, line = int(match[1]), (match[2] or "").lower() or None, match[3], None
+    return SourceAddress(ban_id=_text(address, "ban_id"), number=number, suffix=suffix, street=street,
+                         complement=_text(address, "complement"), line=None if street else line,
+                         postal_code=_text(address, "postal_code") or "", city=_text(address, "city") or "")
+
+
+_STREET_LINE = re.compile(r"\s*(\d+)(?:\s*(bis|ter|quater|[a-z])\b)?\s+(\D.*)", re.IGNORECASE)

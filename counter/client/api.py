@@ -12,17 +12,19 @@ from pathlib import Path
 from counter.client.calls.admin import AdminCalls
 from counter.client.calls.audit import AuditCalls
 from counter.client.calls.dossier import DossierCalls
+from counter.client.calls.duplicates import DuplicateCalls
 from counter.client.calls.families import FamilyCalls
 from counter.client.calls.outbox import OutboxCalls
 from counter.client.calls.people import PeopleCalls
 from counter.client.calls.registrations import RegistrationCalls
 from counter.client.calls.session import SessionCalls
+from counter.client.calls.sync import SyncCalls
 from counter.client.calls.visits import VisitCalls
 from counter.client.connection import Connection
 
 
 class CounterClient(SessionCalls, PeopleCalls, DossierCalls, VisitCalls, FamilyCalls, RegistrationCalls,
-                    OutboxCalls, AuditCalls, AdminCalls):
+                    OutboxCalls, AuditCalls, AdminCalls, DuplicateCalls, SyncCalls):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 

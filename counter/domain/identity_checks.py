@@ -298,16 +298,21 @@ def _free_text_error(text: str | None, field: str, what: str, limit: int) -> Fie
 
 
 def check_address(street_id: int | None, number: int | None, suffix: str | None,
-                  complement: str | None, street_name: str | None = None) -> list[FieldError]:
+                  complement: str | None, street_name: str | None = None, *,
+                  from_list: bool = False) -> list[FieldError]:
     """An address in the town: a street of its list, a number, bis/ter, a complement.
 
     ``street_name`` (the chosen street's): its addresses need a number unless
-    it is a lieu-dit or a hamlet (``numbered_street``).
+    it is a lieu-dit or a hamlet (``numbered_street``). ``from_list``: the number
+    and suffix were picked from the town's addresses (the BAN's, which has
+    lieux-dits without numbers and suffixes such as a, b): only the rest is checked.
     """
     errors = []
     if street_id is None:
         errors.append(FieldError("street", "Choisissez la rue dans la liste (tapez une partie de son nom)."))
-    if number is None and street_id is not None and numbered_street(street_name or ""):
+    if from_list:
+        number, suffix = None, None
+    elif number is None and street_id is not None and numbered_street(street_name or ""):
         errors.append(FieldError("number", "Le numéro est obligatoire dans cette rue (bis, ter : à côté)."))
     if number is not None and not 1 <= number <= MAX_STREET_NUMBER:
         errors.append(FieldError("number", f"Numéro : un nombre de 1 à {MAX_STREET_NUMBER}."))

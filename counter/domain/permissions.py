@@ -20,11 +20,12 @@ class Action(enum.StrEnum):
     AGENTS = "agents"
     EXPORT = "export"  # registrations for the town's services
     TRAIN = "train"
+    DUPLICATES = "duplicates"  # review likely duplicates: list, merge, dismiss
 
 
 _AGENT = frozenset({Action.SEARCH, Action.CONSULT, Action.REGISTER})
 _SUPERVISOR = _AGENT | {Action.OUTBOX, Action.AUDIT_VIEW, Action.AUDIT_EXPORT, Action.CANCEL,
-                        Action.AGENTS, Action.EXPORT}
+                        Action.AGENTS, Action.EXPORT, Action.DUPLICATES}
 # A trainer runs training sessions: everything, but only on the training database.
 _TRAINER = _SUPERVISOR | {Action.TRAIN}
 
@@ -36,7 +37,7 @@ LABELS = {
     Action.OUTBOX: "gérer les envois", Action.AUDIT_VIEW: "consulter le journal d'audit",
     Action.AUDIT_EXPORT: "exporter le journal d'audit", Action.CANCEL: "annuler une inscription",
     Action.AGENTS: "gérer les agents", Action.EXPORT: "exporter les inscriptions",
-    Action.TRAIN: "animer une formation",
+    Action.TRAIN: "animer une formation", Action.DUPLICATES: "traiter les doublons",
 }
 
 

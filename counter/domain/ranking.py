@@ -8,6 +8,7 @@ alphabetical order (see docs/search.md).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Sequence
 
 from counter.domain.names import fold, name_parts, name_tokens
@@ -56,19 +57,6 @@ SURNAME_PART = 4  # one part of a compound surname (ROUX in BLANC ROUX)
 NO_SURNAME = 5  # added when no word matched a surname at all
 
 
-def _matches_as(word: str, strength: Match, tokens: Sequence[str]) -> bool:
-    if strength is Match.EXACT:
-        return word in tokens
-    if strength is Match.PREFIX:
-        return any(t.startswith(word) for t in tokens)
-    return any(is_near(word, t) for t in tokens)
-
-
-def _cost(word: str, strength: Match, fields: list[tuple[int, list[str]]]) -> int:
-    """The most telling field where ``word`` matches as strongly as it does anywhere."""
-    return min(cost for cost, tokens in fields if _matches_as(word, strength, tokens))
-
-
 def rank_key(words: Sequence[str], birth_name: str, usage_name: str | None, given_names: Sequence[str]):
     """Sort key of a person for the typed words, or None when a word matches nothing.
 
@@ -77,6 +65,53 @@ def rank_key(words: Sequence[str], birth_name: str, usage_name: str | None, give
     JOLY-ROUX née ROUX, and ``martin`` puts the MARTIN before someone whose
     given name is Martin); then the closest completion; then the name as shown.
     """
+    fields, shown, given = _name_fields(birth_name, usage_name, tuple(given_names))
+    strength = extra = cost = 0
+    on_a_surname = False
+    for word in words:
+        match, more, where = _best(word, fields)
+        if match is Match.NONE:
+            return None
+        strength += match
+        extra += more
+        cost += where
+        on_a_surname = on_a_surname or where in (DISPLAYED_SURNAME, OTHER_SURNAME, SURNAME_PART)
+    if words and not on_a_surname:
+        cost += NO_SURNAME
+    return (-strength, cost, extra, shown, given)
+
+
+def _best(word: str, fields) -> tuple[Match, int, int]:
+    """``match_word`` over all the fields, and the most telling field where the word
+    matches that strongly (fields come in cost order), in one pass: the search
+    ranks hundreds of candidates per keystroke."""
+    best, where, extra = Match.NONE, NO_SURNAME, None
+    for cost, tokens in fields:
+        for token in tokens:
+            if token == word:
+                level = Match.EXACT
+            elif token.startswith(word):
+                level = Match.PREFIX
+                more = len(token) - len(word)
+                extra = more if extra is None or more < extra else extra
+            else:
+                continue
+            if level > best:
+                best, where = level, cost
+    if best is Match.EXACT:
+        return best, 0, where
+    if best is Match.PREFIX:
+        return best, extra or 0, where
+    for cost, tokens in fields:
+        if any(is_near(word, t) for t in tokens):
+            return Match.NEAR, 0, cost
+    return Match.NONE, 0, where
+
+
+# A search ranks up to a few hundred candidates, mostly homonyms and common names
+# met again at the next keystroke: their tokens are worked out once per process.
+@functools.lru_cache(maxsize=65_536)
+def _name_fields(birth_name: str, usage_name: str | None, given_names: tuple[str, ...]):
     shown_surname = usage_name or birth_name
     other_surname = birth_name if usage_name and usage_name != birth_name else None
     surname_tokens = [t for n in (shown_surname, other_surname) if n for t in name_tokens(n)]
@@ -87,19 +122,5 @@ def rank_key(words: Sequence[str], birth_name: str, usage_name: str | None, give
         (OTHER_GIVEN_NAME, [t for g in given_names[1:] for t in name_tokens(g)]),
         (SURNAME_PART, surname_tokens),
     ]
-    all_tokens = [t for _, tokens in fields for t in tokens]
-    strength = extra = cost = 0
-    on_a_surname = False
-    for word in words:
-        match, more = match_word(word, all_tokens)
-        if match is Match.NONE:
-            return None
-        strength += match
-        extra += more
-        where = _cost(word, match, fields)
-        cost += where
-        on_a_surname = on_a_surname or where in (DISPLAYED_SURNAME, OTHER_SURNAME, SURNAME_PART)
-    if words and not on_a_surname:
-        cost += NO_SURNAME
     shown = f"{usage_name} {birth_name}" if other_surname else birth_name
-    return (-strength, cost, extra, fold(shown), fold(", ".join(given_names)))
+    return fields, fold(shown), fold(", ".join(given_names))

@@ -42,7 +42,7 @@ class NotReady(Exception):
 class ServiceCore:
     def __init__(self, runtime: Runtime, *, identify: Callable[[int], str | None] | None = None,
                  store: Store | None = None, backends: list | None = None, background: bool = True,
-                 opener: Callable[[], Store] | None = None) -> None:
+                 opener: Callable[[], Store] | None = None, search_processes: int = 0) -> None:
         from counter.peers import login_of
 
         self.runtime = runtime
@@ -56,6 +56,8 @@ class ServiceCore:
 
         self.utc_now = utc_now  # the lock's clock (tests move it)
         self.services: Services | None = None
+        self.search_processes = search_processes
+        self.search_pool = None  # counter.service.search_pool.SearchPool, when processes are asked for
         self.problem: str = ""  # French: why the database is not open
         self._opened = threading.Event()
         self._agencies = threading.Event()
@@ -65,6 +67,8 @@ class ServiceCore:
         self._relay = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the relay's
         self.notices: list[str] = []
+        self.sync_passes = 0  # passes of the family system's feed done (whatever their outcome)
+        self.sync_pass_done = threading.Event()  # set after each (tests and benchmarks wait on it)
         from counter.service.open_visits import OpenVisits
 
         self.open_visits = OpenVisits()
@@ -84,6 +88,7 @@ class ServiceCore:
                 store = self._given_store if self._given_store is not None else open_store(self.runtime)
             self.services = make_services(store, self.runtime)
             self.problem = ""
+            self._start_search_pool(store)
         except (NotMigrated, MixedData) as exc:
             self.problem = str(exc)
         except Exception as exc:  # noqa: BLE001 — reported to every client until fixed
@@ -92,6 +97,15 @@ class ServiceCore:
                 exc, "Base de données indisponible : prévenez l'administrateur.", training=self.runtime.training)
         finally:
             self._opened.set()
+
+    def _start_search_pool(self, store: Store) -> None:
+        from counter.service import search_pool
+
+        if self.search_processes < 1 or self.search_pool is not None or not search_pool.usable(store):
+            return
+        self.search_pool = search_pool.SearchPool(store, self.search_processes)
+        # Workers start in the background; a search arriving meanwhile waits for one.
+        threading.Thread(target=self.search_pool.warm, name="search-workers", daemon=True).start()
 
     def connect_agencies(self) -> None:
         """Build the agencies' backends once (blocking)."""
@@ -140,6 +154,8 @@ class ServiceCore:
             return
         self._tasks.append(asyncio.create_task(self._relay_outbox(), name="outbox-relay"))
         self._tasks.append(asyncio.create_task(self._sync_waiting_lists(), name="waiting-lists"))
+        if self.sync_configured() and self.runtime.sync_enabled:
+            self._tasks.append(asyncio.create_task(self._sync_families(), name="family-sync"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -150,6 +166,9 @@ class ServiceCore:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         self._tasks.clear()
+        pool, self.search_pool = self.search_pool, None
+        if pool is not None:
+            await asyncio.to_thread(pool.close)
         services, self.services = self.services, None
         if services is None:
             return
@@ -176,6 +195,58 @@ class ServiceCore:
                     await sync_waiting_lists(services.store, backend, self.runtime.clock.today())
                 except Exception:  # noqa: BLE001 — the town down: the last figures stay
                     log.warning("crèche waiting lists not synchronised", exc_info=True)
+
+    async def _sync_families(self) -> None:
+        """A pass of the family system's change feed every [sync] interval_minutes (one per
+        site: the pass's lease in the database keeps a second service from running one)."""
+        from counter.services.family_sync import FamilySync, SyncBusy, SyncFailed, holder_name
+
+        services = self.services
+        backend = next((b for b in services.dossier.backends.values() if hasattr(b, "changes")), None)
+        if backend is None:
+            return
+        sync = FamilySync(services.store, backend, clock=self.utc_now,
+                          holder=holder_name(f"{self.host}/counter-service"))
+        while True:
+            try:
+                await sync.run()
+            except SyncBusy:
+                log.info("family sync: another pass is running; next try in %d min",
+                         self.runtime.sync_interval_minutes)
+            except SyncFailed as exc:
+                log.warning("family sync stopped: %s", exc.english)
+            except Exception:  # noqa: BLE001 — the database gone: the next pass tries again
+                log.exception("family sync failed")
+            self.sync_passes += 1
+            self.sync_pass_done.set()
+            await asyncio.sleep(self.runtime.sync_interval_minutes * 60)
+
+    def sync_configured(self) -> bool:
+        """A production service with a family system (a ``city`` backend at an address)."""
+        backends = self.runtime.backends
+        if self.runtime.training or not backends:
+            return False
+        return any(getattr(s, "kind", None) == "city" and getattr(s, "base_url", None) and s.enabled
+                   for s in backends.values())
+
+    def sync_status(self):
+        from counter.services.family_sync import sync_status
+
+        return sync_status(self.ready_services().store, self.utc_now(), configured=self.sync_configured(),
+                           warn_after_hours=self.runtime.sync_warn_after_hours)
+
+    def sync_warning(self) -> str:
+        """French, for every agent's status line: the families not synchronised for too long."""
+        if not self.sync_configured():
+            return ""
+        try:
+            status = self.sync_status()
+        except Exception:  # noqa: BLE001 — the session must not fail for this
+            log.warning("family sync status unreadable", exc_info=True)
+            return ""
+        from counter.domain.family_feed import sync_warning
+
+        return sync_warning(status)
 
     def wake_outbox(self) -> None:
         """Deliver now rather than at the relay's next round. Handlers run in worker

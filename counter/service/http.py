@@ -68,11 +68,12 @@ def _refusals() -> tuple[type[BaseException], ...]:
     """The core's own refusals (a rule says no, with a French message)."""
     from counter.services.agents import AgentError
     from counter.services.dossier import ConsultationRefused
+    from counter.services.duplicate_review import DuplicateError
     from counter.services.families import FamilyError
     from counter.services.registrations import RegistrationError
     from counter.services.visits import VisitError
 
-    return (VisitError, FamilyError, RegistrationError, AgentError, ConsultationRefused)
+    return (VisitError, FamilyError, RegistrationError, AgentError, ConsultationRefused, DuplicateError)
 
 
 def build_http_app(core) -> Starlette:

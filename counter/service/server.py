@@ -85,13 +85,14 @@ class Service:
     def __init__(self, runtime: Runtime, socket_path: Path, *, group: str | None = None,
                  mode: int = SOCKET_MODE, idle_exit: float | None = None,
                  identify: Callable[[int], str | None] | None = None, store=None, backends=None,
-                 opener=None) -> None:
+                 opener=None, search_processes: int = 0) -> None:
         from counter.service.core import ServiceCore
 
         self.runtime = runtime
         self.socket_path = Path(socket_path)
         self.group, self.mode, self.idle_exit = group, mode, idle_exit
-        self.core = ServiceCore(runtime, identify=identify, store=store, backends=backends, opener=opener)
+        self.core = ServiceCore(runtime, identify=identify, store=store, backends=backends, opener=opener,
+                                search_processes=search_processes)
         self._server = None
         self.started = threading.Event()
 

@@ -97,6 +97,8 @@ class _Outcome:
     external_ref: str | None = None
     retry_in: float | None = None
     rank: int | None = None  # the city's rank on its crèche waiting list
+    person_id: str | None = None  # the city's id of the registered person (created or found)
+    family_id: str | None = None  # and of their family (contract 1.3)
 
 
 def _retry(message: str, retry_in: float | None = None) -> _Outcome:
@@ -233,6 +235,8 @@ class OutboxRelay:
                     changes["town_rank"] = outcome.rank
                     _raise_list_length(session, claim.registration_id, outcome.rank)
                 session.execute(update(Registration).where(registration).values(**changes))
+                if claim.operation == CITY_REGISTRATION and outcome.person_id is not None:
+                    _learn_source_ids(session, claim.registration_id, outcome.person_id, outcome.family_id)
                 # A registration only waiting to be delivered (a library card) is now made.
                 session.execute(update(Registration).where(registration, Registration.state == "to_deliver")
                                 .values(state="registered"))
@@ -295,7 +299,8 @@ class OutboxRelay:
         if answer.get("state") == "waiting" and isinstance(answer.get("creche"), dict):
             value = answer["creche"].get("rank")
             rank = value if isinstance(value, int) and not isinstance(value, bool) else None
-        return _Outcome(DELIVERED, external_ref=str(answer["id"])[:64], rank=rank)
+        return _Outcome(DELIVERED, external_ref=str(answer["id"])[:64], rank=rank,
+                        person_id=_city_id(answer.get("person_id")), family_id=_city_id(answer.get("family_id")))
 
     async def _city_cancel(self, claim: _Claim, backend: Any, payload: dict) -> _Outcome:
         if not hasattr(backend, "cancel_registration"):
@@ -334,6 +339,44 @@ def _raise_list_length(session, registration_id: int, rank: int) -> None:
         "(id = (SELECT creche_id FROM registration WHERE id = :r) OR waiting_list = "
         "(SELECT c.waiting_list FROM creche c JOIN registration g ON g.creche_id = c.id WHERE g.id = :r))"),
         {"rank": rank, "r": registration_id})
+
+
+def _city_id(value: Any) -> str | None:
+    """An id from the city's answer, when it is one (Person/Household.source_id: 40 characters)."""
+    if isinstance(value, str) and 0 < len(value) <= 40 and value.isprintable() and value.strip() == value:
+        return value
+    return None
+
+
+def _learn_source_ids(session, registration_id: int, person_id: str, family_id: str | None) -> None:
+    """The city answered a registration with its ids for the person (and their family):
+    the counter's person and household take them, when they have none and nobody else
+    holds them, so that the change feed brings them back as the same person and household
+    (counter.services.family_sync). Never overwrites an id already known."""
+    from sqlalchemy import exists
+
+    from counter.store.models import Household, HouseholdMember, Person
+
+    counter_id = session.scalar(select(Registration.person_id).where(Registration.id == registration_id))
+    if counter_id is None:
+        return
+    person = session.get(Person, counter_id)
+    taken = session.scalar(select(exists().where(Person.source_id == person_id, Person.id != counter_id)))
+    if person is not None and person.source_id is None and not taken:
+        person.source_id = person_id
+        session.add(person)
+    elif person is not None and person.source_id != person_id:
+        log.info("outbox: the city's id for person %s kept as it was (registration %s)", counter_id,
+                 registration_id)
+        return
+    if family_id is None:
+        return
+    home = session.scalar(select(HouseholdMember.household_id).where(HouseholdMember.person_id == counter_id)
+                          .order_by(HouseholdMember.id).limit(1))
+    if home is None or session.scalar(select(exists().where(Household.source_id == family_id))):
+        return
+    session.execute(update(Household).where(Household.id == home, Household.source_id.is_(None))
+                    .values(source_id=family_id))
 
 
 def _names_someone(body: dict) -> bool:

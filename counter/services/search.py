@@ -8,6 +8,8 @@ order, so a short prefix never sorts the whole index.
 
 from __future__ import annotations
 
+import functools
+
 from counter.clock import SystemClock
 from counter.domain import query as queries
 from counter.domain.dates import BirthDate
@@ -19,7 +21,7 @@ from counter.store import search_sql
 from counter.store.engine import Store
 from counter.store.search_sql import Term
 
-CANDIDATE_CAP = 500
+CANDIDATE_CAP = 200  # ranked per tier; more than that and the agent is asked to say more
 
 MSG_EMPTY = "Aucune personne ne correspond à « {text} »."
 HINTS = (
@@ -40,11 +42,12 @@ class SearchService:
         if parsed.is_empty:
             return SearchOutcome(parsed)
         with self.store.engine.connect() as connection:
-            ranked, capped = self._ranked_ids(connection, parsed)
+            rows: dict[int, object] = {}  # person rows already read for the ranking
+            ranked, capped = self._ranked_ids(connection, parsed, rows)
             last_page = max(0, (len(ranked) - 1) // PAGE)
             page = min(max(page, 0), last_page)
             shown = ranked[page * PAGE : (page + 1) * PAGE]
-            people = self._summaries(connection, [pid for pid, _ in shown])
+            people = self._summaries(connection, [pid for pid, _ in shown], rows)
         results = tuple(
             SearchResult(people[pid], strength)
             for pid, strength in shown
@@ -56,7 +59,7 @@ class SearchService:
 
     # -- candidates and ranking ------------------------------------------------
 
-    def _ranked_ids(self, connection, parsed: queries.ParsedQuery) -> tuple[list[tuple[int, int]], bool]:
+    def _ranked_ids(self, connection, parsed: queries.ParsedQuery, rows: dict) -> tuple[list[tuple[int, int]], bool]:
         """Every ranked match (a bounded set) and whether the index had more."""
         if parsed.nir:
             ids = search_sql.nir_candidates(connection, parsed.nir)
@@ -66,7 +69,7 @@ class SearchService:
             return [(i, int(Match.EXACT)) for i in ids], False
         if not parsed.words:
             ids = search_sql.birth_candidates(connection, parsed.birth, CANDIDATE_CAP)
-            return self._rank(connection, ids, ()), len(ids) >= CANDIDATE_CAP
+            return self._rank(connection, ids, (), rows), len(ids) >= CANDIDATE_CAP
 
         words = parsed.words
         tiers: list[list[list[Term]]] = [
@@ -86,16 +89,17 @@ class SearchService:
             seen.update(dict.fromkeys(ids))
             if len(seen) >= PAGE:
                 break  # a page of stronger matches: weaker ones would only come after
-        return self._rank(connection, list(seen), words), capped
+        return self._rank(connection, list(seen), words, rows), capped
 
-    def _rank(self, connection, ids: list[int], words) -> list[tuple[int, int]]:
+    def _rank(self, connection, ids: list[int], words, rows: dict) -> list[tuple[int, int]]:
         keyed = []
         # Homonyms share their key: the candidates of a full name are mostly the same name.
         keys: dict[tuple, tuple | None] = {}
         for row in search_sql.person_rows(connection, ids):
+            rows[row.id] = row
             name = (row.birth_name, row.usage_name, row.given_names)
             if name not in keys:
-                keys[name] = rank_key(words or (), row.birth_name, row.usage_name, split_given_names(row.given_names))
+                keys[name] = rank_key(words or (), row.birth_name, row.usage_name, _given(row.given_names))
             key = keys[name]
             if key is None:  # a typed word matches nothing of this name
                 continue
@@ -105,12 +109,14 @@ class SearchService:
 
     # -- display -----------------------------------------------------------------
 
-    def _summaries(self, connection, ids: list[int]) -> dict[int, PersonSummary]:
+    def _summaries(self, connection, ids: list[int], known: dict) -> dict[int, PersonSummary]:
         homes: dict[int, tuple] = {}
         for row in search_sql.membership_rows(connection, ids):
             homes.setdefault(row.person_id, row)  # first membership wins
         people: dict[int, PersonSummary] = {}
-        for row in search_sql.person_rows(connection, ids):
+        missing = [i for i in ids if i not in known]
+        found = [known[i] for i in ids if i in known] + list(search_sql.person_rows(connection, missing))
+        for row in found:
             home = homes.get(row.id)
             people[row.id] = PersonSummary(
                 id=row.id,
@@ -125,6 +131,12 @@ class SearchService:
                 address=_address(home) if home else None,
             )
         return people
+
+
+@functools.lru_cache(maxsize=65_536)
+def _given(given_names: str) -> tuple[str, ...]:
+    # Ranking meets the same names again at each keystroke.
+    return tuple(split_given_names(given_names))
 
 
 def _address(row) -> AddressView | None:

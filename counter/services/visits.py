@@ -389,6 +389,16 @@ def _details(request: Request) -> dict:
 
 
 
+def _city_ids(store: Store, person_ids: list[int]) -> dict[int, str]:
+    """Person id → the family system's id, for those the counter knows one of."""
+    if not person_ids:
+        return {}
+    sql = text("SELECT id, source_id FROM person WHERE id IN :ids AND source_id IS NOT NULL").bindparams(
+        bindparam("ids", expanding=True))
+    with store.engine.connect() as connection:
+        return {row.id: row.source_id for row in connection.execute(sql, {"ids": list(person_ids)})}
+
+
 def payload_builder(store: Store, context: VisitContext, today: date, library: LibraryRules | None = None):
     """``(request, registration_id, state) -> (operation, payload)`` for the outbox.
 
@@ -412,16 +422,21 @@ def payload_builder(store: Store, context: VisitContext, today: date, library: L
     # missing one stops the confirmation with a clear error rather than a bad message.
     creches = {c.id: c.code or None for c in context.creches}
     adults = [m for m in context.members if m.role in ("parent", "other_guardian", "person")]
+    # The family system's ids the counter knows (an import, the change feed, an earlier
+    # registration's answer): such a person is registered by id, not looked up by identity.
+    city_ids = _city_ids(store, [m.person_id for m in context.members])
 
     def build(request: Request, registration_id: int, state) -> tuple[str, dict]:
         member = context.member(getattr(request, "person_id", None))
+        city_id = city_ids.get(getattr(request, "person_id", None))
         if isinstance(request, SchoolRequest):
-            return CITY_REGISTRATION, school_body(request, member, schools[request.school_id], None,
+            return CITY_REGISTRATION, school_body(request, member, schools[request.school_id], city_id,
                                                   address=context.address)
         if isinstance(request, CrecheRequest):
+            parent = adults[0] if adults else None
             return CITY_REGISTRATION, creche_body(request, member, [creches.get(c) for c in request.creche_ids],
-                                                  None, None, parent=adults[0] if adults else None,
-                                                  address=context.address)
+                                                  city_id, city_ids.get(parent.person_id) if parent else None,
+                                                  parent=parent, address=context.address)
         # No library: the Koha adapter sets the configured one when it sends (backends.koha.adapter).
         body = patron_body(request, member, context.address, None, None, valid_until=valid_until)
         guarantor = context.member(request.guarantor_id) if request.guarantor_id is not None else None

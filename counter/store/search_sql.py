@@ -160,14 +160,15 @@ def near_tokens(connection: Connection, word: str) -> list[str]:
 
 PERSON_COLUMNS = (
     "p.id, p.birth_name, p.usage_name, p.given_names, p.sex, "
-    "p.birth_year, p.birth_month, p.birth_day, p.search_text"
+    "p.birth_year, p.birth_month, p.birth_day"
 )
 
 
 def person_rows(connection: Connection, ids: Sequence[int]):
+    """The search's rows: persons the family system removed (``removed_at``) are left out."""
     if not ids:
         return []
-    sql = text(f"SELECT {PERSON_COLUMNS} FROM person p WHERE p.id IN :ids").bindparams(
+    sql = text(f"SELECT {PERSON_COLUMNS} FROM person p WHERE p.id IN :ids AND p.removed_at IS NULL").bindparams(
         bindparam("ids", expanding=True)
     )
     return connection.execute(sql, {"ids": list(ids)}).all()

@@ -21,6 +21,11 @@ _classes: dict[type, dict[str, type]] = {}  # base -> tag -> subclass
 _decoders: dict[Any, msgspec.json.Decoder] = {}
 
 
+class Encoded(bytes):
+    """A handler's answer already in its wire form (a search ranked and encoded in a
+    worker process): sent as is."""
+
+
 class WireFormatError(ValueError):
     """A body that is not what its endpoint takes (English: for logs and developers)."""
 
@@ -60,6 +65,8 @@ def _dec_hook(kind: type, value: Any) -> Any:
 
 
 def encode(value: Any) -> bytes:
+    if isinstance(value, Encoded):
+        return bytes(value)
     return msgspec.json.encode(to_builtins(value))
 
 

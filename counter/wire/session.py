@@ -37,3 +37,6 @@ class Session:
     # The agencies' sections, known once the service has connected them.
     sources_ready: bool = False
     notices: tuple[str, ...] = field(default=())  # French, shown once (a backend that failed to load…)
+    # French: the town's families have not been synchronised with the family system for
+    # longer than [sync] warn_after_hours (only when a family system is configured); "" when fine.
+    sync_warning: str = ""

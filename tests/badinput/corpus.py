@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-CATEGORIES = ("search", "identity", "visit_forms", "config", "cli", "agency")
+CATEGORIES = ("search", "identity", "visit_forms", "config", "cli", "agency", "import")
 
 
 @cache

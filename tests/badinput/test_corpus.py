@@ -13,6 +13,7 @@ REQUIRED = {
     "config": {"says"},
     "cli": {"argv", "status", "says"},
     "agency": {"agency", "ask", "reply", "status", "says"},
+    "import": {"says"},
 }
 REPEATED = {"query": "query_repeat", "argv": "argv_repeat"}
 

@@ -19,6 +19,7 @@ ESSENTIAL = {
     "household_young_children": ["esc Retour", "f3 Dossier", "f4 Visite"],
     "dossier": ["esc Retour", "r Actualiser", "^r Tout actualiser", "m Corriger", "^p Commandes"],
     "corrections": ["esc Annuler"],
+    "address_picker": ["^s Enregistrer", "esc Annuler"],
     "visit": ["e École", "c Crèche", "b Biblio.", "^s Valider", "^d Abandon", "esc Retour", "^p Commandes"],
     "school_form": ["^s Enregistrer", "esc Annuler"],
     "creche_form": ["^s Enregistrer", "esc Annuler"],
@@ -32,6 +33,7 @@ ESSENTIAL = {
     "outbox": ["esc Retour", "t Tous", "p En attente", "r Refusés", "e Réessayer"],
     "new_family": ["f2 Ajouter membre", "^s Créer le foyer", "esc Annuler", "^p Commandes"],
     "member_form": ["^s Enregistrer", "esc Annuler"],
+    "likely_duplicates": ["m C'est la même personne", "d Personne différente", "esc Revenir"],
 }
 
 
@@ -61,4 +63,4 @@ async def test_the_footer_at_80x24_shows_the_keys_of_the_screen(town_store, make
         # The header (title) and the bottom line are both on screen: nothing pushed out.
         assert "Guichet unique" in lines[0] or name in ("corrections", "summary", "declare_qf", "cancel_dialog",
                                                          "school_form", "creche_form", "library_form",
-                                                         "member_form")
+                                                         "member_form", "likely_duplicates")

@@ -1,9 +1,10 @@
-"""A family new to the town and the member form, as the agent sees them at 80x24."""
+"""A family new to the town, the member form and the likely duplicates, as the agent sees them at 80x24."""
 
 from __future__ import annotations
 
 import pytest
 
+from screens.likely_duplicates import LikelyDuplicatesModal
 from screens.new_family import MemberForm, NewFamilyScreen
 from tests.pilot.helpers import until
 from tests.pilot.test_new_family import member_keys
@@ -16,7 +17,10 @@ async def _family(pilot):
     await until(pilot, lambda: app.ready, "services")
     app.push_screen(NewFamilyScreen())
     await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen) and app.screen.streets, "street list")
-    await pilot.press(*"louis-pasteur", "enter", *"7")
+    await pilot.press(*"louis-pasteur", "enter")
+    # The street's numbers (the training town's BAN addresses) listed before the number is typed.
+    await until(pilot, lambda: app.screen.numbers, "the street's numbers")
+    await pilot.press(*"7")
 
 
 def new_family():
@@ -55,7 +59,24 @@ def member_form():
     return run_before
 
 
-@pytest.mark.parametrize("screen", ["new_family", "member_form"])
+def likely_duplicates():
+    async def run_before(pilot):
+        app = pilot.app
+        await _family(pilot)
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, MemberForm), "member form")
+        # Camille BENALI of the fictional town, typed again as a new family's parent.
+        await pilot.press(*member_keys(0, "benali", "camille", "f", "08/11/1987", "99100", "49007"))
+        await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen) and app.screen.members, "member")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, LikelyDuplicatesModal), "the likely duplicates")
+        await pilot.pause()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("screen", ["new_family", "member_form", "likely_duplicates"])
 def test_family_screens(snap_compare, town_store, make_app, screen):
-    builders = {"new_family": new_family, "member_form": member_form}
+    builders = {"new_family": new_family, "member_form": member_form, "likely_duplicates": likely_duplicates}
     assert snap_compare(make_app(town_store), terminal_size=SIZE, run_before=builders[screen]())

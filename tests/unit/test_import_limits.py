@@ -1,6 +1,6 @@
-"""`counter import schools|sectors` reads a file as a stream and stops at its size
-limit: /dev/zero, an endless pipe or a huge file is refused in a few lines, in
-bounded memory, and nothing is written."""
+"""`counter import schools|sectors|addresses` reads a file as a stream and stops at
+its size limit: /dev/zero, an endless pipe or a huge file is refused in a few lines,
+in bounded memory, and nothing is written."""
 
 from __future__ import annotations
 
@@ -49,11 +49,11 @@ def counter(config: str, *argv: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120, preexec_fn=_limit_memory)
 
 
-@pytest.mark.parametrize("what", ["schools", "sectors"])
+@pytest.mark.parametrize("what", ["schools", "sectors", "addresses"])
 def test_dev_zero_is_refused_as_a_device(production, what):
     config, store = production
     done = counter(config, "import", what, "/dev/zero")
-    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.splitlines() == [
         "counter: /dev/zero: not imported, nothing was written:",
         "  /dev/zero is a device, not a regular file: give the CSV file itself"]
@@ -82,7 +82,7 @@ def test_an_endless_pipe_is_read_up_to_the_limit_then_refused(production, tmp_pa
     done = counter(config, "import", "schools", str(pipe))
     writer.join(timeout=60)
     assert not writer.is_alive()
-    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.splitlines() == [f"counter: {pipe}: not imported, nothing was written:",
                                         "  larger than 20 MiB: not a carte scolaire file"]
     assert sum(written) < 2 * MAX_BYTES  # the reader stopped at the limit (plus the pipe's buffers)
@@ -96,7 +96,7 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(production, tmp_path
         handle.write(b"uai,name,kind\n")
         handle.truncate(MAX_BYTES + 1)
     capsys.readouterr()
-    assert main(["--config", config, "import", "schools", str(huge)]) == 1
+    assert main(["--config", config, "import", "schools", str(huge)]) == 2
     assert capsys.readouterr().err.splitlines() == [f"counter: {huge}: not imported, nothing was written:",
                                                     "  larger than 20 MiB: not a carte scolaire file"]
     assert schools(store) == 0
@@ -114,3 +114,41 @@ def test_a_file_at_the_limit_is_read(production, tmp_path, capsys):
     assert big.stat().st_size == MAX_BYTES
     assert main(["--config", config, "import", "schools", str(big)]) == 0
     assert schools(store) == 1
+
+
+def test_an_endless_ban_export_is_read_up_to_its_limit_in_bounded_memory(production, tmp_path):
+    """Every address is held while the export is checked: the 100 MiB cap keeps that
+    within the command's memory (capped here at 1 GiB of address space)."""
+    from counter.services.address_import import MAX_BYTES as BAN_MAX_BYTES
+
+    config, store = production
+    pipe = tmp_path / "adresses-45999.csv"
+    os.mkfifo(pipe)
+    written = []
+
+    def endless() -> None:  # valid addresses, each its own, the shortest a BAN line can be
+        with open(pipe, "wb", buffering=0) as handle:
+            handle.write(b"id;numero;rep;nom_voie;code_postal;code_insee;nom_commune\n")
+            number = 0
+            try:
+                while True:
+                    lines = b"".join(b"45999_%04d_%05d;%d;;Rue;45999;45999;B\n" % (n // 9000, n % 9000 + 1,
+                                                                                  n % 9000 + 1)
+                                     for n in range(number, number + 1000))
+                    number += 1000
+                    handle.write(lines)
+                    written.append(len(lines))
+            except BrokenPipeError:
+                pass
+
+    writer = threading.Thread(target=endless, daemon=True)
+    writer.start()
+    done = counter(config, "import", "addresses", str(pipe))
+    writer.join(timeout=60)
+    assert not writer.is_alive()
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.splitlines() == [f"counter: {pipe}: not imported, nothing was written:",
+                                        "  larger than 100 MiB: not the BAN export of one commune"]
+    assert sum(written) < 2 * BAN_MAX_BYTES
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM town_address")).scalar_one() == 0

@@ -14,12 +14,14 @@ def _families(core, actor):
 
 def _written(write) -> api.Written:
     """The new row's id, or the rules' problems (nothing written) for the screen to show at their fields."""
-    from counter.services.families import FamilyError
+    from counter.services.families import FamilyError, LikelyDuplicates
 
     try:
         return api.Written(id=write())
     except FamilyError as exc:
         return api.Written(errors=tuple(exc.errors))
+    except LikelyDuplicates as exc:
+        return api.Written(duplicates=tuple(exc.matches))
 
 
 @handles(api.FAMILY_STREETS)
@@ -27,11 +29,17 @@ def streets(core, actor, _args):
     return tuple(_families(core, actor).streets())
 
 
+@handles(api.FAMILY_NUMBERS)
+def numbers(core, actor, args):
+    return tuple(_families(core, actor).numbers(args.street_id))
+
+
 @handles(api.FAMILY_CREATE)
 def create(core, actor, args):
     families = _families(core, actor)
     return _written(lambda: families.create(args.street_id, args.number, args.suffix, args.complement,
-                                            list(args.members)))
+                                            list(args.members), distinct_from=args.distinct_from,
+                                            ban_id=args.ban_id))
 
 
 @handles(api.FAMILY_ADD_MEMBER)
@@ -44,4 +52,5 @@ def add_member(core, actor, args):
 def set_address(core, actor, args):
     families = _families(core, actor)
     return _written(lambda: families.set_address(args.household_id, args.street_id, args.number, args.suffix,
-                                                 args.complement, args.line, args.postal_code, args.city))
+                                                 args.complement, args.line, args.postal_code, args.city,
+                                                 args.ban_id))

@@ -8,7 +8,11 @@ from counter.wire import api
 
 @handles(api.SEARCH)
 def search(core, actor, args):
-    return core.ready_services().search.search(args.text, args.page)
+    services = core.ready_services()
+    pool = core.search_pool
+    if pool is not None:  # a site's service: ranking on every core
+        return pool.search(args.text, args.page, services.search.clock.today(), services.search)
+    return services.search.search(args.text, args.page)
 
 
 @handles(api.HOUSEHOLD)
