@@ -8,6 +8,7 @@ numbers, never a name: names are only in the reject file (mode 0640).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from counter.terminal import echo
@@ -35,7 +36,13 @@ def run_families(runtime, args) -> int:
             echo("counter: --rejects cannot be the file imported (it would be replaced): nothing was written",
                  err=True)
             return EXIT_BAD_FILE
-        check_output(rejects or default_rejects_path(Path(args.file)))
+        target = rejects or default_rejects_path(Path(args.file))
+        check_output(target)
+        folder = target.parent
+        if not (folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)):
+            echo(f"counter: the reject file cannot be written in {folder} (no such folder, or not writable by "
+                 "this account): give --rejects PATH; nothing was written", err=True)
+            return EXIT_BAD_FILE
     except (NotRegularFile, OSError) as exc:
         echo(f"counter: the reject file cannot be written there, nothing was written: {exc}", err=True)
         return EXIT_BAD_FILE
