@@ -24,7 +24,7 @@ from counter.store.engine import Store
 
 TARGET_S = 60.0
 SAMPLES = 200
-NOT_SLOWER = 1.1  # p95 ratio still called "not slower": two runs of the same town differ by that much
+NOT_SLOWER = 1.1  # p95 ratio still called "not slower": a margin for a shared machine's noise
 
 
 def families_file(persons: int) -> Path:
