@@ -107,8 +107,8 @@ def measure(persons: int = 100_000, postgres_url: str | None = None) -> dict:
     queries = _queries(reference, SAMPLES)
     _warm_page_cache(reference)
     _warm_page_cache(store)
-    result = {"database": store.dialect, "persons": total, "rows": report.rows, "families": report.families, "refused": report.rejected_families,
-              "import_s": imported, "index_ready_s": ready, "probe_found": bool(found), "target_s": TARGET_S,
+    result = {"database": store.dialect, "persons": total, "rows": report.rows, "families": report.families,
+              "refused": report.rejected_families, "import_s": imported, "index_ready_s": ready, "probe_found": bool(found), "target_s": TARGET_S,
               "kinds": {}}
     for kind, sample in queries.items():
         (ours50, ours95), (ref50, ref95) = _compare(store, reference, sample)

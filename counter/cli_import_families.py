@@ -15,6 +15,7 @@ from counter.terminal import echo
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_FILE = 0, 1, 2
 LINES_SHOWN = 20
+PROBLEMS_SHOWN = 200
 
 
 def run_families(runtime, args) -> int:
@@ -58,16 +59,13 @@ def run_families(runtime, args) -> int:
             # Duplicate detection (counter.services.duplicates) is wired here: a callable
             # (session, new person ids) run in each batch's transaction.
             on_new_persons=None)
-    except ImportFileError as exc:
+    except ImportFileError as exc:  # said as the other imports say it, a problem a line
         bar.close()
-        line, message = exc.problems[0]
-        more = exc.problems[1:]
-        tail = ""
-        if more:
-            lines = ", ".join(str(n) for n, _ in more[:10] if n)
-            tail = f" (and {len(more)} more problem(s){': lines ' + lines if lines else ''})"
-        where = f"line {line}: " if line else ""
-        echo(f"counter: {args.file}: not imported, nothing was written: {where}{message}{tail}", err=True)
+        echo(f"counter: {args.file}: not imported, nothing was written:", err=True)
+        for line, message in exc.problems[:PROBLEMS_SHOWN]:
+            echo(f"  line {line}: {message}" if line else f"  {message}", err=True)
+        if len(exc.problems) > PROBLEMS_SHOWN:
+            echo(f"  … and {len(exc.problems) - PROBLEMS_SHOWN} more", err=True)
         return EXIT_BAD_FILE
     except (NotRegularFile, OSError) as exc:  # the reject file cannot be written
         bar.close()

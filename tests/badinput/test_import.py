@@ -1,4 +1,4 @@
-"""Bad import files (`counter import addresses|schools|sectors`): exit status 2, the
+"""Bad import files (`counter import addresses|schools|sectors|families`): exit status 2, the
 reasons in English line by line, never a traceback, nothing raw on the terminal,
 nothing written."""
 
@@ -13,7 +13,7 @@ from counter.domain.text import printable
 from tests.badinput.corpus import params
 from tests.badinput.test_cli import production  # noqa: F401  (the module's production database)
 
-TABLES = ("street", "town_address", "school", "sector_rule", "audit_entry")
+TABLES = ("street", "town_address", "school", "sector_rule", "audit_entry", "person", "household")
 
 
 def counts(store) -> dict[str, int]:
@@ -42,6 +42,15 @@ def file_of(case: dict, tmp_path) -> str:
     return str(path)
 
 
+def mapping_of(case: dict, tmp_path) -> list[str]:
+    """``--mapping MAP.toml`` for a families case that has one (``mapping``: its text)."""
+    if "mapping" not in case:
+        return []
+    path = tmp_path / "map.toml"
+    path.write_text(case["mapping"], encoding="utf-8")
+    return ["--mapping", str(path)]
+
+
 @pytest.mark.parametrize("case", params("import"))
 def test_a_bad_import_file_is_refused_with_its_reasons(case, production, tmp_path, capsys):  # noqa: F811
     from counter.cli import main
@@ -51,7 +60,8 @@ def test_a_bad_import_file_is_refused_with_its_reasons(case, production, tmp_pat
     before = counts(store)
     capsys.readouterr()
     try:
-        status = main(["--config", config, "import", case.get("command", "addresses"), path])
+        status = main(["--config", config, "import", case.get("command", "addresses"), path,
+                       *mapping_of(case, tmp_path)])
     except BaseException as exc:  # noqa: BLE001 — a traceback is what this corpus guards against
         pytest.fail(f"{type(exc).__name__} escaped: {exc!r}"[:500])
     out, err = capsys.readouterr()

@@ -82,8 +82,8 @@ def test_a_new_family_is_created_with_its_ban_address_and_found_by_the_search(to
     assert rows(town, "SELECT source_id, caf_number FROM household") == [("F00001", "123456")]
     assert rows(town, "SELECT number, suffix, complement, ban_id FROM address") == [
         (12, "bis", "Bât. B", "45999_0010_00012_bis")]
-    assert sorted(rows(town, "SELECT p.source_id, m.role FROM household_member m JOIN person p ON p.id = m.person_id")) \
-        == [("P000001", "parent"), ("P000002", "parent"), ("P000003", "child")]
+    members = "SELECT p.source_id, m.role FROM household_member m JOIN person p ON p.id = m.person_id"
+    assert sorted(rows(town, members)) == [("P000001", "parent"), ("P000002", "parent"), ("P000003", "child")]
     assert rows(town, "SELECT nir, phone, birth_month, birth_day FROM person WHERE source_id = 'P000003'") == [
         (None, None, 9, None)]
     assert found(town, "okonkwo ada") == ["OKONKWO Adaeze, Chioma"]
