@@ -18,6 +18,7 @@ key of which file, in English (administrators' tool).
 from __future__ import annotations
 
 import codecs
+import difflib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +153,13 @@ class Mapping:
 DEFAULT = Mapping(headers={c: c for c in COLUMNS})
 
 
+def _unknown_key(where: tuple) -> str:
+    """``unknown key``, with the nearest key there is (a typo, ``date_format``)."""
+    known = COLUMNS if where[:1] == ("columns",) else tuple(MappingFile.model_fields)
+    near = difflib.get_close_matches(str(where[-1]), known, n=1, cutoff=0.6)
+    return f"unknown key (did you mean {near[0]}?)" if near else f"unknown key (known: {', '.join(known)})"
+
+
 def load_mapping(path: Path) -> Mapping:
     """The mapping file, checked (MappingError says which key is wrong)."""
     try:
@@ -165,7 +173,8 @@ def load_mapping(path: Path) -> Mapping:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error["loc"]) or "(top level)"
-        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
+        message = _unknown_key(error["loc"]) if error["type"] == "extra_forbidden" else \
+            error["msg"].removeprefix("Value error, ")
         raise MappingError(f"{path}: {where}: {message}") from None
     given = {c: h for c, h in parsed.columns.model_dump().items() if h is not None}
     taken = set(given.values())

@@ -124,7 +124,10 @@ def test_a_mapping_names_only_what_differs_and_unknown_keys_are_refused(tmp_path
     assert mapping.headers["birth_date"] == "date_naissance" and mapping.headers["family_id"] == "family_id"
     assert mapping.reading.date_formats == ("%d/%m/%Y",)
     path.write_text('[column]\nfamily_id = "x"\n')
-    with pytest.raises(MappingError, match="column: unknown key"):
+    with pytest.raises(MappingError, match=r"column: unknown key \(did you mean columns\?\)"):
+        load_mapping(path)
+    path.write_text('date_format = "%d/%m/%Y"\n')
+    with pytest.raises(MappingError, match=r"date_format: unknown key \(did you mean date_formats\?\)"):
         load_mapping(path)
     path.write_text('[columns]\nfamily_id = "x"\nperson_id = " X"\n')  # headers are read without case
     with pytest.raises(MappingError, match="'x' given for two of our columns"):
