@@ -45,10 +45,13 @@ _IN_CHUNK = 500  # identifiers per IN (…) list
 
 
 class FamilyRejected(Exception):
-    """The family was not written at all; ``reasons`` say why, field by field."""
+    """The family was not written at all; ``reasons`` say why, field by field. Its
+    text names the fields and the source ids only (a reason may quote a value, such
+    as a birth date: fit for a reject file, not for a log)."""
 
     def __init__(self, source_id: str, reasons: list[Reason]) -> None:
-        super().__init__(f"family {source_id!r} refused: " + "; ".join(f"{r.field}: {r.en}" for r in reasons))
+        fields = ", ".join(f"{r.field} ({r.person})" if r.person else r.field for r in reasons)
+        super().__init__(f"family {source_id!r} refused: {fields}")
         self.source_id = source_id
         self.reasons = reasons
 
