@@ -38,11 +38,22 @@ def polymorphic(base: type, classes: dict[str, type]) -> None:
     _decoders.clear()
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_field_names: dict[type, tuple[str, ...] | None] = {}  # per class: its dataclass fields, or None
+
+
 def to_builtins(value: Any) -> Any:
     """Dicts, lists and scalars msgspec writes as JSON; tags added where registered."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: to_builtins(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        tag = _tag_of.get(type(value))
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    names = _field_names.get(kind, ())
+    if names == ():  # not seen yet: a search answer holds thousands of values of a few classes
+        names = _field_names[kind] = (tuple(f.name for f in dataclasses.fields(kind))
+                                      if dataclasses.is_dataclass(kind) else None)
+    if names is not None:
+        out = {name: to_builtins(getattr(value, name)) for name in names}
+        tag = _tag_of.get(kind)
         if tag is not None:
             out[TAG] = tag
         return out
