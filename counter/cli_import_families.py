@@ -56,9 +56,7 @@ def run_families(runtime, args) -> int:
             store, Path(args.file), today=runtime.clock.today(), agent=runtime.agent_login or "admin",
             mapping=mapping, dry_run=args.dry_run, rejects_path=rejects,
             progress=bar,
-            # Duplicate detection (counter.services.duplicates) is wired here: a callable
-            # (session, new person ids) run in each batch's transaction.
-            on_new_persons=None)
+            on_new_persons=_review_duplicates)
     except ImportFileError as exc:  # said as the other imports say it, a problem a line
         bar.close()
         echo(f"counter: {args.file}: not imported, nothing was written:", err=True)
@@ -85,6 +83,13 @@ def run_families(runtime, args) -> int:
     return EXIT_REFUSED if report.rejected_lines else EXIT_OK
 
 
+def _review_duplicates(session, person_ids) -> int:
+    """Likely duplicates of the persons a batch created go to the review list."""
+    from counter.services.duplicates import review_new_persons
+
+    return review_new_persons(session, person_ids, "import")
+
+
 def _print(report, file: str) -> None:
     dry = report.dry_run
     verbs = ("to create", "to update") if dry else ("created", "updated")
@@ -93,6 +98,9 @@ def _print(report, file: str) -> None:
          f"{report.rejected_families:,} refused")
     echo(f"persons: {report.persons_created:,} {verbs[0]}, {report.persons_updated:,} {verbs[1]}, "
          f"{report.persons_detached:,} {'to detach' if dry else 'detached'} from their family")
+    if report.likely_duplicates:
+        echo(f"likely duplicates to review: {report.likely_duplicates:,} pair(s) (counter duplicates list; "
+             "nothing was merged)")
     if report.ignored_columns:
         echo(f"columns not read: {', '.join(report.ignored_columns)}")
     if report.rejected_lines:

@@ -46,7 +46,7 @@ COMPACT_AFTER = 5000  # persons written: the search index is compacted after the
 REJECT_COLUMNS = ("line", "reason_fr", "reason_en")
 TOO_LARGE = f"larger than {MAX_BYTES // (1024 * 1024)} MiB: not a families file"
 
-NewPersons = Callable[[object, list[int]], None]  # (session, person ids) inside the batch's transaction
+NewPersons = Callable[[object, list[int]], "int | None"]  # (session, person ids) → pairs recorded
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 
@@ -88,6 +88,7 @@ class FamiliesReport:
     persons_created: int = 0
     persons_updated: int = 0
     persons_detached: int = 0
+    likely_duplicates: int = 0  # pairs put on the review list (counter duplicates list)
     ignored_columns: list[str] = field(default_factory=list)
     rejects_path: Path | None = None
 
@@ -187,7 +188,8 @@ def import_families(store: Store, path: Path, *, today: date, agent: str, mappin
     default beside the file: NAME.rejects.csv) when some are refused.
 
     ``on_new_persons(session, person_ids)`` is called in each batch's transaction with
-    the persons it created (duplicate detection); not in a dry run.
+    the persons it created (duplicate detection: it returns the pairs it recorded); not
+    in a dry run.
     """
     path = Path(path)
     data = read_families_file(path, mapping)
@@ -277,7 +279,8 @@ def _write_batch(store: Store, families, kept: list[list[_Row]], book: AddressBo
         if dry_run:
             raise _DryRun
         if created and on_new_persons is not None:
-            on_new_persons(session, created)  # duplicate detection, in the same transaction
+            # Duplicate detection, in the same transaction: pairs to review, never merged.
+            report.likely_duplicates += on_new_persons(session, created) or 0
 
 
 def default_rejects_path(path: Path) -> Path:

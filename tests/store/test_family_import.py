@@ -171,3 +171,23 @@ def test_the_command_prints_counts_and_lines_never_names(town, tmp_path, capsys,
     assert cli.main(["import", "families", str(write(tmp_path / "good.csv", good)), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "families: 0 to create, 0 to update, 2 unchanged, 0 refused" in out and "dry run" in out
+
+
+def test_the_command_puts_likely_duplicates_on_the_review_list_and_merges_nothing(town, tmp_path, capsys,
+                                                                                  monkeypatch):
+    """Binta KEITA known under another family system id (an earlier export's): one pair to
+    review, source import; both persons kept."""
+    from counter import cli
+
+    monkeypatch.setattr("counter.cli.open_current_store", lambda runtime: town.__class__(str(town.url)))
+    keita = [r for r in ROWS if "KEITA" in r]
+    assert cli.main(["import", "families", str(write(tmp_path / "first.csv", keita))]) == 0
+    again = [r.replace("F00001", "F09001").replace("P000001", "P090001") for r in keita[:1]]
+    assert cli.main(["import", "families", str(write(tmp_path / "second.csv", again))]) == 0
+    out = capsys.readouterr().out
+    assert "likely duplicates to review: 1 pair(s)" in out and "KEITA" not in out
+    with town.engine.connect() as c:
+        pairs = c.execute(text("SELECT source, state, reasons FROM duplicate_review")).all()
+        people = c.execute(text("SELECT count(*) FROM person WHERE birth_name = 'KEITA'")).scalar_one()
+    assert [(p.source, p.state) for p in pairs] == [("import", "pending")] and "name_birth" in pairs[0].reasons
+    assert people == 2
