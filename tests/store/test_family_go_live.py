@@ -58,3 +58,11 @@ def test_the_go_live_file_is_imported_and_anne_giraud_found_with_her_household(s
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM person")).scalar_one() == 20_052
     assert Path(tmp_path / "rejects.csv").read_text(encoding="utf-8").count("\n") == 4  # header and three rows
+
+
+def test_the_shipped_carte_scolaire_is_the_towns():
+    from fixtures.go_live import carte_scolaire
+
+    schools, sectors = carte_scolaire()
+    assert (GO_LIVE_DIR / "schools.csv").read_text(encoding="utf-8") == schools, "regenerate: python -m fixtures.go_live"
+    assert (GO_LIVE_DIR / "sectors.csv").read_text(encoding="utf-8") == sectors, "regenerate: python -m fixtures.go_live"
