@@ -3,7 +3,7 @@ town's families from CSV, the town's addresses from the Base Adresse Nationale
 (administrators, English).
 
 Wired into counter.cli by ``register(subparsers)`` and ``run(runtime, args)``;
-the formats are in docs/administration.md and docs/go-live-families.md, the rules
+the formats are in docs/administration.md and docs/go-live.md, the rules
 in counter.services.sector_import, counter.services.family_import and
 counter.services.address_import.
 """
@@ -30,7 +30,7 @@ def register(subparsers) -> argparse.ArgumentParser:
         action.add_argument("file", metavar="FILE.csv", help="UTF-8 CSV with a header line (comma or semicolon)")
         action.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     families.add_argument("--mapping", metavar="MAP.toml", help="the export's columns, encoding, separator, "
-                          "date formats and values (default: our format, docs/go-live-families.md)")
+                          "date formats and values (default: our format, docs/go-live.md)")
     families.add_argument("--rejects", metavar="PATH", help="where to write the refused rows "
                           "(default: FILE.rejects.csv beside FILE.csv)")
     addresses = actions.add_parser(
