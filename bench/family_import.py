@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from bench.search import CACHE, TODAY, _percentiles, _queries, _warm_page_cache, town_store
 from counter.clock import FixedClock
-from counter.services.family_import import import_families
+from counter.services.family_import import import_families, review_duplicates
 from counter.services.search import SearchService
 from counter.store import migrate
 from counter.store.engine import Store
@@ -97,7 +97,8 @@ def measure(persons: int = 100_000, postgres_url: str | None = None) -> dict:
         fields = next(handle).split(",")
         probe = f"{fields[3]} {fields[5].strip(chr(34)).split(',')[0]}"
     started = time.perf_counter()
-    report = import_families(store, source, today=TODAY, agent="bench")
+    # As the command does it: the new persons' likely duplicates looked for in each batch.
+    report = import_families(store, source, today=TODAY, agent="bench", on_new_persons=review_duplicates)
     imported = time.perf_counter() - started
     found = SearchService(store, FixedClock(TODAY)).search(probe).results
     ready = time.perf_counter() - started

@@ -23,7 +23,7 @@ def run_families(runtime, args) -> int:
     from counter.files import NotRegularFile, check_output
     from counter.progress import ProgressBar
     from counter.services.csv_input import ImportFileError
-    from counter.services.family_import import default_rejects_path, import_families
+    from counter.services.family_import import default_rejects_path, import_families, review_duplicates
     from counter.services.family_mapping import DEFAULT, MappingError, load_mapping
 
     try:
@@ -56,7 +56,7 @@ def run_families(runtime, args) -> int:
             store, Path(args.file), today=runtime.clock.today(), agent=runtime.agent_login or "admin",
             mapping=mapping, dry_run=args.dry_run, rejects_path=rejects,
             progress=bar,
-            on_new_persons=_review_duplicates)
+            on_new_persons=review_duplicates)
     except ImportFileError as exc:  # said as the other imports say it, a problem a line
         bar.close()
         echo(f"counter: {args.file}: not imported, nothing was written:", err=True)
@@ -81,13 +81,6 @@ def run_families(runtime, args) -> int:
     bar.close()
     _print(report, args.file)
     return EXIT_REFUSED if report.rejected_lines else EXIT_OK
-
-
-def _review_duplicates(session, person_ids) -> int:
-    """Likely duplicates of the persons a batch created go to the review list."""
-    from counter.services.duplicates import review_new_persons
-
-    return review_new_persons(session, person_ids, "import")
 
 
 def _print(report, file: str) -> None:

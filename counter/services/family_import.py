@@ -283,6 +283,14 @@ def _write_batch(store: Store, families, kept: list[list[_Row]], book: AddressBo
             report.likely_duplicates += on_new_persons(session, created) or 0
 
 
+def review_duplicates(session, person_ids: list[int]) -> int:
+    """What the command does with the persons a batch created: their likely duplicates
+    go to the review list (never merged); the pairs recorded."""
+    from counter.services.duplicates import review_new_persons
+
+    return review_new_persons(session, person_ids, "import")
+
+
 def default_rejects_path(path: Path) -> Path:
     """``families.csv`` → ``families.rejects.csv``, beside it."""
     return path.with_name(f"{path.stem}.rejects.csv")
