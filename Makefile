@@ -19,9 +19,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	$(BIN)/counter
 
-## The whole test suite (PostgreSQL store tests need COUNTER_TEST_PG_URL).
+## The whole test suite on every core (PostgreSQL store tests need COUNTER_TEST_PG_URL).
+## A short base directory: the tests' Unix sockets live under it (107 bytes at most),
+## and the workers' directories add a level. Kept when a test fails, for a look.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@base=$$(mktemp -d /tmp/ct.XXXXXX) && \
+	$(BIN)/python -m pytest -n auto --basetemp="$$base" $(PYTEST_ARGS) && rm -rf "$$base"
 
 ## Benchmarks: figures and ratios against references measured in the same run.
 ## PostgreSQL figures too when COUNTER_BENCH_PG_URL is set.
