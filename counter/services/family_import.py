@@ -211,6 +211,7 @@ def import_families(store: Store, path: Path, *, today: date, agent: str, mappin
         progress(done, data.rows)
     with store.read() as session:
         book = AddressBook(session)  # read once: batches resolve their addresses from it
+    analysed_at = 0  # persons written when PostgreSQL's statistics were last refreshed
     for start in range(0, len(pending), FAMILIES_PER_TRANSACTION):
         batch = pending[start:start + FAMILIES_PER_TRANSACTION]
         families, kept = [], []
@@ -229,6 +230,13 @@ def import_families(store: Store, path: Path, *, today: date, agent: str, mappin
         done += sum(len(rows) for _, rows in batch)
         if progress:
             progress(done, data.rows)
+        written = report.persons_created + report.persons_updated
+        if not dry_run and store.dialect == "postgresql" and written >= 2 * max(analysed_at, COMPACT_AFTER // 2):
+            # The planner's statistics, as the tables double: planned for the empty tables
+            # the import began with, each batch's duplicate look-ups read the whole table.
+            with store.write_connection() as connection:
+                compact_search_index(connection)
+            analysed_at = written
     if not dry_run and report.persons_created + report.persons_updated >= COMPACT_AFTER:
         with store.write_connection() as connection:
             compact_search_index(connection)
