@@ -84,6 +84,20 @@ def address_widgets():
 class AddressScreen(Screen[ResultType]):
     """A screen with the address fields (``address_widgets``); subclasses say things with ``say``."""
 
+    # The address fields' look, shared by every screen that has them (type selectors
+    # match the subclasses).
+    DEFAULT_CSS = """
+    AddressScreen .section { text-style: bold; margin-top: 1; }
+    AddressScreen .field-label { color: $text-muted; }
+    AddressScreen #streets { height: 5; border: none; }
+    AddressScreen #numbers { height: 5; border: none; display: none; }
+    AddressScreen #street-chosen { height: 1; }
+    AddressScreen .row { height: 1; }
+    AddressScreen #number { width: 8; }
+    AddressScreen #suffix { width: 14; margin: 0 1; }
+    AddressScreen #complement { width: 1fr; }
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self.streets: list[tuple[int, str]] = []

@@ -23,15 +23,6 @@ class AddressPicker(AddressScreen[bool]):
     DEFAULT_CSS = """
     AddressPicker { layout: vertical; }
     AddressPicker #address-form { height: 1fr; padding: 0 1; }
-    AddressPicker .section { text-style: bold; margin-top: 1; }
-    AddressPicker .field-label { color: $text-muted; }
-    AddressPicker #streets { height: 5; border: none; }
-    AddressPicker #numbers { height: 5; border: none; display: none; }
-    AddressPicker #street-chosen { height: 1; }
-    AddressPicker .row { height: 1; }
-    AddressPicker #number { width: 8; }
-    AddressPicker #suffix { width: 14; margin: 0 1; }
-    AddressPicker #complement { width: 1fr; }
     """
     AUTO_FOCUS = "#street-filter"
     BINDINGS = [

@@ -30,15 +30,6 @@ class NewFamilyScreen(AddressScreen[int | None]):
     DEFAULT_CSS = """
     NewFamilyScreen { layout: vertical; }
     NewFamilyScreen #family-form { height: 1fr; padding: 0 1; }
-    NewFamilyScreen .section { text-style: bold; margin-top: 1; }
-    NewFamilyScreen .field-label { color: $text-muted; }
-    NewFamilyScreen #streets { height: 5; border: none; }
-    NewFamilyScreen #numbers { height: 5; border: none; display: none; }
-    NewFamilyScreen #street-chosen { height: 1; }
-    NewFamilyScreen .row { height: 1; }
-    NewFamilyScreen #number { width: 8; }
-    NewFamilyScreen #suffix { width: 14; margin: 0 1; }
-    NewFamilyScreen #complement { width: 1fr; }
     NewFamilyScreen #members { height: auto; max-height: 8; }
     """
     AUTO_FOCUS = "#street-filter"
