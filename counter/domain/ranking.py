@@ -65,11 +65,11 @@ def rank_key(words: Sequence[str], birth_name: str, usage_name: str | None, give
     JOLY-ROUX née ROUX, and ``martin`` puts the MARTIN before someone whose
     given name is Martin); then the closest completion; then the name as shown.
     """
-    fields, shown, given = _name_fields(birth_name, usage_name, tuple(given_names))
+    fields, flat, shown, given = _name_fields(birth_name, usage_name, tuple(given_names))
     strength = extra = cost = 0
     on_a_surname = False
     for word in words:
-        match, more, where = _best(word, fields)
+        match, more, where = _best(word, fields, flat)
         if match is Match.NONE:
             return None
         strength += match
@@ -81,31 +81,28 @@ def rank_key(words: Sequence[str], birth_name: str, usage_name: str | None, give
     return (-strength, cost, extra, shown, given)
 
 
-def _best(word: str, fields) -> tuple[Match, int, int]:
+def _best(word: str, fields, flat) -> tuple[Match, int, int]:
     """``match_word`` over all the fields, and the most telling field where the word
-    matches that strongly (fields come in cost order), in one pass: the search
-    ranks hundreds of candidates per keystroke."""
-    best, where, extra = Match.NONE, NO_SURNAME, None
-    for cost, tokens in fields:
-        for token in tokens:
-            if token == word:
-                level = Match.EXACT
-            elif token.startswith(word):
-                level = Match.PREFIX
-                more = len(token) - len(word)
-                extra = more if extra is None or more < extra else extra
-            else:
-                continue
-            if level > best:
-                best, where = level, cost
-    if best is Match.EXACT:
-        return best, 0, where
-    if best is Match.PREFIX:
-        return best, extra or 0, where
+    matches that strongly, in one pass over the name's tokens in cost order (``flat``):
+    the search ranks hundreds of candidates per keystroke."""
+    size = len(word)
+    prefix_at = None  # the cost of the first field where the word is a prefix
+    extra = 0  # the fewest extra letters of a prefix match
+    for cost, token in flat:
+        if token.startswith(word):
+            more = len(token) - size
+            if not more:
+                return Match.EXACT, 0, cost  # the first exact match is in the most telling field
+            if prefix_at is None:
+                prefix_at, extra = cost, more
+            elif more < extra:
+                extra = more
+    if prefix_at is not None:
+        return Match.PREFIX, extra, prefix_at
     for cost, tokens in fields:
         if any(is_near(word, t) for t in tokens):
             return Match.NEAR, 0, cost
-    return Match.NONE, 0, where
+    return Match.NONE, 0, NO_SURNAME
 
 
 # A search ranks up to a few hundred candidates, mostly homonyms and common names
@@ -123,4 +120,5 @@ def _name_fields(birth_name: str, usage_name: str | None, given_names: tuple[str
         (SURNAME_PART, surname_tokens),
     ]
     shown = f"{usage_name} {birth_name}" if other_surname else birth_name
-    return fields, fold(shown), fold(", ".join(given_names))
+    flat = tuple((cost, token) for cost, tokens in fields for token in tokens)
+    return fields, flat, fold(shown), fold(", ".join(given_names))
