@@ -107,18 +107,30 @@ def _best(word: str, fields, flat) -> tuple[Match, int, int]:
 
 # A search ranks up to a few hundred candidates, mostly homonyms and common names
 # met again at the next keystroke: their tokens are worked out once per process.
+# A person's fields are made of names (one surname, one given name) that recur far
+# more than their combinations: those are cached on their own.
 @functools.lru_cache(maxsize=65_536)
 def _name_fields(birth_name: str, usage_name: str | None, given_names: tuple[str, ...]):
     shown_surname = usage_name or birth_name
     other_surname = birth_name if usage_name and usage_name != birth_name else None
-    surname_tokens = [t for n in (shown_surname, other_surname) if n for t in name_tokens(n)]
-    fields = [
-        (DISPLAYED_SURNAME, ["".join(name_parts(shown_surname))]),
-        (FIRST_GIVEN_NAME, name_tokens(given_names[0]) if given_names else []),
-        (OTHER_SURNAME, ["".join(name_parts(other_surname))] if other_surname else []),
-        (OTHER_GIVEN_NAME, [t for g in given_names[1:] for t in name_tokens(g)]),
-        (SURNAME_PART, surname_tokens),
-    ]
-    shown = f"{usage_name} {birth_name}" if other_surname else birth_name
+    fields = (
+        (DISPLAYED_SURNAME, (_joined(shown_surname),)),
+        (FIRST_GIVEN_NAME, _tokens(given_names[0]) if given_names else ()),
+        (OTHER_SURNAME, (_joined(other_surname),) if other_surname else ()),
+        (OTHER_GIVEN_NAME, tuple(t for g in given_names[1:] for t in _tokens(g))),
+        (SURNAME_PART, _tokens(shown_surname) + (_tokens(other_surname) if other_surname else ())),
+    )
     flat = tuple((cost, token) for cost, tokens in fields for token in tokens)
-    return fields, flat, fold(shown), fold(", ".join(given_names))
+    # Folding works letter by letter: the folded parts joined are the folded whole.
+    shown = f"{fold(usage_name)} {fold(birth_name)}" if other_surname else fold(birth_name)
+    return fields, flat, shown, ", ".join(map(fold, given_names))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _tokens(name: str) -> tuple[str, ...]:
+    return tuple(name_tokens(name))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _joined(name: str) -> str:
+    return "".join(name_parts(name))
