@@ -109,7 +109,7 @@ def test_the_terminal_never_imports_the_service_side(running_service):
     events = _run_terminal()
     assert [name for name, _ in events] == ["painted", "searched"], events
     _, searched = events[1]
-    assert "httpx" in searched and "textual" in searched  # the client did connect and search
+    assert "counter.client.connection" in searched and "textual" in searched  # the client did connect and search
     assert _top(searched, SERVICE_SIDE) == [], "imported by the terminal"
     assert _top(searched, OURS_SERVICE_SIDE) == [], "imported by the terminal"
 
