@@ -638,7 +638,7 @@ def _audit_credential(runtime, name: str) -> None:
 
 
 def _backend_names(runtime) -> list[str]:
-    from counter.runtime import TRAINING_BACKENDS
+    from counter.config import TRAINING_BACKENDS
 
     return list(runtime.backends if runtime.backends is not None else TRAINING_BACKENDS)
 
