@@ -20,7 +20,6 @@ Example (see docs/configuration.md)::
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,16 +125,12 @@ def knob_targets(settings: Settings) -> list[str]:
 
 
 def load_settings(path: Path) -> Settings:
-    from counter.files import UnreadableFile, read_small_text
+    from counter.files import UnreadableFile, read_toml
 
     try:
-        data = tomllib.loads(read_small_text(path, "the configuration file", MAX_BYTES))
+        data = read_toml(path, "the configuration file", MAX_BYTES)
     except UnreadableFile as exc:
         raise ConfigError(str(exc)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    except RecursionError:  # tomllib reads nested arrays recursively
-        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
     from pydantic import ValidationError
 
     from counter.settings import Settings
