@@ -18,26 +18,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 # The answers' shapes are the domain's plain data (counter.domain.facts); the
 # protocol's users (adapters, emulators, services) import them from here too.
 from counter.domain.facts import (  # noqa: F401
-    STATUS_LABELS,
-    CrecheSituation,
-    EajeInputs,
-    Fact,
-    Family,
-    FamilyMember,
-    Health,
-    HealthCover,
-    Identity,
-    JobSeeker,
-    LibraryCard,
-    PostalAddress,
-    Provenance,
-    QuotientFamilial,
-    Schooling,
-    SectionAnswer,
-    SectionRef,
-    SectionSpec,
-    Status,
-    Subject,
+    STATUS_LABELS, CrecheSituation, EajeInputs, Fact, Family, FamilyMember, Health, HealthCover, Identity,
+    JobSeeker, LibraryCard, PostalAddress, Provenance, QuotientFamilial, Schooling, SectionAnswer, SectionRef,
+    SectionSpec, Status, Subject
 )
 
 if TYPE_CHECKING:
