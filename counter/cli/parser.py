@@ -8,7 +8,8 @@ import argparse
 import sys
 
 from counter import __version__
-from counter.cli import agents, credentials, db, duplicates, export, fixtures, imports, outbox, serve, sync, train, trust
+from counter.cli import (agents, credentials, db, duplicates, export, fixtures, imports, outbox, serve, sync, train,
+                         trust)
 from counter.cli.common import EXIT_USAGE
 from counter.terminal import echo
 
