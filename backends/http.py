@@ -31,7 +31,7 @@ from counter.backend import (
     Subject,
 )
 from backends.rate_limit import LineTooLong, RateLimiter
-from counter.deadlines import deadline
+from counter.backend.deadlines import deadline
 from counter.domain.text import shown
 
 log = logging.getLogger("counter.backends")

@@ -17,7 +17,7 @@ from counter.backend import Backend, BackendContext
 class Plugin:
     kind: str
     label: str  # French
-    Settings: type  # subclass of counter.settings.BackendSettings
+    Settings: type  # subclass of counter.backend.settings.BackendSettings
     adapter: str  # "package.module:ClassName", built with a BackendContext
     needs_secret: bool = True
 

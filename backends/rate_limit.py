@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from counter.deadlines import waiting_in_line
+from counter.backend.deadlines import waiting_in_line
 
 # The agency counts arrivals, we count departures: the network's jitter between
 # the two could put 21 arrivals in one second. A tenth of a second more per
@@ -58,7 +58,7 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         """Wait for this request's turn; raises LineTooLong instead of waiting too long.
-        The wait does not count against the deadlines around (counter.deadlines)."""
+        The wait does not count against the deadlines around (counter.backend.deadlines)."""
         expected = self.expected_wait()
         if expected > self.max_wait:
             raise LineTooLong(expected)

@@ -54,7 +54,7 @@ def _people(url: str) -> list[int]:
 def _backends(traffic, limited: bool):
     from counter import registry
     from counter.backend import BackendContext
-    from counter.runtime import TRAINING_BACKENDS
+    from counter.config import TRAINING_BACKENDS
     from fixtures.emulators.plugin import emulated_transport
 
     backends = []

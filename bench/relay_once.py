@@ -26,7 +26,7 @@ DEADLINE_S = 120.0
 def _backends(traffic):
     from counter import registry
     from counter.backend import BackendContext
-    from counter.runtime import TRAINING_BACKENDS
+    from counter.config import TRAINING_BACKENDS
     from fixtures.emulators.plugin import emulated_transport
 
     backends = []

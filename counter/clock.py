@@ -21,10 +21,3 @@ class FixedClock:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite gives datetimes back naive (they were written in UTC); PostgreSQL aware."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -126,11 +126,6 @@ def atomic_file(path: Path, mode: int, *, text: bool = False) -> Iterator[IO]:
         raise
 
 
-def write_atomically(path: Path, data: bytes, mode: int) -> None:
-    with atomic_file(path, mode) as handle:
-        handle.write(data)
-
-
 class UnreadableFile(Exception):
     """A text file an administrator or trainer gave us cannot be read; the
     message names the file and says why (English, for the CLI)."""
@@ -150,3 +145,31 @@ def read_small_text(path: Path, what: str, max_bytes: int) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise UnreadableFile(f"{path}: {what} is not UTF-8 text") from None
+
+
+class InvalidToml(UnreadableFile):
+    """The file was read, but is not TOML (or nests deeper than the parser goes)."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(f"{path}: invalid TOML: {detail}")
+        self.path, self.detail = path, detail
+
+
+def read_toml(path: Path, what: str, max_bytes: int) -> dict:
+    """The tables of a small TOML file an administrator or trainer gave us (a
+    configuration, a mapping, a scenario, a script): read as ``read_small_text``
+    reads it, then parsed. Every problem is an UnreadableFile naming the file and
+    saying why; InvalidToml when the text is not TOML."""
+    return parse_toml(read_small_text(path, what, max_bytes), path)
+
+
+def parse_toml(text: str, path: Path) -> dict:
+    """``text`` (the content of ``path``) parsed as TOML, or InvalidToml."""
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidToml(path, str(exc)) from None
+    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+        raise InvalidToml(path, "arrays or tables nested too deeply") from None

@@ -22,15 +22,6 @@ ENV_HOME = "COUNTER_HOME"
 TRAINING_DB = "training/counter.sqlite3"
 DEFAULT_TOWN = "Bellerive-sur-Loire"
 
-# Training without a configuration file: every built-in agency, emulated in-process.
-TRAINING_BACKENDS: Mapping[str, Mapping[str, Any]] = {
-    # The fictional town's SIRET (the recipient API Particulier requires).
-    "api_particulier": {"kind": "api_particulier", "recipient": "21459999900015"},
-    # The fictional town's central médiathèque gets the cards made at the counter.
-    "koha": {"kind": "koha", "library_id": "BEL-CTR"},
-    "city": {"kind": "city"},
-}
-
 
 @dataclass(frozen=True)
 class Runtime:

@@ -7,25 +7,12 @@ import re
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from counter.backend.settings import Strict
 from counter.domain.library import LibraryCategory, LibraryRules
-from counter.domain.text import has_controls
 from counter.domain.rules import TownRules, default_rules
 from counter.domain.tariffs import CrecheTariffRules, QfBracket
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_controls(cls, value):
-        # Names, labels and URLs are shown on screens and terminals: an ESC or a
-        # bidi override in the file would reach them (TOML escapes allow "\u001b").
-        if isinstance(value, str) and has_controls(value):
-            raise ValueError("control or invisible characters are not allowed")
-        return value
 
 
 # A backend's name: a keyring entry, a section of `counter doctor`, a table name.
@@ -39,7 +26,7 @@ def _names(table: dict, what: str) -> dict:
     return table
 
 
-class DatabaseSettings(_Strict):
+class DatabaseSettings(Strict):
     url: str
 
     @field_validator("url")
@@ -61,11 +48,11 @@ class DatabaseSettings(_Strict):
         return value
 
 
-class TownSettings(_Strict):
+class TownSettings(Strict):
     name: str = Field(default="Bellerive-sur-Loire", min_length=1, max_length=80)
 
 
-class UiSettings(_Strict):
+class UiSettings(Strict):
     theme: Literal["auto", "console", "textual-dark", "textual-light"] = "auto"
     # The screen locks after this many minutes without a key (1 to 60).
     idle_lock_minutes: int = Field(default=5, ge=1, le=60)
@@ -78,7 +65,7 @@ def _duration(value: str) -> str:
     return value
 
 
-class RetentionSettings(_Strict):
+class RetentionSettings(Strict):
     """How long the audit trail and unfinished drafts are kept (`counter purge`).
 
     The CNIL recommends keeping access logs between 6 months and 1 year."""
@@ -92,7 +79,7 @@ class RetentionSettings(_Strict):
         return _duration(value)
 
 
-class AuditSettings(_Strict):
+class AuditSettings(Strict):
     """Where the audit chain's head is published (counter.store.anchor)."""
 
     # "syslog" (/dev/log: journald or rsyslog) or an absolute file path, appended to.
@@ -116,7 +103,7 @@ MAX_SOCKET_PATH = 107
 SOCKET_MODES = (0o660, 0o600)
 
 
-class ServiceSettings(_Strict):
+class ServiceSettings(Strict):
     """The counter service (`counter serve`): its socket and who may connect to it."""
 
     socket: str = Field(default="/run/counter/counter.sock", min_length=2)
@@ -145,36 +132,7 @@ class ServiceSettings(_Strict):
         return value
 
 
-class BackendSettings(_Strict):
-    """Keys every backend has; plugins subclass it with their own (strictly too)."""
-
-    kind: str
-    # No base_url: the emulated agency, in-process (training only).
-    base_url: str | None = None
-    timeout: float = Field(default=5.0, gt=0, le=120)
-    enabled: bool = True
-    # At most this many requests a second with this backend's credential (the
-    # service alone sends them); none: no limit of our own. Plugins set a default.
-    requests_per_second: int | None = Field(default=None, ge=1, le=1000)
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
-            raise ValueError("must be an http:// or https:// URL")
-        try:
-            parts.port  # noqa: B018 — reading it checks it
-        except ValueError:
-            raise ValueError("must be an http:// or https:// URL with a port from 1 to 65535") from None
-        return value.rstrip("/")
-
-
-class EmulatorKnobs(_Strict):
+class EmulatorKnobs(Strict):
     """Failure knobs of an emulated agency, for trainers and tests."""
 
     latency_ms: int = Field(default=0, ge=0, le=120_000)  # added before every answer
@@ -216,7 +174,7 @@ def _in_cents(value: float) -> float:
 _RULES = default_rules()
 
 
-class QfBracketSettings(_Strict):
+class QfBracketSettings(Strict):
     up_to: int | None = Field(default=None, ge=0)  # inclusive; left out on the last bracket
     canteen: float = Field(ge=0)  # € per meal
     after_school: float = Field(ge=0)  # € per day
@@ -224,7 +182,7 @@ class QfBracketSettings(_Strict):
     _cents = field_validator("canteen", "after_school")(_in_cents)
 
 
-class TariffSettings(_Strict):
+class TariffSettings(Strict):
     qf_brackets: list[QfBracketSettings] = Field(default_factory=lambda: [
         QfBracketSettings(up_to=b.up_to, canteen=float(b.canteen), after_school=float(b.after_school))
         for b in _RULES.qf_brackets
@@ -247,7 +205,7 @@ class TariffSettings(_Strict):
         return brackets
 
 
-class CrecheTariffSettings(_Strict):
+class CrecheTariffSettings(Strict):
     # Percent of monthly resources per hour, for 1, 2, 3… children in charge (CNAF).
     effort_rates: list[float] = Field(default_factory=lambda: [float(r) for r in _RULES.creche.effort_rates])
     # CNAF floor and ceiling of monthly resources; they change every year.
@@ -278,7 +236,7 @@ class CrecheTariffSettings(_Strict):
         return self
 
 
-class LibraryCategorySettings(_Strict):
+class LibraryCategorySettings(Strict):
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,10}$")  # the library system's code (Koha: 10 characters)
     label: str = Field(min_length=1, max_length=80)
     price: float = Field(ge=0)  # € per year; 0 = free
@@ -296,7 +254,7 @@ def _known_category(code: str | None, info: ValidationInfo) -> str | None:
     return code
 
 
-class LibrarySettings(_Strict):
+class LibrarySettings(Strict):
     categories: list[LibraryCategorySettings] = Field(default_factory=lambda: [
         LibraryCategorySettings(code=c.code, label=c.label, price=float(c.price))
         for c in _RULES.library.categories
@@ -332,7 +290,7 @@ class LibrarySettings(_Strict):
         return self
 
 
-class PrintingSettings(_Strict):
+class PrintingSettings(Strict):
     printer: str | None = None  # CUPS queue for `lp -d NAME`; None: nothing is printed
 
     @field_validator("printer")
@@ -344,7 +302,7 @@ class PrintingSettings(_Strict):
         return value
 
 
-class SyncSettings(_Strict):
+class SyncSettings(Strict):
     """[sync]: the family system's change feed, pulled by the service when a
     ``city`` backend is configured (``counter sync`` runs one pass on demand)."""
 
@@ -353,7 +311,7 @@ class SyncSettings(_Strict):
     warn_after_hours: int = Field(default=24, ge=1, le=24 * 30)  # agents are warned past this age
 
 
-class Settings(_Strict):
+class Settings(Strict):
     mode: Literal["production", "training"] = "production"
     data_dir: str | None = Field(default=None, min_length=1, max_length=4096)
     town: TownSettings = TownSettings()

@@ -378,7 +378,7 @@ class DossierScreen(Screen[None]):
                                  lambda ok: ok and self.apply_address(conflict.address))
             return
         from counter.domain.identity_checks import PersonInput, check_new_member
-        from screens.new_family import MemberForm
+        from screens.member_form import MemberForm
 
         member = conflict.member
         # The agency gives no birthplace: recorded as France, the commune to

@@ -78,7 +78,7 @@ def rewriting_backends(replacements: dict[str, dict[str, str]]) -> list:
     """The training agencies, each of ``replacements`` answering with its values replaced."""
     from counter import registry
     from counter.backend import BackendContext
-    from counter.runtime import TRAINING_BACKENDS
+    from counter.config import TRAINING_BACKENDS
     from fixtures.emulators.plugin import EmulatorContext, emulated_transport
     from fixtures.emulators.town_data import town_data
 

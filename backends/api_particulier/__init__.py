@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from backends.plugin import Plugin
-from counter.settings import BackendSettings
+from counter.backend.settings import BackendSettings
 
 
 def siret_problem(value: str) -> str | None:

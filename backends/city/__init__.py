@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal
 
 from backends.plugin import Plugin
-from counter.settings import BackendSettings
+from counter.backend.settings import BackendSettings
 
 
 class CitySettings(BackendSettings):

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from backends.plugin import Plugin
-from counter.settings import BackendSettings
+from counter.backend.settings import BackendSettings
 
 
 class KohaSettings(BackendSettings):

@@ -115,16 +115,12 @@ def data_dir(env: Mapping[str, str] | None = None, configured: str | None = None
 def read_service_table(path: Path) -> dict:
     """``mode``, ``data_dir`` and ``[service] socket`` of a configuration file, read
     with tomllib (the service validates the whole file: this only finds it)."""
-    import tomllib
-
-    from counter.files import UnreadableFile, read_small_text
+    from counter.files import UnreadableFile, read_toml
 
     try:
-        data = tomllib.loads(read_small_text(path, "the configuration file", MAX_CONFIG))
+        data = read_toml(path, "the configuration file", MAX_CONFIG)
     except UnreadableFile as exc:
         raise LocateConfigError(str(exc)) from None
-    except (tomllib.TOMLDecodeError, RecursionError) as exc:
-        raise LocateConfigError(f"{path}: invalid TOML: {exc}") from None
     service = data.get("service", {})
     found = {"mode": data.get("mode", "production"), "data_dir": data.get("data_dir"),
              "socket": service.get("socket") if isinstance(service, dict) else None}

@@ -8,7 +8,7 @@ keeps year, month and day separately and never invents the missing parts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +85,10 @@ def parse_french_date(text: str) -> date | None:
         return date(int(match[3]), int(match[2]), int(match[1]))
     except ValueError:
         return None
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite gives datetimes back naive (they were written in UTC); PostgreSQL aware."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

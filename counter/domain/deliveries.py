@@ -25,7 +25,7 @@ from counter.domain.people import AddressView
 from counter.domain.visits import WEEKDAYS, CrecheRequest, LibraryRequest, SchoolRequest
 
 if TYPE_CHECKING:
-    from counter.backend import Identity
+    from counter.domain.facts import Identity
 
 CITY_REGISTRATION = "city.registration"
 # POST /v1/registrations/{id}/cancellation (contract 1.2): payload {"registration_id": …, "body": {…}}.
@@ -96,7 +96,7 @@ def contract_person(person: Any, address: AddressView | None = None) -> dict:
 
 def contract_identity(person: dict) -> Identity:
     """The inverse of :func:`contract_person`: the identity agencies are asked about."""
-    from counter.backend import Identity
+    from counter.domain.facts import Identity
 
     return Identity(birth_name=person["birth_name"], given_names=tuple(person["given_names"]), sex=person["sex"],
                     birth=parse_birth_text(person["birth_date"]), usage_name=person.get("usage_name"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from counter.backend import SectionAnswer, SectionRef, Subject
+from counter.domain.facts import SectionAnswer, SectionRef, Subject
 from counter.domain.merge import Conflict
 
 __all__ = ["Conflict", "DossierUpdate", "SectionRef"]

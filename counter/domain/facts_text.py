@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from counter.backend import (
+from counter.domain.facts import (
     STATUS_LABELS,
     CrecheSituation,
     EajeInputs,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from counter.backend import Family, FamilyMember, JobSeeker, PostalAddress, SectionAnswer, Status, Subject
+from counter.domain.facts import Family, FamilyMember, JobSeeker, PostalAddress, SectionAnswer, Status, Subject
 from counter.domain.names import fold
 from counter.domain.people import AddressView
 

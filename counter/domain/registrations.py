@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from counter.clock import as_utc
+from counter.domain.dates import as_utc
 from counter.domain.visits import KIND_LABELS, Kind, RegState
 
 SUPERVISORS = ("supervisor",)

@@ -113,7 +113,7 @@ def build_backends(runtime: Runtime, secrets=None, kinds: Collection[str] | None
         read = read_backend_secrets(runtime)
     settings_by_name = runtime.backends
     if settings_by_name is None:
-        from counter.runtime import TRAINING_BACKENDS
+        from counter.config import TRAINING_BACKENDS
 
         settings_by_name = {
             name: registry.load(raw["kind"]).Settings.model_validate(dict(raw))
@@ -154,7 +154,7 @@ def make_services(store: Store, runtime: Runtime, backends: list[Backend] | None
 
 def delivery_targets(runtime: Runtime) -> dict[str, str]:
     """Which backend receives each kind of registration: the first enabled of its kind."""
-    from counter.runtime import TRAINING_BACKENDS
+    from counter.config import TRAINING_BACKENDS
 
     kinds = {}
     if runtime.backends is None:

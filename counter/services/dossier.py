@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, text
 
 from counter.backend import Backend, Identity, Provenance, SectionAnswer, SectionRef, Status, Subject
-from counter.deadlines import deadline
+from counter.backend.deadlines import deadline
 from counter.domain.dates import BirthDate
 from counter.domain.dossier import DossierUpdate
 from counter.domain.names import split_given_names
@@ -252,7 +252,7 @@ class DossierService:
         backend = self.backends[ref.source]
         started = datetime.now(UTC)
         try:
-            # Not counting the time in line behind a credential's rate limit (counter.deadlines).
+            # Not counting the time in line behind a credential's rate limit (counter.backend.deadlines).
             async with deadline(backend.timeout + DEADLINE_GRACE):
                 return await backend.fetch(ref.section, subject, refresh=refresh)
         except TimeoutError:

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import codecs
 import difflib
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import ValidationError, field_validator, model_validator
 
+from counter.backend.settings import Strict
 from counter.domain.family_rows import (
     COLUMNS,
     DEFAULT_DATE_FORMATS,
@@ -36,7 +36,7 @@ from counter.domain.family_rows import (
 )
 from counter.domain.identity_checks import ROLES, SEXES
 from counter.domain.text import has_controls
-from counter.files import UnreadableFile, read_small_text
+from counter.files import InvalidToml, UnreadableFile, read_toml
 
 MAX_BYTES = 64 * 1024
 SEPARATORS = (";", ",", "\t", "|")
@@ -52,21 +52,12 @@ def _no_controls(value):
     return value
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_controls(cls, value):
-        return _no_controls(value)
-
-
-Columns = _Strict.__class__("Columns", (_Strict,), {
+Columns = Strict.__class__("Columns", (Strict,), {
     "__annotations__": {name: "str | None" for name in COLUMNS}, **{name: None for name in COLUMNS},
     "__module__": __name__})
 
 
-class MappingFile(_Strict):
+class MappingFile(Strict):
     encoding: str = "utf-8"
     separator: str | None = None
     date_formats: list[str] | str = list(DEFAULT_DATE_FORMATS)
@@ -163,11 +154,11 @@ def _unknown_key(where: tuple) -> str:
 def load_mapping(path: Path) -> Mapping:
     """The mapping file, checked (MappingError says which key is wrong)."""
     try:
-        data = tomllib.loads(read_small_text(Path(path), "the mapping file", MAX_BYTES))
+        data = read_toml(Path(path), "the mapping file", MAX_BYTES)
+    except InvalidToml as exc:
+        raise MappingError(f"{path}: not a valid TOML file ({exc.detail})") from None
     except UnreadableFile as exc:
         raise MappingError(str(exc)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{path}: not a valid TOML file ({exc})") from None
     try:
         parsed = MappingFile.model_validate(data)
     except ValidationError as exc:

@@ -40,7 +40,8 @@ from typing import Any
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from counter.clock import as_utc, utc_now
+from counter.clock import utc_now
+from counter.domain.dates import as_utc
 from counter.domain.family_feed import (
     ChangesPage,
     FamilyChanged,

@@ -38,7 +38,8 @@ from sqlmodel import select
 
 from counter.domain.deliveries import CITY_CANCELLATION, CITY_REGISTRATION, KOHA_PATRON, RELAY_KEY, contract_identity
 from counter.domain.outbox import OutboxView  # noqa: F401 (re-exported)
-from counter.clock import as_utc, utc_now
+from counter.clock import utc_now
+from counter.domain.dates import as_utc
 from counter.store.engine import Store
 from counter.store.models import OutboxMessage, Registration, Visit
 

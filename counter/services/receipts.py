@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
 
-from counter.files import FILE_MODE, private_dir, write_atomically
+from counter.files import FILE_MODE, atomic_file, private_dir
 from counter.domain.receipt import Block, PrintResult, Receipt, ReceiptFiles, blocks, from_json, render_text
 
 PRINT_TIMEOUT_S = 15
@@ -155,7 +155,8 @@ def restore_missing(store, data_dir: Path, fonts: Sequence[Path] | None = None, 
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    write_atomically(path, data, FILE_MODE)
+    with atomic_file(path, FILE_MODE) as handle:
+        handle.write(data)
 
 
 # -- PDF ---------------------------------------------------------------------------

@@ -30,7 +30,8 @@ from counter.domain.registrations import (
     CANCELLED, DELIVERY_LABELS, CancelResult, RegistrationDetail, RegistrationView, enum_label, may_supervise,
 )
 from counter.domain.visits import KIND_LABELS, STATE_LABELS, Kind, RegState
-from counter.clock import as_utc, utc_now
+from counter.clock import utc_now
+from counter.domain.dates import as_utc
 from counter.store.engine import Store
 from counter.services.audit import Forbidden as AuditForbidden
 from counter.store.models import AuditEntry, Creche, OutboxMessage, Person, Registration, School, Visit

@@ -64,13 +64,9 @@ def move_head(connection, seq: int, hash_: str) -> None:
                        {"seq": seq, "hash": hash_})
 
 
-def chain_new_entries(session, _flush_context, _instances) -> None:
-    """``before_flush``: give every new audit entry its place in the chain."""
-    from counter.store.models import AuditEntry
-
-    entries = [obj for obj in session.new if isinstance(obj, AuditEntry) and obj.seq is None]
-    if not entries:
-        return
+def chain_entries(session, entries: list) -> None:
+    """Give each new audit entry (not chained yet) its place in the chain, in the
+    session's transaction; ``counter.store.models`` calls it before every flush."""
     connection = session.connection()
     seq, previous = lock_head(connection)
     for entry in entries:

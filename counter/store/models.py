@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
+from counter.store.audit_chain import chain_entries
 from counter.store.indexing import fill_search_text, record_tokens
 
 
@@ -397,13 +398,18 @@ class StoreMeta(SQLModel, table=True):
     value: str = Field(max_length=200)
 
 
+def _chain_new_audit_entries(session, _flush_context, _instances) -> None:
+    """``before_flush``: every new audit entry takes its place in the hash chain."""
+    entries = [obj for obj in session.new if isinstance(obj, AuditEntry) and obj.seq is None]
+    if entries:
+        chain_entries(session, entries)
+
+
 def _chain_audit() -> None:
     from sqlalchemy.orm import Session as OrmSession
 
-    from counter.store.audit_chain import chain_new_entries
-
-    if not event.contains(OrmSession, "before_flush", chain_new_entries):
-        event.listen(OrmSession, "before_flush", chain_new_entries)
+    if not event.contains(OrmSession, "before_flush", _chain_new_audit_entries):
+        event.listen(OrmSession, "before_flush", _chain_new_audit_entries)
 
 
 _chain_audit()

@@ -41,9 +41,3 @@ def endpoint(name: str, args: Any, result: Any, *, stream: bool = False) -> Endp
         raise ValueError(f"endpoint {name!r} declared twice")
     _table[name] = found = Endpoint(name, args, result, stream)
     return found
-
-
-def all_endpoints() -> dict[str, Endpoint]:
-    from counter.wire import api  # noqa: F401 — declares them
-
-    return dict(_table)

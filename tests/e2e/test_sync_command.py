@@ -10,7 +10,7 @@ import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from counter.cli_sync import Progress
+from counter.cli.sync import Progress
 from tests.e2e.test_served_agencies import TOKEN, counter, env, served  # noqa: F401 (fixtures)
 
 

@@ -106,7 +106,7 @@ async def test_a_ten_thousand_character_name_keeps_every_screen_in_shape(town_st
 async def test_a_child_named_with_markup_by_the_caf_is_shown_and_refused_literally(town_store, make_app):
     """The done-when of the issue: `[bold]Zoé[/bold]` arriving from an agency is displayed exactly so."""
     from screens.corrections import ChooseCorrection
-    from screens.new_family import MemberForm
+    from screens.member_form import MemberForm
 
     # Léa's first name and birth date changed: a child the household lacks, to take in.
     backends = rewriting_backends({"api_particulier": {

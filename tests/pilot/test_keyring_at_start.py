@@ -31,7 +31,7 @@ def started_app(tmp_path, town_store, monkeypatch) -> CounterApp:
     import argparse
 
     from counter.app_factory import build_app
-    from counter.cli_serve import prepare
+    from counter.cli.serve import prepare
     from counter.runtime import resolve
     from counter.service.server import ServiceThread
 

@@ -6,7 +6,8 @@ from sqlalchemy import text
 from textual.widgets import DataTable, Input, OptionList
 
 from counter.services.households import HouseholdService
-from screens.new_family import MemberForm, NewFamilyScreen
+from screens.member_form import MemberForm
+from screens.new_family import NewFamilyScreen
 from screens.search import SearchScreen
 from tests.pilot.helpers import started, status_text, table_rows, type_text, until
 

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from counter import registry
 from counter.backend import BackendContext
-from counter.runtime import TRAINING_BACKENDS
+from counter.config import TRAINING_BACKENDS
 from fixtures.emulators.city.app import CityApp
 from fixtures.emulators.city.app import error_body as city_error_body
 from fixtures.emulators.knobs import in_process_transport

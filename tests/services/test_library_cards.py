@@ -150,7 +150,7 @@ def log_file(tmp_path):
 
 
 async def test_a_refused_card_shows_koha_s_own_reason_in_the_outbox(store, tmp_path, capsys, log_file):
-    from counter import cli_outbox
+    from counter.cli import outbox as cli_outbox
 
     runtime = production(tmp_path, store, 'library_id = "ANNEXE"\n')  # a library Koha does not have
     message_id = confirm_card(store, runtime)

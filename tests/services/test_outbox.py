@@ -644,7 +644,7 @@ async def test_a_missing_or_disabled_backend_is_waited_for(store, town, world):
 
 
 def test_the_outbox_command_lists_retries_and_delivers(store, town, world, tmp_path, capsys):
-    from counter import cli_outbox
+    from counter.cli import outbox as cli_outbox
     from counter.runtime import Runtime
 
     key, child = next(toddlers(town, world))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from screens.likely_duplicates import LikelyDuplicatesModal
-from screens.new_family import MemberForm, NewFamilyScreen
+from screens.member_form import MemberForm
+from screens.new_family import NewFamilyScreen
 from tests.pilot.helpers import until
 from tests.pilot.test_new_family import member_keys
 

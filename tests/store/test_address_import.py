@@ -207,7 +207,7 @@ def test_a_bad_file_or_another_commune_writes_nothing(store, tmp_path, monkeypat
 def test_the_command_twice_dry_run_and_exit_status_2(store, tmp_path, capsys, monkeypatch):
     from counter import cli
 
-    monkeypatch.setattr("counter.cli.open_current_store", lambda runtime: store.__class__(str(store.url)))
+    monkeypatch.setattr("counter.cli.common.open_current_store", lambda runtime: store.__class__(str(store.url)))
     path = str(write(tmp_path, "a.csv", FIRST))
     assert cli.main(["import", "addresses", "--dry-run", path]) == 0
     out = capsys.readouterr().out

@@ -169,7 +169,7 @@ def test_an_export_to_a_fifo_is_refused_before_asking_the_service(site, store, t
 
 
 def test_audit_verify_and_purge_through_the_service(site, store, tmp_path, capsys, monkeypatch):
-    from counter import cli_trust
+    from counter.cli import trust as cli_trust
 
     monkeypatch.setattr(cli_trust, "HEADS_PER_REQUEST", 1)  # the heads go in several requests
     capsys.readouterr()

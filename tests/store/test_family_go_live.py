@@ -44,7 +44,7 @@ def test_the_go_live_file_is_imported_and_anne_giraud_found_with_her_household(s
     with store.write() as session:  # the town's streets, as `import addresses` leaves them
         for street in read_rows(TOWN_DIR, "streets"):
             session.add(Street(**street))
-    monkeypatch.setattr("counter.cli.open_current_store", lambda runtime: store.__class__(str(store.url)))
+    monkeypatch.setattr("counter.cli.common.open_current_store", lambda runtime: store.__class__(str(store.url)))
     status = cli.main(["import", "families", str(GO_LIVE_DIR / "families.csv"), "--rejects",
                        str(tmp_path / "rejects.csv")])
     out = capsys.readouterr().out

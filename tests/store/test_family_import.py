@@ -158,7 +158,7 @@ def test_a_cp1252_export_is_read_with_its_mapping_and_its_rejects_keep_its_shape
 def test_the_command_prints_counts_and_lines_never_names(town, tmp_path, capsys, monkeypatch):
     from counter import cli
 
-    monkeypatch.setattr("counter.cli.open_current_store", lambda runtime: town.__class__(str(town.url)))
+    monkeypatch.setattr("counter.cli.common.open_current_store", lambda runtime: town.__class__(str(town.url)))
     path = write(tmp_path / "families.csv", ROWS)
     assert cli.main(["import", "families", str(path), "--rejects", str(tmp_path / "out.csv")]) == 1
     out, err = capsys.readouterr()
@@ -179,7 +179,7 @@ def test_the_command_puts_likely_duplicates_on_the_review_list_and_merges_nothin
     review, source import; both persons kept."""
     from counter import cli
 
-    monkeypatch.setattr("counter.cli.open_current_store", lambda runtime: town.__class__(str(town.url)))
+    monkeypatch.setattr("counter.cli.common.open_current_store", lambda runtime: town.__class__(str(town.url)))
     keita = [r for r in ROWS if "KEITA" in r]
     assert cli.main(["import", "families", str(write(tmp_path / "first.csv", keita))]) == 0
     again = [r.replace("F00001", "F09001").replace("P000001", "P090001") for r in keita[:1]]

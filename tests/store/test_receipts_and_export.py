@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from counter import cli_export
+from counter.cli import export as cli_export
 from counter.runtime import Runtime
 from counter.services.export import COLUMNS, export_registrations, iter_registrations
 from counter.store.models import Creche, HouseholdMember, Registration, School, Visit

@@ -159,7 +159,7 @@ def test_bad_schools_and_unreadable_files_are_refused(store, tmp_path):
 def test_the_command_prints_problems_with_line_numbers_and_exits_2(store, tmp_path, capsys, monkeypatch):
     from counter import cli
 
-    monkeypatch.setattr("counter.cli.open_current_store", lambda runtime: store.__class__(str(store.url)))
+    monkeypatch.setattr("counter.cli.common.open_current_store", lambda runtime: store.__class__(str(store.url)))
     assert cli.main(["import", "schools", str(write(tmp_path, "schools.csv", SCHOOLS))]) == 0
     assert "schools: 3 added, 0 updated" in capsys.readouterr().out
     bad = SECTORS.replace("0;98;even", "0;98;evens")

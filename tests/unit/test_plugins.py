@@ -23,7 +23,7 @@ def test_a_backend_from_another_distribution_is_picked_up(tmp_path, monkeypatch)
     (tmp_path / "counter_weather_backend.py").write_text(textwrap.dedent('''
         from typing import Literal
         from counter.backend import Health, Provenance, SectionAnswer, SectionSpec, Status
-        from counter.settings import BackendSettings
+        from counter.backend.settings import BackendSettings
         from datetime import datetime, UTC
 
         class Settings(BackendSettings):

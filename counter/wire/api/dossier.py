@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from counter import backend
-from counter.backend import SectionRef
+from counter.domain import facts
 from counter.domain.dossier import DossierUpdate
+from counter.domain.facts import SectionRef
 from counter.wire import codec
 from counter.wire.endpoints import NoArgs, endpoint
 
 
 def _fact_types() -> dict[str, type]:
-    """Every fact of counter.backend, by its ``kind`` (a section's facts cross as ``"$type": kind``)."""
-    found, todo = {}, list(backend.Fact.__subclasses__())
+    """Every fact of counter.domain.facts, by its ``kind`` (a section's facts cross as ``"$type": kind``)."""
+    found, todo = {}, list(facts.Fact.__subclasses__())
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
         # (dataclass(slots=True) leaves the class it replaced among the subclasses.)
-        if getattr(backend, cls.__name__, None) is cls:
+        if getattr(facts, cls.__name__, None) is cls:
             found[cls.kind] = cls
     return found
 
 
-codec.polymorphic(backend.Fact, _fact_types())
+codec.polymorphic(facts.Fact, _fact_types())
 
 DOSSIER_SECTIONS = endpoint("dossier.sections", NoArgs, tuple[SectionRef, ...])
 

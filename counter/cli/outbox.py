@@ -10,6 +10,8 @@ import argparse
 import os
 import socket
 
+from counter.cli import common
+from counter.cli.common import message_id
 from counter.domain.text import shown
 from counter.terminal import echo, first_line
 
@@ -25,8 +27,6 @@ def register(subparsers) -> argparse.ArgumentParser:
     listing.add_argument("--state", choices=("pending", "delivered", "refused", "cancelled"),
                          help="only messages in this state")
     retry = actions.add_parser("retry", help="make messages due now; refused ones become pending again")
-    from counter.cli import message_id
-
     retry.add_argument("ids", nargs="*", type=message_id, metavar="ID", help="message ids")
     retry.add_argument("--refused", action="store_true", help="every refused message")
     actions.add_parser("deliver", help="send every message due now, then stop")
@@ -42,11 +42,9 @@ def check(args) -> bool:
 
 
 def run(runtime, args) -> int:
-    from counter.cli import open_current_store
-
     if not check(args):
         return EXIT_FAILED
-    store = open_current_store(runtime)
+    store = common.open_current_store(runtime)
     if store is None:
         return EXIT_FAILED
     from counter.services import audit

@@ -6,11 +6,11 @@ agents table (counter.services.audit.actor_for). English messages, errors exit 2
 
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from counter.cli import common
 from counter.terminal import echo, first_line
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -84,14 +84,13 @@ def check(args, runtime=None):
 
 
 def run(runtime, args) -> int:
-    from counter.cli import open_current_store
     from counter.services import audit
 
     checked = check(args, runtime)
     if isinstance(checked, int):
         return checked
     since, audit_age, drafts_age = checked
-    store = open_current_store(runtime)
+    store = common.open_current_store(runtime)
     if store is None:
         return EXIT_FAILED
     try:
@@ -257,7 +256,3 @@ def _export(rows, fmt: str, output: str | None) -> int:
         echo(f"{count} audit entr{'y' if count == 1 else 'ies'} written to {output}", err=True)
     return EXIT_OK
 
-
-def register_agents(agent_commands: argparse._SubParsersAction) -> None:
-    reset = agent_commands.add_parser("reset-pin", help="clear an agent's PIN (they set a new one at the next start)")
-    reset.add_argument("login")

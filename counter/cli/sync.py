@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from counter.cli import common
 from counter.terminal import echo
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -65,9 +66,7 @@ def run(runtime, args) -> int:
         echo("counter sync: no family system configured: add a [backends.NAME] table with kind = \"city\" "
              "and its base_url", err=True)
         return EXIT_USAGE
-    from counter.cli import open_current_store
-
-    store = open_current_store(runtime)
+    store = common.open_current_store(runtime)
     if store is None:
         for backend in backends:
             asyncio.run(backend.aclose())

@@ -2,7 +2,7 @@
 town's families from CSV, the town's addresses from the Base Adresse Nationale
 (administrators, English).
 
-Wired into counter.cli by ``register(subparsers)`` and ``run(runtime, args)``;
+Wired into counter.cli.parser by ``register(subparsers)`` and ``run(runtime, args)``;
 the formats are in docs/administration.md and docs/go-live.md, the rules
 in counter.services.sector_import, counter.services.family_import and
 counter.services.address_import.
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+
+from counter.cli import common
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_FILE = 0, 1, 2  # a file that cannot be imported is 2, as a usage error
 MAX_SHOWN = 200  # problems printed; the count says how many more
@@ -41,15 +43,14 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(runtime, args) -> int:
-    from counter.cli import open_current_store
     from counter.services.sector_import import ImportFileError, import_schools, import_sectors
     from counter.terminal import echo
 
     if args.import_command == "families":
-        from counter.cli_import_families import run_families
+        from counter.cli.import_families import run_families
 
         return run_families(runtime, args)
-    store = open_current_store(runtime)
+    store = common.open_current_store(runtime)
     if store is None:
         return EXIT_FAILED
     options = {}

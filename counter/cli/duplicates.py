@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from counter.cli import common
+from counter.cli.common import message_id
 from counter.domain.duplicates import REASON_ENGLISH, words
 from counter.domain.people import household_label
 from counter.domain.text import shown
@@ -20,8 +22,6 @@ NAME_LIMIT = 80  # characters of a name on the listing
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    from counter.cli import message_id
-
     duplicates = subparsers.add_parser("duplicates", help="likely duplicate persons to review (supervisors)")
     actions = duplicates.add_subparsers(dest="duplicates_command", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="the pairs to review (ids, reasons, source, date, names)")
@@ -37,9 +37,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 def run(runtime, args) -> int:
     """Direct on the database (a configuration file given: the service's account)."""
-    from counter.cli import open_current_store
-
-    store = open_current_store(runtime)
+    store = common.open_current_store(runtime)
     if store is None:
         return EXIT_FAILED
     from counter.services import audit

@@ -1,26 +1,23 @@
-"""What an agency backend can do, and the shape of everything it answers.
+"""What an agency answers, as plain data: the person asked about (``Subject``,
+``Identity``), the facts (quotient familial, family, C2S, job seeker, crèche
+tariff inputs, schooling, library card, crèche) and their provenance (source,
+section, status, when, the agency's "as of", French message).
 
-The core defines the protocol; adapters live in ``backends/`` and are found
-through the ``counter.backends`` entry-point group (see counter.registry).
-Every answer carries its provenance — source, section, status, when it was
-fetched, the agency's own "as of" date — and a backend never raises for an
-agency's failure: a failure is a status with a French message.
+The domain's own types: the dossier, the merge and the facts' wording use them
+without knowing any backend. ``counter.backend`` (the protocol adapters
+implement) hands them on to the adapters.
 """
 
 from __future__ import annotations
 
 import enum
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import ClassVar
 
 from counter.domain.dates import BirthDate
 from counter.domain.people import HouseholdView  # a Subject's field: resolved when it crosses the wire
-
-if TYPE_CHECKING:
-    import httpx
 
 
 class Status(enum.StrEnum):
@@ -245,54 +242,3 @@ class Health:
     status: Status
     elapsed_ms: float = 0.0
     message: str = ""
-
-
-# -- the protocol ------------------------------------------------------------------
-
-
-@runtime_checkable
-class Backend(Protocol):
-    """One configured agency connection."""
-
-    name: str  # from the configuration: [backends.NAME]
-    kind: str  # the plugin: api_particulier, koha, city…
-    label: str  # French, e.g. "API Particulier"
-    timeout: float  # seconds: the deadline of one section
-
-    def sections(self) -> tuple[SectionSpec, ...]: ...
-
-    async def fetch(self, section: str, subject: Subject, *, refresh: bool = False) -> SectionAnswer:
-        """Ask for one section; ``refresh`` bypasses any cache. Never raises for
-        the agency's failures: they come back as a status."""
-
-    async def health(self) -> Health: ...
-
-    async def aclose(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class BackendContext:
-    """What the core hands a plugin to build a backend."""
-
-    name: str
-    settings: Any  # the plugin's validated settings model
-    secret: str | None  # from the keyring; None in training
-    transport: httpx.AsyncBaseTransport | None = None  # an emulator in-process, or None
-    training: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
-    # The keyring failed when the secrets were read: a missing secret is then
-    # not the administrator forgetting `credentials set`.
-    secret_unreadable: bool = False
-    # Seconds since the epoch: when an agency's "retry after" ends (tests move it).
-    clock: Callable[[], float] = time.time
-
-
-class BackendPlugin(Protocol):
-    """What the ``counter.backends`` entry point names."""
-
-    kind: str
-    label: str
-    needs_secret: bool
-    Settings: type  # pydantic model, subclass of counter.settings.BackendSettings
-
-    def create(self, context: BackendContext) -> Backend: ...

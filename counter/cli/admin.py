@@ -45,21 +45,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _command(client, args: argparse.Namespace) -> int:
     if args.command == "agents":
-        from counter.cli import agents_command
+        from counter.cli.agents import agents_command
 
         return agents_command(args, client)
     if args.command == "outbox":
-        from counter import cli_outbox
+        from counter.cli import outbox
 
-        return cli_outbox.remote(client, args)
+        return outbox.remote(client, args)
     if args.command == "duplicates":
-        from counter import cli_duplicates
+        from counter.cli import duplicates
 
-        return cli_duplicates.remote(client, args)
+        return duplicates.remote(client, args)
     if args.command == "export":
-        from counter import cli_export
+        from counter.cli import export
 
-        return cli_export.remote(client, args)
-    from counter import cli_trust
+        return export.remote(client, args)
+    from counter.cli import trust
 
-    return cli_trust.remote(client, args)
+    return trust.remote(client, args)

@@ -1,6 +1,6 @@
 """`counter train` and `counter replay`: the trainers' commands (French messages).
 
-Wired into counter.cli by ``register(subparsers)``; imports stay lazy.
+Wired into counter.cli.parser by ``register(subparsers)``; imports stay lazy.
 """
 
 from __future__ import annotations
@@ -74,10 +74,10 @@ def train(runtime, args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         echo(f"counter train : {exc}", err=True, limit=2000)
         return exc.exit_status
-    from counter.cli import _run_terminal
+    from counter.cli.tui import run_terminal
 
     # A private service lives the scenario (its day, its agencies); the terminal is its client.
-    return _run_terminal(args, runtime.agent_login, scenario=args.scenario)
+    return run_terminal(args, runtime.agent_login, scenario=args.scenario)
 
 
 def reset(runtime) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from counter.cli import common
 from counter.terminal import echo
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_FILE = 0, 1, 2
@@ -19,7 +20,6 @@ PROBLEMS_SHOWN = 200
 
 
 def run_families(runtime, args) -> int:
-    from counter.cli import open_current_store
     from counter.files import NotRegularFile, check_output
     from counter.progress import ProgressBar
     from counter.services.csv_input import ImportFileError
@@ -47,7 +47,7 @@ def run_families(runtime, args) -> int:
     except (NotRegularFile, OSError) as exc:
         echo(f"counter: the reject file cannot be written there, nothing was written: {exc}", err=True)
         return EXIT_BAD_FILE
-    store = open_current_store(runtime)
+    store = common.open_current_store(runtime)
     if store is None:
         return EXIT_REFUSED
     bar = ProgressBar("importing families")

@@ -1,7 +1,7 @@
 """`counter export registrations`: the administrators' export (English messages).
 
-Wired into counter.cli by ``register(subparsers)`` and ``run(runtime, args)``.
-Imports stay lazy: the parser is built on every `counter` start.
+Wired into counter.cli.parser by ``register(subparsers)`` and ``run(runtime, args)``.
+Imports stay lazy: the parser is built for every command.
 """
 
 from __future__ import annotations

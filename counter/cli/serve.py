@@ -7,7 +7,7 @@ runs one for a training room; the hidden `--private` form is what a terminal
 started without configuration launches under the data directory
 (counter.client.locate).
 
-Wired into counter.cli by ``register(subparsers)`` and ``run(runtime, args)``.
+Wired into counter.cli.parser by ``register(subparsers)`` and ``run(runtime, args)``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from counter.cli import common
 from counter.terminal import echo
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -56,8 +57,6 @@ def run(runtime, args: argparse.Namespace) -> int:
 def prepare(runtime, args: argparse.Namespace):
     """The service `counter serve` would run (database opened, secrets read from the
     keyring), or the exit status after saying why it cannot."""
-    from counter.cli import _data_dir_problem
-
     if (args.training or args.private or args.scenario) and not runtime.training:
         echo(f"counter serve: the configuration {runtime.config_path} is a production one: --training, "
              "--scenario and a private service run without configuration (or with a training one)", err=True)
@@ -87,7 +86,7 @@ def prepare(runtime, args: argparse.Namespace):
         echo(f"counter serve: the socket path {socket_path} is longer than 107 bytes (a limit of the system)",
              err=True)
         return EXIT_USAGE
-    if problem := _data_dir_problem(runtime):
+    if problem := common.data_dir_problem(runtime):
         echo(f"counter serve: the data directory {runtime.data_dir} is unusable ({problem})", err=True)
         return EXIT_FAILED
     from counter.logs import setup_logging
@@ -104,16 +103,14 @@ def prepare(runtime, args: argparse.Namespace):
             # A private one is started by `counter train NAME`: the trainer reads this line there.
             echo(f"{'counter train' if args.private else 'counter serve'} : {exc}", err=True, limit=2000)
             return exc.exit_status
-        from counter.cli_train import under_scenario
+        from counter.cli.train import under_scenario
 
         runtime = under_scenario(runtime, scenario)
     store = None
     if not runtime.training:
         # Opened now: a database that is unreachable, behind the code or holding
         # training data stops the start with a clear line (systemd then says so).
-        from counter.cli import open_current_store
-
-        store = open_current_store(runtime)
+        store = common.open_current_store(runtime)
         if store is None:
             return EXIT_FAILED
     from counter.service.composition import read_backend_secrets
