@@ -310,16 +310,13 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
     def open_audit(self) -> None:
         """The audit screen, for supervisors: the service refuses anyone else (and audits
         the attempt), and the agent is told why."""
-        from counter.client.errors import Refused, ServiceUnavailable
+        from screens.base import failure_message
 
         try:
             overview = self.counter.audit_recent()
-        except Refused as exc:
-            self.call_from_thread(self.notify, exc.problem.message, severity="error", timeout=8, markup=False)
-            return
-        except ServiceUnavailable:
-            self.call_from_thread(self.notify, "Journal d'audit indisponible : service du guichet injoignable.",
-                                  severity="error", timeout=8, markup=False)
+        except Exception as exc:  # noqa: BLE001 — said in French (failure_message)
+            message = failure_message(exc, unreachable="Journal d'audit indisponible : service du guichet injoignable.")
+            self.call_from_thread(self.notify, message, severity="error", timeout=8, markup=False)
             return
         from screens.audit import AuditScreen
 
