@@ -75,6 +75,7 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         self.session: Session | None = None
         self._session_day = None  # the local date the session came (its « today » moves on with it)
         self._reconnecting = None
+        self._site_keymap: dict[str, str] = {}  # [keys] as the session gave it
         self._init_drafts()
         # The idle lock: the time of the last key (monotonic), whether a lock or
         # PIN screen is on top, and the screen changes workers asked for meanwhile.
@@ -419,6 +420,14 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
 
         self.session, self._session_day = session, date.today()
         self.sync_warning = session.sync_warning
+        self._apply_keymap(session)
+
+    def _apply_keymap(self, session: Session) -> None:
+        """The site's [keys], checked by the service: the footer and the keys follow them."""
+        keymap = dict(session.keymap)
+        if keymap != self._site_keymap:
+            self._site_keymap = keymap
+            self.set_keymap(keymap)
 
     @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
     def offer_drafts(self) -> None:
@@ -455,6 +464,7 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
 
         self.session, self._session_day = session, date.today()
         self.sync_warning = session.sync_warning
+        self._apply_keymap(session)
         self.title = f"Guichet unique · {session.town_name}"
         if self.terminal.theme == "auto" and session.theme != "auto":  # the site's [ui] theme
             self.theme = choose_theme(session.theme, os.environ)
