@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-
 from fractions import Fraction
 
 from textual import on
@@ -87,7 +86,7 @@ class VisitScreen(CounterScreen[None]):
         self._asking = False  # the agencies' answers are being asked
         self._confirm_when_answered = False  # Ctrl+S pressed before the answers or the summary came
 
-    # Eight keys to show at 80 columns: the palette (Ctrl+P) still works, unlisted.
+    # The footer has eight keys to show at 80 columns: the palette (Ctrl+P) still works, unlisted.
     def compose_body(self) -> ComposeResult:
         yield Static(id="who")
         yield Static(id="facts")
