@@ -129,10 +129,6 @@ class ResultsTable(DataTable, Generic[Row]):
         if self.items:
             self.move_cursor(row=min(max(cursor, 0), len(self.items) - 1))
 
-    def index_of(self, found: Callable[[Any], bool], default: int = 0) -> int:
-        """The index of the first row ``found`` accepts (``default`` if none)."""
-        return next((i for i, row in enumerate(self.items) if found(row)), default)
-
     def highlighted(self):
         """The row under the cursor, or None."""
         index = self.cursor_row
