@@ -49,6 +49,8 @@ class Runtime:
     # The training scenario (fixtures.scenarios.Scenario) of `counter train NAME`; None: plain training.
     scenario: Any = None
     idle_lock_minutes: int = 5
+    # [keys]: binding id -> key(s), checked (counter.domain.keys); the terminals apply it.
+    keymap: Mapping[str, str] = field(default_factory=dict)
     retention_audit: str = "1y"
     retention_drafts: str = "30d"
     # [audit] anchor: "syslog" or a file; "" = the mode's default (counter.store.anchor.target_for).
@@ -146,6 +148,7 @@ def resolve(config_arg: str | None = None, env: Mapping[str, str] | None = None,
         emulators=dict(settings.emulators),
         rules=settings.town_rules(),
         idle_lock_minutes=settings.ui.idle_lock_minutes,
+        keymap=dict(settings.keys),
         retention_audit=settings.retention.audit,
         retention_drafts=settings.retention.drafts,
         audit_anchor=settings.audit.anchor or "",

@@ -329,6 +329,20 @@ class Settings(Strict):
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     printing: PrintingSettings = Field(default_factory=PrintingSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    # The terminals' keys a site changes: binding id -> key(s) (counter.domain.keys).
+    keys: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("keys", mode="before")
+    @classmethod
+    def _keymap(cls, table):
+        from counter.domain.keys import KeymapError, check_keymap
+
+        if not isinstance(table, dict):
+            return table  # refused as a wrong type
+        try:
+            return check_keymap(table)
+        except KeymapError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("backends")
     @classmethod

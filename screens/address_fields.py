@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from textual import on, work
+from textual import on
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from counter.domain.addresses import exact_number, match_numbers, number_label, suffix_rank
 from counter.domain.identity_checks import SUFFIXES, match_streets, street_number
 from counter.domain.visits import FieldError
+from screens.base import CounterScreen, service_worker
 from screens.forms import FieldErrorLabel
 from screens.widgets import Dropdown, SafeInput, plain
 
@@ -81,7 +81,7 @@ def address_widgets():
         yield FieldErrorLabel(id=f"error-{field}")
 
 
-class AddressScreen(Screen[ResultType]):
+class AddressScreen(CounterScreen[ResultType]):
     """A screen with the address fields (``address_widgets``); subclasses say things with ``say``."""
 
     # The address fields' look, shared by every screen that has them (type selectors
@@ -105,9 +105,6 @@ class AddressScreen(Screen[ResultType]):
         self.numbers: list = []  # the chosen street's addresses (TownNumber); none: typed numbers
         self.ban_id: str | None = None  # the address picked from them
 
-    def say(self, message: str, *, error: bool = False) -> None:
-        raise NotImplementedError
-
     def address_values(self) -> tuple[tuple | None, FieldError | None]:
         """(number, suffix, complement, ban_id) as the fields say, or the error that keeps them from it."""
         complement = self.query_one("#complement", Input).value
@@ -125,15 +122,10 @@ class AddressScreen(Screen[ResultType]):
 
     # -- the street ----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="family-streets", exit_on_error=False)
+    # Loaded again when the service is back.
+    @service_worker(group="family-streets", failed="Liste des rues indisponible : {reason}")
     def load_streets(self) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            streets = self.app.counter.streets()
-        except (ServiceUnavailable, Refused) as exc:  # loaded again when the service is back
-            self.app.call_from_thread(self.say, f"Liste des rues indisponible : {exc}", error=True)
-            return
+        streets = self.app.counter.streets()
         self.app.call_from_thread(self._streets_loaded, streets)
 
     def _streets_loaded(self, streets) -> None:
@@ -192,14 +184,10 @@ class AddressScreen(Screen[ResultType]):
 
     # -- the number: from the street's addresses (BAN), else typed --------------------------
 
-    @work(thread=True, exclusive=True, group="family-numbers", exit_on_error=False)
+    # Unanswered: the number is typed; the service checks it again.
+    @service_worker(group="family-numbers", failed="", unreachable=None)
     def load_numbers(self, street_id: int) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            numbers = self.app.counter.street_numbers(street_id)
-        except (ServiceUnavailable, Refused):  # the number is typed; the service checks it again
-            return
+        numbers = self.app.counter.street_numbers(street_id)
         self.app.call_from_thread(self._numbers_loaded, street_id, list(numbers))
 
     def _numbers_loaded(self, street_id: int, numbers: list) -> None:

@@ -4,17 +4,17 @@ number, the agent checks and saves (Ctrl+S). The service writes it, audited."""
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Input, Label, OptionList, Select, Static
+from textual.widgets import Input, Label, OptionList, Select, Static
 
 from counter.domain.identity_checks import SUFFIXES
 from counter.domain.visits import FieldError
 from screens.address_fields import ADDRESS_FIELDS, FIELD_WIDGETS, AddressScreen, address_widgets
 from screens.forms import FieldErrorLabel
-from screens.widgets import SafeHeader, StatusLine, TrainingBanner, plain, quit_unshown
+from screens.base import service_worker
+from screens.widgets import StatusLine, plain, quit_unshown
 
 
 class AddressPicker(AddressScreen[bool]):
@@ -25,6 +25,7 @@ class AddressPicker(AddressScreen[bool]):
     AddressPicker #address-form { height: 1fr; padding: 0 1; }
     """
     AUTO_FOCUS = "#street-filter"
+    SUB_TITLE = "Adresse du foyer"
     BINDINGS = [
         Binding("ctrl+s", "save", "Enregistrer", id="address.save", priority=True,
                 tooltip="Enregistrer cette adresse comme celle du foyer (modification tracée)."),
@@ -44,20 +45,15 @@ class AddressPicker(AddressScreen[bool]):
         self._choose_alone = bool(street)  # the agency's street, if it is the only one the filter finds
         self._saving = False
 
-    def compose(self) -> ComposeResult:
-        if self.app.training:
-            yield TrainingBanner()
-        yield SafeHeader(icon="≡")
+    def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="address-form", can_focus=False):
             yield Label(plain(f"Adresse du foyer {self.household_label}, dans la liste de la ville"),
                         classes="section")
             yield Static(plain(f"Selon la source ({self.source}) : {self.agency_text}"), id="agency-address")
             yield from address_widgets()
         yield StatusLine(id="status")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = "Adresse du foyer"
         street, number, suffix, complement = self.prefill
         self.query_one("#street-filter", Input).value = street
         self.query_one("#number", Input).value = "" if number is None else str(number)
@@ -70,9 +66,6 @@ class AddressPicker(AddressScreen[bool]):
     def _app_ready(self, ready: bool) -> None:
         if ready and not self.streets:
             self.load_streets()
-
-    def say(self, message: str, *, error: bool = False) -> None:
-        self.query_one(StatusLine).say(message, error=error)
 
     def _streets_loaded(self, streets) -> None:
         super()._streets_loaded(streets)
@@ -100,24 +93,17 @@ class AddressPicker(AddressScreen[bool]):
         self.say("Enregistrement de l'adresse…")
         self.save(self.street_id, number, suffix, complement, ban_id)
 
-    @work(thread=True, exclusive=True, group="address-save", exit_on_error=False)
+    @service_worker(group="address-save", failed="Adresse non modifiée : {reason}", then="_failed")
     def save(self, street_id, number, suffix, complement, ban_id) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            written = self.app.counter.set_address(self.household_id, street_id=street_id, number=number,
-                                                   suffix=suffix, complement=complement, ban_id=ban_id)
-        except (Refused, ServiceUnavailable) as exc:
-            self.app.call_from_thread(self._failed, f"Adresse non modifiée : {exc}")
-            return
+        written = self.app.counter.set_address(self.household_id, street_id=street_id, number=number,
+                                               suffix=suffix, complement=complement, ban_id=ban_id)
         if written.errors:
             self.app.call_from_thread(self._show_errors, [error for _, error in written.errors])
         else:
             self.app.call_from_thread(self.dismiss, True)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, _exc: Exception) -> None:
         self._saving = False
-        self.say(message, error=True)
 
     def _show_errors(self, errors: list[FieldError]) -> None:
         self._saving = False

@@ -75,6 +75,7 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         self.session: Session | None = None
         self._session_day = None  # the local date the session came (its « today » moves on with it)
         self._reconnecting = None
+        self._site_keymap: dict[str, str] = {}  # [keys] as the session gave it
         self._init_drafts()
         # The idle lock: the time of the last key (monotonic), whether a lock or
         # PIN screen is on top, and the screen changes workers asked for meanwhile.
@@ -310,16 +311,13 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
     def open_audit(self) -> None:
         """The audit screen, for supervisors: the service refuses anyone else (and audits
         the attempt), and the agent is told why."""
-        from counter.client.errors import Refused, ServiceUnavailable
+        from screens.base import failure_message
 
         try:
             overview = self.counter.audit_recent()
-        except Refused as exc:
-            self.call_from_thread(self.notify, exc.problem.message, severity="error", timeout=8, markup=False)
-            return
-        except ServiceUnavailable:
-            self.call_from_thread(self.notify, "Journal d'audit indisponible : service du guichet injoignable.",
-                                  severity="error", timeout=8, markup=False)
+        except Exception as exc:  # noqa: BLE001 — said in French (failure_message)
+            message = failure_message(exc, unreachable="Journal d'audit indisponible : service du guichet injoignable.")
+            self.call_from_thread(self.notify, message, severity="error", timeout=8, markup=False)
             return
         from screens.audit import AuditScreen
 
@@ -422,6 +420,14 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
 
         self.session, self._session_day = session, date.today()
         self.sync_warning = session.sync_warning
+        self._apply_keymap(session)
+
+    def _apply_keymap(self, session: Session) -> None:
+        """The site's [keys], checked by the service: the footer and the keys follow them."""
+        keymap = dict(session.keymap)
+        if keymap != self._site_keymap:
+            self._site_keymap = keymap
+            self.set_keymap(keymap)
 
     @work(thread=True, exclusive=True, group="drafts", exit_on_error=False)
     def offer_drafts(self) -> None:
@@ -458,6 +464,7 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
 
         self.session, self._session_day = session, date.today()
         self.sync_warning = session.sync_warning
+        self._apply_keymap(session)
         self.title = f"Guichet unique · {session.town_name}"
         if self.terminal.theme == "auto" and session.theme != "auto":  # the site's [ui] theme
             self.theme = choose_theme(session.theme, os.environ)

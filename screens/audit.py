@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer
 
-from screens.widgets import SafeHeader, StatusLine, TrainingBanner, plain
+from screens.base import CounterScreen
+from screens.results import Column, ResultsTable
+from screens.widgets import StatusLine
+
+# An entry of the trail, as the service lists it (newest first).
+COLUMNS = (
+    Column("seq", "N°", lambda e: e.seq, width=6),
+    Column("at", "Date", lambda e: e.at.astimezone().strftime("%d/%m/%Y %H:%M"), width=16),
+    Column("agent", "Agent", lambda e: e.agent, width=12, limit=12),
+    Column("action", "Action", lambda e: e.action, width=18),
+    Column("target", "Objet", lambda e: f"{e.target_type} {e.target_id}".strip(), width=14),
+    Column("details", "Détail", lambda e: e.details, width=30, limit=200),
+)
 
 
-class AuditScreen(Screen[None]):
+class AuditScreen(CounterScreen[None]):
     AUTO_FOCUS = "#audit"
+    SUB_TITLE = "Journal d'audit"
     BINDINGS = [Binding("escape", "back", "Retour", id="audit.back", tooltip="Revenir à l'écran précédent.")]
 
     def __init__(self, entries, broken=None) -> None:
@@ -19,28 +30,18 @@ class AuditScreen(Screen[None]):
         self.entries = entries
         self.broken = broken
 
-    def compose(self) -> ComposeResult:
-        if self.app.training:
-            yield TrainingBanner()
-        yield SafeHeader(icon="≡")
-        yield DataTable(id="audit", cursor_type="row")
+    def compose_body(self) -> ComposeResult:
+        yield ResultsTable(COLUMNS, id="audit")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = "Journal d'audit"
-        table = self.query_one("#audit", DataTable)
-        for label, width in (("N°", 6), ("Date", 16), ("Agent", 12), ("Action", 18), ("Objet", 14), ("Détail", 30)):
-            table.add_column(label, width=width)
-        for entry in self.entries:
-            table.add_row(plain(entry.seq), plain(entry.at.astimezone().strftime("%d/%m/%Y %H:%M")),
-                          plain(entry.agent, limit=12), plain(entry.action),
-                          plain(f"{entry.target_type} {entry.target_id}".strip()), plain(entry.details, limit=200))
-        status = self.query_one(StatusLine)
+        table = self.query_one("#audit", ResultsTable)
+        table.lay_out(max(self.size.width, 80))
+        table.show(self.entries)
         if self.broken is not None:
-            status.say(f"Chaîne rompue à l'entrée n° {self.broken.seq} : prévenez l'administrateur.", error=True)
+            self.say(f"Chaîne rompue à l'entrée n° {self.broken.seq} : prévenez l'administrateur.", error=True)
         else:
-            status.say(f"{len(self.entries)} dernières entrées · chaîne intacte")
+            self.say(f"{len(self.entries)} dernières entrées · chaîne intacte")
 
     def action_back(self) -> None:
         self.dismiss()

@@ -9,15 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from counter.domain.text import shown
-from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of
+from screens.base import CounterScreen, failure_message, service_worker
+from screens.widgets import StatusLine, lines_of
 
 if TYPE_CHECKING:
     from counter.backend import SectionAnswer, SectionRef, Subject
@@ -88,8 +87,9 @@ class SectionPanel(Static, can_focus=True):
         self.update(text)
 
 
-class DossierScreen(Screen[None]):
+class DossierScreen(CounterScreen[None]):
     CSS_PATH = "dossier.tcss"
+    SUB_TITLE = "Dossier"
     BINDINGS = [
         Binding("escape", "back", "Retour", id="dossier.back", tooltip="Revenir à l'écran précédent."),
         Binding("r", "refresh_source", "Actualiser", id="dossier.refresh",
@@ -116,18 +116,13 @@ class DossierScreen(Screen[None]):
         self._asking: dict[int, bool] = {}
         self._requests = 0
 
-    def compose(self) -> ComposeResult:
-        if self.app.training:
-            yield TrainingBanner()
-        yield SafeHeader(icon="≡")
+    def compose_body(self) -> ComposeResult:
         yield Static(id="who")
         yield Static(id="conflicts")
         yield VerticalScroll(id="sections", can_focus=False)
         yield StatusLine(id="status")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = "Dossier"
         self.query_one("#conflicts").display = False
         session = self.app.session
         if session is None or not session.sources_ready:
@@ -138,17 +133,10 @@ class DossierScreen(Screen[None]):
         session = self.app.session
         return self.app.today()
 
-    @work(thread=True, exclusive=True, group="dossier-sections", exit_on_error=False)
+    @service_worker(group="dossier-sections", failed="Dossier impossible à ouvrir : {reason}")
     def load_sections(self) -> None:
         """The configured sources' sections (the service waits for its agencies)."""
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            refs = self.app.counter.dossier_sections()
-        except (Refused, ServiceUnavailable) as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, f"Dossier impossible à ouvrir : {exc}",
-                                      error=True)
-            return
+        refs = self.app.counter.dossier_sections()
         self.app.call_from_thread(self._start, list(refs))
 
     def _start(self, refs: list[SectionRef]) -> None:
@@ -209,7 +197,7 @@ class DossierScreen(Screen[None]):
         """(Worker thread.) The service's updates as they come, each shown at once."""
         from textual.worker import get_current_worker
 
-        from counter.client.errors import Refused, ServiceUnavailable
+        from counter.client.errors import Refused
 
         worker = get_current_worker()
         failure = None
@@ -224,13 +212,10 @@ class DossierScreen(Screen[None]):
                 updates.close()
         except Refused as exc:
             failure = _refusal(exc.problem)
-        except ServiceUnavailable:
-            failure = "Consultation impossible : service du guichet injoignable. Ctrl+R pour réessayer."
-        except Exception:  # noqa: BLE001 — a fault of ours: logged, said, the screen stays usable
-            import logging
-
-            logging.getLogger("counter").exception("consulting the dossier failed")
-            failure = "Consultation impossible : erreur inattendue. Ctrl+R pour réessayer."
+        except Exception as exc:  # noqa: BLE001 — the service gone, or a fault of ours (logged): said
+            failure = failure_message(exc, "Consultation impossible : {reason}. Ctrl+R pour réessayer.",
+                                      "Consultation impossible : service du guichet injoignable. "
+                                      "Ctrl+R pour réessayer.")
         if not worker.is_cancelled:
             self.app.call_from_thread(self._asked, request, failure)
 
@@ -364,7 +349,7 @@ class DossierScreen(Screen[None]):
                                conflict.source, street or "", number, suffix, address.complement)
         self.app.push_screen(picker, lambda done: done and self._address_picked())
 
-    @work(thread=True, group="correction", exit_on_error=False)
+    @service_worker(group="correction", exclusive=False)
     def _address_picked(self) -> None:
         self._after_correction("Adresse du foyer mise à jour (modification tracée).")
 
@@ -404,33 +389,21 @@ class DossierScreen(Screen[None]):
                           title="Enfant connu de la source : compléter son identité")
         self.app.push_screen(form, lambda person: person and self.add_child(person))
 
-    @work(thread=True, group="correction", exit_on_error=False)
+    @service_worker(group="correction", exclusive=False, failed="Adresse non modifiée : {reason}")
     def apply_address(self, address) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            written = self.app.counter.set_address(
-                self.subject.household.id, complement=address.complement, line=address.street_line,
-                postal_code=address.postal_code, city=address.city)
-        except (Refused, ServiceUnavailable) as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, f"Adresse non modifiée : {exc}", error=True)
-            return
+        written = self.app.counter.set_address(
+            self.subject.household.id, complement=address.complement, line=address.street_line,
+            postal_code=address.postal_code, city=address.city)
         if written.errors:
-            self.app.call_from_thread(self.query_one(StatusLine).say, written.errors[0][1].message, error=True)
+            self.app.call_from_thread(self.say, written.errors[0][1].message, error=True)
             return
         self._after_correction("Adresse du foyer mise à jour (modification tracée).")
 
-    @work(thread=True, group="correction", exit_on_error=False)
+    @service_worker(group="correction", exclusive=False, failed="Enfant non ajouté : {reason}")
     def add_child(self, person) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            written = self.app.counter.add_member(self.subject.household.id, person)
-        except (Refused, ServiceUnavailable) as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, f"Enfant non ajouté : {exc}", error=True)
-            return
+        written = self.app.counter.add_member(self.subject.household.id, person)
         if written.errors:
-            self.app.call_from_thread(self.query_one(StatusLine).say, written.errors[0][1].message, error=True)
+            self.app.call_from_thread(self.say, written.errors[0][1].message, error=True)
             return
         fields = person.to_person_fields()
         message = "Enfant ajouté au foyer (modification tracée)."

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from counter.domain.people import HouseholdView, MemberView
 from counter.domain.schooling import coming_school_year
-from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of, plain
-
-_COLUMNS = (
-    ("role", "Rôle", 10),
-    ("name", "Nom", 0.55),  # fractions share what the fixed columns leave
-    ("given", "Prénoms", 0.45),
-    ("birth", "Naissance", 10),
-    ("age", "Âge", 4),
-    ("level", "Rentrée", 12),  # "TPS · crèche"
-)
+from screens.base import CounterScreen, service_worker
+from screens.results import Column, ResultsTable
+from screens.widgets import StatusLine, lines_of
 
 
-class HouseholdScreen(Screen[None]):
+def member_columns(today) -> tuple[Column, ...]:
+    """A member of the household (MemberView): the name columns share what the others leave."""
+    return (
+        Column("role", "Rôle", lambda m: m.role_label, width=10),
+        Column("name", "Nom", lambda m: m.person.display_name, share=0.55, style="bold"),
+        Column("given", "Prénoms", lambda m: m.person.first_names, share=0.45),
+        Column("birth", "Naissance", lambda m: m.person.birth.display(), width=10),
+        Column("age", "Âge", lambda m: m.person.birth.age_label(today()), width=4),
+        Column("level", "Rentrée", lambda m: m.level_label(today()), width=12),  # "TPS · crèche"
+    )
+
+
+class HouseholdScreen(CounterScreen[None]):
     CSS_PATH = "household.tcss"
     AUTO_FOCUS = "#members"
+    SUB_TITLE = "Foyer"
     BINDINGS = [
         Binding("escape", "back", "Retour", id="household.back",
                 tooltip="Revenir à la recherche (la saisie est conservée)."),
@@ -46,48 +51,34 @@ class HouseholdScreen(Screen[None]):
         self.revealed: tuple[int, str] | None = None  # (person id, full NIR) for REVEAL_SECONDS
         self._hide_timer = None
 
-    def compose(self) -> ComposeResult:
-        if self.app.training:
-            yield TrainingBanner()
-        yield SafeHeader(icon="≡")
+    def compose_body(self) -> ComposeResult:
         yield Static(id="summary")
-        yield DataTable(id="members", cursor_type="row")
+        yield ResultsTable(member_columns(self.app.today), row_key=lambda m: m.person.id, headers=self._header,
+                           id="members")
         with VerticalScroll(id="details-box"):
             yield Static(id="details")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = "Foyer"
         self._build_columns()
         self.load()
 
+    def _header(self, column: Column) -> str:
+        if column.key == "level":  # « Rentrée 2026 »
+            return f"{column.header} {coming_school_year(self.app.today())}"
+        return column.header
+
     def _build_columns(self) -> None:
-        table = self.query_one("#members", DataTable)
-        year = coming_school_year(self.app.today())
-        labels = {key: f"{label} {year}" if key == "level" else label for key, label, _ in _COLUMNS}
-        fixed = {key: max(w, len(labels[key])) for key, _, w in _COLUMNS if isinstance(w, int)}
-        # Two cells of padding per column, one for the scrollbar.
-        free = max(self.size.width, 80) - sum(fixed.values()) - 2 * len(_COLUMNS) - 1
-        table.clear(columns=True)
-        for key, _, width in _COLUMNS:
-            table.add_column(labels[key], width=fixed.get(key) or max(8, int(free * width)), key=key)
+        self.query_one("#members", ResultsTable).lay_out(max(self.size.width, 80))
 
     def on_resize(self) -> None:
         self._build_columns()
         if self.view is not None:
             self._show(self.view)
 
-    @work(thread=True, exclusive=True, group="household", exit_on_error=False)
+    @service_worker(group="household", failed="Impossible de lire le foyer : {reason} Échap pour revenir.")
     def load(self) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            view = self.app.counter.household(self.household_id)
-        except (Refused, ServiceUnavailable) as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say,
-                                      f"Impossible de lire le foyer : {exc} Échap pour revenir.", error=True)
-            return
+        view = self.app.counter.household(self.household_id)
         self.app.call_from_thread(self._show, view)
 
     def _show(self, view: HouseholdView | None) -> None:
@@ -96,7 +87,6 @@ class HouseholdScreen(Screen[None]):
             return
         self.view = view
         self.sub_title = f"Foyer {view.label}"
-        today = self.app.today()
         summary = [f"Foyer {view.label} · {len(view.members)} membre{'s' if len(view.members) > 1 else ''}"]
         for who, address in view.addresses():
             if who == "Foyer":
@@ -106,26 +96,10 @@ class HouseholdScreen(Screen[None]):
         if view.caf_number:
             summary.append(f"N° allocataire CAF : {view.caf_number}")
         self.query_one("#summary", Static).update(lines_of(summary))
-        table = self.query_one("#members", DataTable)
-        table.clear()
-        cursor = 0
-        for index, member in enumerate(view.members):
-            table.add_row(*self._cells(member, today), key=str(member.person.id))
-            if member.person.id == self.focus_person:
-                cursor = index
-        table.move_cursor(row=cursor)
+        table = self.query_one("#members", ResultsTable)
+        cursor = next((i for i, m in enumerate(view.members) if m.person.id == self.focus_person), 0)
+        table.show(view.members, cursor)
         self._describe(cursor)
-
-    def _cells(self, member: MemberView, today) -> tuple:
-        person = member.person
-        return (
-            plain(member.role_label),
-            plain(person.display_name, "bold"),
-            plain(person.first_names),
-            plain(person.birth.display()),
-            plain(person.birth.age_label(today)),
-            plain(member.level_label(today)),
-        )
 
     @on(DataTable.RowHighlighted, "#members")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -163,15 +137,9 @@ class HouseholdScreen(Screen[None]):
         if member is not None and member.nir:
             self.reveal(member.person.id)
 
-    @work(thread=True, exclusive=True, group="nir", exit_on_error=False)
+    @service_worker(group="nir", failed="NIR non affiché : {reason}")
     def reveal(self, person_id: int) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            nir = self.app.counter.reveal_nir(person_id)
-        except (Refused, ServiceUnavailable) as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, f"NIR non affiché : {exc}", error=True)
-            return
+        nir = self.app.counter.reveal_nir(person_id)
         if nir:
             self.app.call_from_thread(self._show_nir, person_id, nir)
 
@@ -208,16 +176,11 @@ class HouseholdScreen(Screen[None]):
         if self.view is not None:
             self.start_visit(self.view.id)
 
-    @work(thread=True, exclusive=True, group="visit-start", exit_on_error=False)
+    @service_worker(group="visit-start", failed="Visite non commencée : {reason}")
     def start_visit(self, household_id: int) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
         from screens.visit import VisitScreen
 
-        try:
-            visit_id = self.app.counter.start_visit(household_id=household_id)
-        except (Refused, ServiceUnavailable) as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, f"Visite non commencée : {exc}", error=True)
-            return
+        visit_id = self.app.counter.start_visit(household_id=household_id)
         self.app.call_from_thread(self.app.push_screen, VisitScreen(visit_id))
 
     def action_back(self) -> None:

@@ -7,7 +7,7 @@ nothing of what was open behind it.
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -15,10 +15,14 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Label, OptionList
 
 from counter.domain.purposes import PURPOSES
+from screens.base import WorkerFailures, service_worker
 from screens.widgets import SafeInput, StatusLine, TrainingBanner, plain
 
+# The PIN's round trip failed for want of a service: the lock stays.
+UNREACHABLE = "Service du guichet injoignable : réessayez."
 
-class _Guard(Screen[None]):
+
+class _Guard(WorkerFailures, Screen[None]):
     """What the lock and the PIN setup share: the app knows it is locked while one is on top.
 
     ``settling``: the app sets it when it hands this screen an Enter, and holds
@@ -57,6 +61,10 @@ class _Guard(Screen[None]):
             self.query_one(StatusLine).say(message, error=error)
         self.settling = False
         self.app.call_later(self.app.release_keys)
+
+    def worker_failed(self, exc: BaseException, message: str | None, then: str | None = None) -> None:
+        # Done with the Enter, whatever failed: the keys typed since are not held for ever.
+        self.settled(message)
 
 
 class LockScreen(_Guard):
@@ -105,18 +113,9 @@ class LockScreen(_Guard):
         code = self._pending if self._pending is not None else self.query_one("#pin", SafeInput).value
         self.app.replace_guard(PinSetup(code, first_use=True))
 
-    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    @service_worker(group="unlock", unreachable=UNREACHABLE)
     def try_unlock(self, pin: str) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            result = self.app.counter.unlock(pin)
-        except ServiceUnavailable:  # stay locked; the status line says the service is gone
-            self.app.call_from_thread(self.settled, "Service du guichet injoignable : réessayez.")
-            return
-        except Refused as exc:
-            self.app.call_from_thread(self.settled, exc.problem.message)
-            return
+        result = self.app.counter.unlock(pin)
         if result.ok:
             self.app.call_from_thread(self.app.unlock)
         else:
@@ -177,18 +176,10 @@ class PinSetup(_Guard):
             return
         self.save(first)
 
-    @work(thread=True, exclusive=True, group="pin", exit_on_error=False)
+    # Refused: a PIN that breaks the rule, in the service's words.
+    @service_worker(group="pin", unreachable=UNREACHABLE)
     def save(self, pin: str) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            self.app.counter.set_pin(pin)
-        except Refused as exc:  # a PIN that breaks the rule
-            self.app.call_from_thread(self.settled, exc.problem.message)
-            return
-        except ServiceUnavailable:
-            self.app.call_from_thread(self.settled, "Service du guichet injoignable : réessayez.")
-            return
+        self.app.counter.set_pin(pin)
         self.app.call_from_thread(self.app.unlock)
 
 

@@ -7,19 +7,38 @@ in one transaction.
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 from counter.domain.identity_checks import PersonInput, check_new_member
 from counter.domain.people import ROLE_LABELS
 from counter.domain.visits import FieldError
 from screens.address_fields import ADDRESS_FIELDS, FIELD_WIDGETS, AddressScreen, address_widgets
+from screens.base import service_worker
 from screens.forms import FieldErrorLabel
 from screens.member_form import MemberForm
-from screens.widgets import SafeHeader, StatusLine, TrainingBanner, plain, quit_unshown
+from screens.results import Column, ResultsTable
+from screens.widgets import StatusLine, quit_unshown
+
+# A member as typed: (number, role, birth name, given names, birth date, birthplace). Birthplace:
+# the commune's code, or the country's (99…) for a birth abroad.
+MEMBER_COLUMNS = tuple(
+    Column(key, header, lambda row, i=i: row[i], width=width)
+    for i, (key, header, width) in enumerate((("n", "N°", 2), ("role", "Rôle", 10), ("name", "Nom", 16),
+                                              ("given", "Prénoms", 22), ("born", "Né(e) le", 10),
+                                              ("place", "Lieu", 5)))
+)
+
+
+def member_row(number: int, member: PersonInput) -> tuple:
+    f = member.to_person_fields()
+    day = f"{f['birth_day']:02d}" if f["birth_day"] else "--"
+    month = f"{f['birth_month']:02d}" if f["birth_month"] else "--"
+    return (number, ROLE_LABELS.get(member.role, member.role), f["birth_name"], f["given_names"],
+            f"{day}/{month}/{f['birth_year']}", f["birth_insee_code"] or f["birth_country_code"])
 
 
 class NewFamilyScreen(AddressScreen[int | None]):
@@ -31,6 +50,7 @@ class NewFamilyScreen(AddressScreen[int | None]):
     NewFamilyScreen #members { height: auto; max-height: 8; }
     """
     AUTO_FOCUS = "#street-filter"
+    SUB_TITLE = "Nouvelle famille"
     BINDINGS = [
         Binding("f2", "add_member", "Ajouter membre", id="family.add",
                 tooltip="Saisir un membre du foyer : identité, naissance, rôle."),
@@ -49,26 +69,18 @@ class NewFamilyScreen(AddressScreen[int | None]):
 
     # -- layout --------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        if self.app.training:
-            yield TrainingBanner()
-        yield SafeHeader(icon="≡")
+    def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="family-form", can_focus=False):
             yield Label("Adresse du foyer", classes="section", markup=False)
             yield from address_widgets()
             yield Label("Membres du foyer — F2 : ajouter · Entrée : modifier · Suppr : retirer",
                         classes="section", markup=False)
-            yield DataTable(id="members", cursor_type="row", zebra_stripes=True)
+            yield ResultsTable(MEMBER_COLUMNS, id="members", zebra_stripes=True)
             yield FieldErrorLabel(id="error-members")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = "Nouvelle famille"
-        table = self.query_one("#members", DataTable)
-        # Birthplace: the commune's code, or the country's (99…) for a birth abroad.
-        for label, width in (("N°", 2), ("Rôle", 10), ("Nom", 16), ("Prénoms", 22), ("Né(e) le", 10), ("Lieu", 5)):
-            table.add_column(label, width=width)
+        self.query_one("#members", ResultsTable).lay_out(max(self.size.width, 80))
         self.say("Chargement de la liste des rues…")
         # The store opens after the first paint: wait for it if needed; and for the service if it is away.
         self.watch(self.app, "ready", self._app_ready, init=True)
@@ -77,9 +89,6 @@ class NewFamilyScreen(AddressScreen[int | None]):
     def _app_ready(self, ready: bool) -> None:
         if ready and not self.streets:
             self.load_streets()
-
-    def say(self, message: str, *, error: bool = False) -> None:
-        self.query_one(StatusLine).say(message, error=error)
 
     def today(self):
         return self.app.today()
@@ -122,17 +131,8 @@ class NewFamilyScreen(AddressScreen[int | None]):
         self.say(f"Membre retiré : {removed.to_person_fields()['birth_name']}.")
 
     def _show_members(self, cursor: int = 0) -> None:
-        table = self.query_one("#members", DataTable)
-        table.clear()
-        for number, member in enumerate(self.members, start=1):
-            f = member.to_person_fields()
-            day = f"{f['birth_day']:02d}" if f["birth_day"] else "--"
-            month = f"{f['birth_month']:02d}" if f["birth_month"] else "--"
-            place = f["birth_insee_code"] or f["birth_country_code"]
-            table.add_row(plain(number), plain(ROLE_LABELS.get(member.role, member.role)), plain(f["birth_name"]),
-                          plain(f["given_names"]), plain(f"{day}/{month}/{f['birth_year']}"), plain(place))
-        if self.members:
-            table.move_cursor(row=max(0, cursor))
+        table = self.query_one("#members", ResultsTable)
+        table.show([member_row(number, member) for number, member in enumerate(self.members, start=1)], cursor)
         self.query_one("#error-members", FieldErrorLabel).show(None)
 
     # -- creating ------------------------------------------------------------------------
@@ -152,30 +152,24 @@ class NewFamilyScreen(AddressScreen[int | None]):
         number, suffix, complement, ban_id = address
         self.create_family(self.street_id, number, suffix, complement, list(self.members), ban_id)
 
-    @work(thread=True, exclusive=True, group="family-create", exit_on_error=False)
+    # Refused: nothing was written (one transaction), and the agent is told so.
+    @service_worker(group="family-create", then="_failed",
+                    failed="Foyer non enregistré : {reason} Rien n'a été écrit ; réessayez (Ctrl+S).",
+                    unreachable="Service du guichet injoignable : le foyer n'est peut-être pas "
+                                "enregistré. Cherchez-le avant de le saisir à nouveau.")
     def create_family(self, street_id, number, suffix, complement, members, ban_id=None, distinct_from=()) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
+        written = self.app.counter.create_family(street_id, number, suffix, complement, members,
+                                                 distinct_from=distinct_from, ban_id=ban_id)
+        if written.errors:
+            self.app.call_from_thread(self._show_errors, list(written.errors))
+        elif written.duplicates:
+            def again(distinct: tuple[int, ...]) -> None:  # the same family, the candidates declared different
+                self.create_family(street_id, number, suffix, complement, members, ban_id,
+                                   distinct_from=distinct)
 
-        try:
-            written = self.app.counter.create_family(street_id, number, suffix, complement, members,
-                                                     distinct_from=distinct_from, ban_id=ban_id)
-        except ServiceUnavailable:
-            self.app.call_from_thread(self._failed, "Service du guichet injoignable : le foyer n'est peut-être pas "
-                                                    "enregistré. Cherchez-le avant de le saisir à nouveau.")
-        except Refused as exc:  # nothing was written (one transaction): say so
-            self.app.call_from_thread(self._failed, f"Foyer non enregistré : {exc} Rien n'a été écrit ; "
-                                                    "réessayez (Ctrl+S).")
+            self.app.call_from_thread(self._show_duplicates, list(written.duplicates), members, again)
         else:
-            if written.errors:
-                self.app.call_from_thread(self._show_errors, list(written.errors))
-            elif written.duplicates:
-                def again(distinct: tuple[int, ...]) -> None:  # the same family, the candidates declared different
-                    self.create_family(street_id, number, suffix, complement, members, ban_id,
-                                       distinct_from=distinct)
-
-                self.app.call_from_thread(self._show_duplicates, list(written.duplicates), members, again)
-            else:
-                self.app.call_from_thread(self._created, written.id, len(members))
+            self.app.call_from_thread(self._created, written.id, len(members))
 
     def _show_duplicates(self, matches, members, again) -> None:
         """Members the town may know already: the agent says whether they are the same persons;
@@ -213,9 +207,8 @@ class NewFamilyScreen(AddressScreen[int | None]):
         self.dismiss(None)
         self.app.push_screen(HouseholdScreen(household_id, focus_person=match.known.id))
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, _exc: Exception) -> None:
         self._saving = False
-        self.say(message, error=True)
 
     def _show_errors(self, errors: list[tuple[int | None, FieldError]]) -> None:
         self._saving = False

@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from counter.domain.receipt import render_text
-from screens.widgets import SafeHeader, StatusLine, TrainingBanner, lines_of
+from screens.base import CounterScreen, failure_message, service_worker
+from screens.widgets import StatusLine, lines_of
 
 
 def print_saved(app, receipt) -> tuple[bool, str]:
     """The service writes the receipt's files again if they are missing and sends the PDF
     to the site's printer: (ok, French message). Runs in a worker thread."""
-    from counter.client.errors import Refused, ServiceUnavailable
-
     try:
         result = app.counter.print_receipt(receipt.code)
-    except (ServiceUnavailable, Refused) as exc:
-        return False, f"Impression impossible : {exc}"
+    except Exception as exc:  # noqa: BLE001 — said in French (failure_message)
+        return False, failure_message(exc, "Impression impossible : {reason}")
     return result.ok, result.message
 
 
-class ReceiptScreen(Screen[None]):
+class ReceiptScreen(CounterScreen[None]):
     BINDINGS = [
         Binding("p", "print", "Imprimer", id="receipt.print", tooltip="Imprimer le récépissé (imprimante configurée)."),
         Binding("escape", "done", "Terminer", id="receipt.done", tooltip="Revenir à la recherche pour la famille suivante."),
@@ -37,22 +32,16 @@ class ReceiptScreen(Screen[None]):
     ReceiptScreen #receipt-box { height: 1fr; }
     """
 
-    def __init__(self, receipt, saved, *, before_print: Callable[[], None] | None = None) -> None:
-        """``saved``: where the service wrote its files (ReceiptFiles), None if it could not;
-        ``before_print`` runs in the printing thread first (F9 audits a reprint)."""
+    def __init__(self, receipt, saved) -> None:
+        """``saved``: where the service wrote its files (ReceiptFiles), None if it could not."""
         super().__init__()
         self.receipt = receipt
         self.saved = saved
-        self.before_print = before_print
 
-    def compose(self) -> ComposeResult:
-        if self.app.training:
-            yield TrainingBanner()
-        yield SafeHeader(icon="≡")
+    def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="receipt-box"):
             yield Static(lines_of(render_text(self.receipt).split("\n")), id="receipt")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = f"Récépissé {self.receipt.code}"
@@ -72,18 +61,10 @@ class ReceiptScreen(Screen[None]):
         self.query_one(StatusLine).say("Impression en cours…")
         self.print_it()
 
-    @work(thread=True, exclusive=True, group="print", exit_on_error=False)
+    @service_worker(group="print", failed="Impression impossible : {reason}")
     def print_it(self) -> None:
-        try:
-            if self.before_print is not None:
-                self.before_print()
-            ok, message = print_saved(self.app, self.receipt)
-        except Exception:  # noqa: BLE001 — the database gone while auditing the reprint
-            import logging
-
-            logging.getLogger("counter").exception("printing a receipt failed")
-            ok, message = False, "Impression impossible : base de données indisponible."
-        self.app.call_from_thread(self.query_one(StatusLine).say, message, error=not ok)
+        ok, message = print_saved(self.app, self.receipt)
+        self.app.call_from_thread(self.say, message, error=not ok)
 
     def action_done(self) -> None:
         self.app.action_new_search()
@@ -92,14 +73,10 @@ class ReceiptScreen(Screen[None]):
 def reprint_by_service(app, visit_id: int) -> tuple[bool, str]:
     """A confirmed visit's receipt printed again by the service, which keeps its files and
     audits the reprint: (ok, French message). Runs in a worker thread."""
-    from counter.client.errors import Refused, ServiceUnavailable
-
     try:
         printed = app.counter.reprint_receipt(visit_id)
-    except Refused as exc:
-        return False, exc.problem.message
-    except ServiceUnavailable:
-        return False, "Impression impossible : service du guichet injoignable."
+    except Exception as exc:  # noqa: BLE001 — said in French (failure_message)
+        return False, failure_message(exc, unreachable="Impression impossible : service du guichet injoignable.")
     return printed.ok, printed.message
 
 
@@ -121,10 +98,10 @@ class StoredReceiptScreen(ReceiptScreen):
     def saved_where(self) -> str | None:
         return self.saved_as  # the service's files: it says where, under its receipts directory
 
-    @work(thread=True, exclusive=True, group="print", exit_on_error=False)
+    @service_worker(group="print")
     def print_it(self) -> None:
         ok, message = reprint_by_service(self.app, self.visit_id)
-        self.app.call_from_thread(self.query_one(StatusLine).say, message, error=not ok)
+        self.app.call_from_thread(self.say, message, error=not ok)
 
     def action_done(self) -> None:
         self.dismiss()

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from counter.domain.registrations import may_supervise
-from screens.widgets import SafeHeader, SafeInput, SearchInput, StatusLine, TrainingBanner, lines_of, plain
+from screens.base import CounterScreen, service_worker
+from screens.results import Column, ResultsTable
+from screens.widgets import SafeInput, SearchInput, StatusLine, lines_of
 
 if TYPE_CHECKING:
     from counter.domain.registrations import RegistrationDetail, RegistrationView
@@ -22,9 +24,15 @@ PLACEHOLDER = "Code de la visite (RCP-…) ou nom et prénom"
 WELCOME = ("Tapez le code du récépissé ou le nom de la personne, puis Entrée ou ↓ pour la liste. "
            "Entrée ou F2 : détail · a : annuler · r : récépissé · p : réimprimer.")
 
-# Fixed widths; "Pour" takes 55 % of the rest, "État" what is left.
-_FIXED = {"code": 13, "date": 10, "kind": 12, "delivery": 10}
-PERSON_SHARE = 0.55
+# A registration (RegistrationView): "Pour" takes 55 % of what the fixed columns leave, "État" the rest.
+COLUMNS = (
+    Column("code", "Code", lambda v: v.visit_code or "—", width=13, style="bold"),
+    Column("date", "Date", lambda v: v.date_label, width=10),
+    Column("kind", "Demande", lambda v: v.kind_label, width=12),
+    Column("person", "Pour", lambda v: v.person_label, share=0.55, minimum=10),
+    Column("state", "État", lambda v: v.state_label, rest=True, minimum=10),
+    Column("delivery", "Envoi", lambda v: v.delivery_label, width=10),
+)
 
 
 def supervises(app) -> bool:
@@ -32,14 +40,6 @@ def supervises(app) -> bool:
     hide what the service would refuse: it checks the role again, and audits a refusal."""
     session = app.session
     return session is not None and may_supervise(session.role, session.training)
-
-
-def failure(exc: Exception, unreachable: str) -> str:
-    """What to say when a call failed: the service's own French words for a refusal,
-    else ``unreachable`` (the service did not answer)."""
-    from counter.client.errors import Refused
-
-    return exc.problem.message if isinstance(exc, Refused) else unreachable
 
 
 class CancelReason(ModalScreen[str | None]):
@@ -84,9 +84,10 @@ class CancelReason(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class RegistrationsScreen(Screen[None]):
+class RegistrationsScreen(CounterScreen[None]):
     CSS_PATH = "registrations.tcss"
     AUTO_FOCUS = "#query"
+    SUB_TITLE = "Inscriptions"
     BINDINGS = [
         Binding("escape", "back", "Retour", id="registrations.back",
                 tooltip="Revenir à l'écran précédent."),
@@ -109,19 +110,14 @@ class RegistrationsScreen(Screen[None]):
         self._shown_for: str | None = None
         self._detail_when_shown = False
 
-    def compose(self) -> ComposeResult:
-        if self.app.training:
-            yield TrainingBanner()
-        yield SafeHeader(icon="≡")
+    def compose_body(self) -> ComposeResult:
         yield SearchInput(self._initial, placeholder=PLACEHOLDER, id="query")
         yield StatusLine(WELCOME, id="status")
-        yield DataTable(id="results", cursor_type="row")
+        yield ResultsTable(COLUMNS, row_key=lambda v: v.id, id="results")
         with VerticalScroll(id="detail-box"):
             yield Static(id="detail")
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = "Inscriptions"
         self._build_columns()
         self.watch(self.app, "ready", self._on_ready, init=True)
         self.watch(self.app, "service_down", self._service_back, init=False)
@@ -158,29 +154,19 @@ class RegistrationsScreen(Screen[None]):
         else:
             self.query_one(StatusLine).say("Ouverture de la base de données…")
 
-    @work(thread=True, exclusive=True, group="registrations-search", exit_on_error=False)
+    # The service gone: every status line says so; searched again once it is back.
+    @service_worker(group="registrations-search", failed="La recherche a échoué : {reason_lower}", unreachable=None)
     def search(self, text: str, keep: int | None = None, message: str = "") -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            views = self.app.counter.search_registrations(text)
-        except ServiceUnavailable:
-            return  # the status line says the service is gone; searched again once it is back
-        except Refused as exc:  # the database gone or damaged behind the service
-            cause = exc.problem.message
-            self.app.call_from_thread(self.query_one(StatusLine).say,
-                                      f"La recherche a échoué : {cause[:1].lower()}{cause[1:]}", error=True)
-            return
+        views = self.app.counter.search_registrations(text)
         self.app.call_from_thread(self._show, views, text, keep, message)
 
     def _show(self, views: list[RegistrationView], text: str, keep: int | None = None, message: str = "") -> None:
         if text != self.query_text:
             return  # an older answer arriving after newer typing
         self._views, self._shown_for = views, text
-        table = self.query_one("#results", DataTable)
-        table.clear()
-        for view in views:
-            table.add_row(*self._cells(view), key=str(view.id))
+        table = self.query_one("#results", ResultsTable)
+        cursor = next((i for i, v in enumerate(views) if v.id == keep), 0)
+        table.show(views, cursor)
         status = self.query_one(StatusLine)
         if message:
             status.say(message)
@@ -192,9 +178,6 @@ class RegistrationsScreen(Screen[None]):
             count = len(views)
             status.say(f"{count} inscription{'s' if count > 1 else ''} trouvée{'s' if count > 1 else ''}"
                        + (" (les plus récentes)." if count >= 50 else "."))
-        cursor = next((i for i, v in enumerate(views) if v.id == keep), 0)
-        if views:
-            table.move_cursor(row=cursor)
         self._describe(cursor)
         self.refresh_bindings()
         if self._detail_when_shown:
@@ -203,29 +186,8 @@ class RegistrationsScreen(Screen[None]):
                 table.focus()
                 self.action_detail()
 
-    def _cells(self, view: RegistrationView) -> tuple:
-        return (
-            plain(view.visit_code or "—", "bold"),
-            plain(view.date_label),
-            plain(view.kind_label),
-            plain(view.person_label),
-            plain(view.state_label),
-            plain(view.delivery_label),
-        )
-
     def _build_columns(self) -> None:
-        table = self.query_one("#results", DataTable)
-        # Two cells of padding per column, one for the scrollbar.
-        free = max(self.size.width, 80) - sum(_FIXED.values()) - 2 * 6 - 1
-        person = max(10, int(free * PERSON_SHARE))
-        shared = {"person": person, "state": max(10, free - person)}
-        table.clear(columns=True)
-        table.add_column("Code", width=_FIXED["code"], key="code")
-        table.add_column("Date", width=_FIXED["date"], key="date")
-        table.add_column("Demande", width=_FIXED["kind"], key="kind")
-        table.add_column("Pour", width=shared["person"], key="person")
-        table.add_column("État", width=shared["state"], key="state")
-        table.add_column("Envoi", width=_FIXED["delivery"], key="delivery")
+        self.query_one("#results", ResultsTable).lay_out(max(self.size.width, 80))
 
     def on_resize(self) -> None:
         self._build_columns()
@@ -267,16 +229,10 @@ class RegistrationsScreen(Screen[None]):
         if view is not None:
             self.load_detail(view.id)
 
-    @work(thread=True, exclusive=True, group="registrations-detail", exit_on_error=False)
+    @service_worker(group="registrations-detail",
+                    unreachable="Détail indisponible : service du guichet injoignable.")
     def load_detail(self, registration_id: int) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            detail = self.app.counter.registration(registration_id)
-        except (Refused, ServiceUnavailable) as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, failure(
-                exc, "Détail indisponible : service du guichet injoignable."), error=True)
-            return
+        detail = self.app.counter.registration(registration_id)
         self.app.call_from_thread(self._show_detail, detail)
 
     def _show_detail(self, detail: RegistrationDetail) -> None:
@@ -307,21 +263,20 @@ class RegistrationsScreen(Screen[None]):
 
         self.app.push_screen(CancelReason([*view.lines(), view.cancel_consequence()]), chosen)
 
-    @work(thread=True, exclusive=True, group="registrations-cancel", exit_on_error=False)
+    # A refusal (a role, a rule): the service's words.
+    @service_worker(group="registrations-cancel", then="_cancel_failed",
+                    unreachable="Annulation non confirmée : service du guichet injoignable. "
+                                "La liste sera relue à son retour.")
     def cancel(self, registration_id: int, reason: str) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            result = self.app.counter.cancel_registration(registration_id, reason)
-        except (Refused, ServiceUnavailable) as exc:  # a refusal (a role, a rule): the service's words
-            self.app.call_from_thread(self.query_one(StatusLine).say, failure(
-                exc, "Annulation non confirmée : service du guichet injoignable. "
-                     "La liste sera relue à son retour."), error=True)
-            if isinstance(exc, ServiceUnavailable):
-                # Gone mid-request, it may have cancelled it: the list is read again once it is back.
-                self.app.call_from_thread(setattr, self, "_shown_for", None)
-            return
+        result = self.app.counter.cancel_registration(registration_id, reason)
         self.app.call_from_thread(self._run_search, registration_id, result.message)
+
+    def _cancel_failed(self, exc: Exception) -> None:
+        from counter.client.errors import ServiceUnavailable
+
+        if isinstance(exc, ServiceUnavailable):
+            # Gone mid-request, it may have cancelled it: the list is read again once it is back.
+            self._shown_for = None
 
     # -- the receipt ------------------------------------------------------------------------
 
@@ -336,23 +291,17 @@ class RegistrationsScreen(Screen[None]):
             self.query_one(StatusLine).say("Impression en cours…")
             self.load_receipt(view.visit_id, True)
 
-    @work(thread=True, exclusive=True, group="registrations-receipt", exit_on_error=False)
+    @service_worker(group="registrations-receipt",
+                    unreachable="Récépissé indisponible : service du guichet injoignable.")
     def load_receipt(self, visit_id: int, reprint: bool) -> None:
         """The service keeps the receipts' files (written again if lost) and prints them."""
-        from counter.client.errors import Refused, ServiceUnavailable
         from screens.receipt import reprint_by_service
 
-        status = self.query_one(StatusLine)
         if reprint:
             ok, message = reprint_by_service(self.app, visit_id)
-            self.app.call_from_thread(status.say, message, error=not ok)
+            self.app.call_from_thread(self.say, message, error=not ok)
             return
-        try:
-            stored = self.app.counter.stored_receipt(visit_id)
-        except (Refused, ServiceUnavailable) as exc:
-            self.app.call_from_thread(status.say, failure(
-                exc, "Récépissé indisponible : service du guichet injoignable."), error=True)
-            return
+        stored = self.app.counter.stored_receipt(visit_id)
         self.app.call_from_thread(self._show_receipt, visit_id, stored)
 
     def _show_receipt(self, visit_id: int, stored) -> None:
@@ -381,8 +330,4 @@ class RegistrationsScreen(Screen[None]):
         self.dismiss()
 
     def _highlighted(self) -> RegistrationView | None:
-        table = self.query_one("#results", DataTable)
-        index = table.cursor_row
-        if not table.row_count or not 0 <= index < len(self._views):
-            return None
-        return self._views[index]
+        return self.query_one("#results", ResultsTable).highlighted()

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from typing import TYPE_CHECKING
+
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input
 
-from typing import TYPE_CHECKING
-
 from counter.domain.people import PersonSummary, household_label
-from screens.widgets import SafeHeader, SearchInput, StatusLine, SteadyFooter, TrainingBanner, plain
+from screens.base import CounterScreen, service_worker
+from screens.results import Column, ResultsTable
+from screens.widgets import SearchInput, StatusLine, SteadyFooter, TrainingBanner
 
 if TYPE_CHECKING:  # the service (and SQLAlchemy behind it) loads after the first paint
     from counter.domain.search_results import SearchOutcome
@@ -25,9 +26,18 @@ WELCOME = (
     "(« lef alex »). Entrée ouvre le foyer de la personne en surbrillance."
 )
 
-# Fixed widths; the name, given-name and address columns share the rest.
-_FIXED = {"birth": 10, "age": 4, "household": 7}
-_SHARED = (("name", "Nom", 0.38), ("given", "Prénoms", 0.27), ("address", "Adresse", 0.35))
+
+
+def result_columns(today) -> tuple[Column, ...]:
+    """A person found: the name, given-name and address columns share what the others leave."""
+    return (
+        Column("name", "Nom", lambda p: p.display_name, share=0.38, style="bold"),
+        Column("given", "Prénoms", lambda p: p.first_names, share=0.27),
+        Column("birth", "Naissance", lambda p: p.birth.display(), width=10),
+        Column("age", "Âge", lambda p: p.birth.age_label(today()), width=4),
+        Column("address", "Adresse", lambda p: p.address.short() if p.address else "—", share=0.35),
+        Column("household", "Foyer", lambda p: household_label(p.household_id) if p.household_id else "—", width=7),
+    )
 
 
 def _count_message(outcome: SearchOutcome) -> str:
@@ -46,11 +56,13 @@ def _count_message(outcome: SearchOutcome) -> str:
     )
 
 
-class SearchScreen(Screen[None]):
+class SearchScreen(CounterScreen[None]):
     # search.tcss is loaded by CounterApp (see there).
     # No focus before the app knows whether a PIN is to be chosen or typed: the
     # search takes no key before (the app keeps them for it: screens/typeahead.py).
     AUTO_FOCUS = ""
+    SUB_TITLE = "Recherche"
+    FOOTER = SteadyFooter
     BINDINGS = [
         # At 80 columns the footer keeps the keys that open something; Esc
         # (clear) and F7/F8 (pages, named in the status line) are left out of it.
@@ -80,20 +92,13 @@ class SearchScreen(Screen[None]):
         self._shown_for: str | None = None
         self._open_when_shown = False
 
-    def compose(self) -> ComposeResult:
-        if self.app.training:
-            yield TrainingBanner()
-        yield SafeHeader(icon="≡")
+    def compose_body(self) -> ComposeResult:
         yield SearchInput(placeholder=PLACEHOLDER, id="query")
         # Painted with its first words: changing them in on_mount repainted the screen.
         yield StatusLine(WELCOME if self.app.ready else OPENING, id="status")
-        table = DataTable(id="results", cursor_type="row", zebra_stripes=False)
-        table.can_focus = True
-        yield table
-        yield SteadyFooter(compact=True)
+        yield ResultsTable(result_columns(self.app.today), row_key=lambda p: p.id, id="results")
 
     def on_mount(self) -> None:
-        self.sub_title = "Recherche"
         self._build_columns()
         # init=True: the store may have opened (or failed) before this screen mounted.
         self.watch(self.app, "ready", self._on_ready, init=True)
@@ -142,19 +147,10 @@ class SearchScreen(Screen[None]):
         if self.app.ready:
             self.search(text, page)
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    # The service gone: every status line says so; typing goes on, searched once it is back.
+    @service_worker(group="search", failed="La recherche a échoué : {reason_lower}", unreachable=None)
     def search(self, text: str, page: int = 0) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            outcome = self.app.counter.search(text, page)
-        except ServiceUnavailable:
-            return  # the status line says the service is gone; typing goes on, searched once back
-        except Refused as exc:  # the database gone or damaged behind the service
-            cause = exc.problem.message
-            self.app.call_from_thread(self.query_one(StatusLine).say,
-                                      f"La recherche a échoué : {cause[:1].lower()}{cause[1:]}", error=True)
-            return
+        outcome = self.app.counter.search(text, page)
         self.app.call_from_thread(self._show, outcome, text)
 
     # -- results -------------------------------------------------------------
@@ -171,8 +167,8 @@ class SearchScreen(Screen[None]):
             self.refresh_bindings()  # F2, F7, F8 follow what is shown
 
     def _render_outcome(self, outcome: SearchOutcome | None) -> None:
-        table = self.query_one("#results", DataTable)
-        table.clear()
+        table = self.query_one("#results", ResultsTable)
+        table.show([])
         status = self.query_one(StatusLine)
         if outcome is None or outcome.is_blank:
             status.say(WELCOME)
@@ -183,38 +179,14 @@ class SearchScreen(Screen[None]):
         if not outcome.results:
             status.say("\n".join(outcome.hints))
             return
-        for result in outcome.results:
-            table.add_row(*self._cells(result.person), key=str(result.person.id))
+        table.show([result.person for result in outcome.results])
         status.say(_count_message(outcome))
-        table.move_cursor(row=0)
         if self._open_when_shown:
             self._open_when_shown = False
             self.action_open_household()
 
-    def _cells(self, person: PersonSummary) -> tuple:
-        today = self.app.today()
-        return (
-            plain(person.display_name, "bold"),
-            plain(person.first_names),
-            plain(person.birth.display()),
-            plain(person.birth.age_label(today)),
-            plain(person.address.short() if person.address else "—"),
-            plain(household_label(person.household_id) if person.household_id else "—"),
-        )
-
     def _build_columns(self) -> None:
-        table = self.query_one("#results", DataTable)
-        width = max(self.size.width, 80)
-        # Two cells of padding per column, one for the scrollbar.
-        free = width - sum(_FIXED.values()) - 2 * 6 - 1
-        widths = {key: max(8, int(free * share)) for key, _, share in _SHARED}
-        table.clear(columns=True)
-        table.add_column("Nom", width=widths["name"], key="name")
-        table.add_column("Prénoms", width=widths["given"], key="given")
-        table.add_column("Naissance", width=_FIXED["birth"], key="birth")
-        table.add_column("Âge", width=_FIXED["age"], key="age")
-        table.add_column("Adresse", width=widths["address"], key="address")
-        table.add_column("Foyer", width=_FIXED["household"], key="household")
+        self.query_one("#results", ResultsTable).lay_out(max(self.size.width, 80))
 
     def on_resize(self) -> None:
         self._build_columns()
@@ -308,19 +280,14 @@ class SearchScreen(Screen[None]):
         if person is not None:
             self.start_visit(person.household_id, person.id)
 
-    @work(thread=True, exclusive=True, group="visit-start", exit_on_error=False)
+    @service_worker(group="visit-start", failed="Visite non commencée : {reason}")
     def start_visit(self, household_id: int | None, person_id: int | None) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
         from screens.visit import VisitScreen
 
-        try:
-            if household_id:
-                visit_id = self.app.counter.start_visit(household_id=household_id)
-            else:
-                visit_id = self.app.counter.start_visit(person_id=person_id)
-        except (Refused, ServiceUnavailable) as exc:
-            self.app.call_from_thread(self.query_one(StatusLine).say, f"Visite non commencée : {exc}", error=True)
-            return
+        if household_id:
+            visit_id = self.app.counter.start_visit(household_id=household_id)
+        else:
+            visit_id = self.app.counter.start_visit(person_id=person_id)
         self.app.call_from_thread(self.app.push_screen, VisitScreen(visit_id))
 
     def action_open_dossier(self) -> None:
@@ -331,9 +298,6 @@ class SearchScreen(Screen[None]):
             self.app.push_screen(DossierScreen(person.id))
 
     def _highlighted(self) -> PersonSummary | None:
-        table = self.query_one("#results", DataTable)
-        if self._outcome is None or not table.row_count:
+        if self._outcome is None:
             return None
-        index = table.cursor_row
-        results = self._outcome.results
-        return results[index].person if 0 <= index < len(results) else None
+        return self.query_one("#results", ResultsTable).highlighted()

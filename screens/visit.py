@@ -12,21 +12,34 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
+from fractions import Fraction
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from counter.domain.visit_context import check_draft
 from counter.domain.visit_summary import VisitFacts, confirm_blocker, short_request, suggest_library
 from counter.domain.visits import KIND_LABELS, Kind, VisitDraft, kind_of
-from screens.widgets import SafeHeader, SafeInput, StatusLine, TrainingBanner, lines_of, plain, quit_unshown
+from screens.base import CounterScreen, service_worker
+from screens.results import Column, ResultsTable
+from screens.widgets import SafeInput, StatusLine, lines_of, quit_unshown
 
 EDIT_SAVE_DELAY = 0.3
 AWAITING_SERVICE = "Tarifs et pièces à fournir : en attente du service du guichet…"
+
+
+# A request as typed, (number, kind, who, what): the name as wide as the longest
+# (up to a third of what N° and Demande leave), the detail the rest; full texts are in the pane below.
+REQUEST_COLUMNS = (
+    Column("n", "N°", lambda r: r[0], width=2),
+    Column("kind", "Demande", lambda r: r[1], width=12),
+    Column("who", "Pour", lambda r: r[2], fit=True, share=Fraction(1, 3), minimum=14),
+    Column("what", "Détail", lambda r: r[3], rest=True, minimum=10),
+)
 
 
 def town_rules(app):
@@ -34,9 +47,10 @@ def town_rules(app):
     return app.session.rules
 
 
-class VisitScreen(Screen[None]):
+class VisitScreen(CounterScreen[None]):
     CSS_PATH = "visit.tcss"
     AUTO_FOCUS = "#requests"
+    SUB_TITLE = "Visite"
     BINDINGS = [
         Binding("e", "add('school')", "École", id="visit.school", tooltip="Ajouter une inscription scolaire."),
         Binding("c", "add('creche')", "Crèche", id="visit.creche", tooltip="Ajouter une demande de crèche."),
@@ -72,22 +86,16 @@ class VisitScreen(Screen[None]):
         self._asking = False  # the agencies' answers are being asked
         self._confirm_when_answered = False  # Ctrl+S pressed before the answers or the summary came
 
-    def compose(self) -> ComposeResult:
-        if self.app.training:
-            yield TrainingBanner()
-        yield SafeHeader(icon="≡")
+    # The footer has eight keys to show at 80 columns: the palette (Ctrl+P) still works, unlisted.
+    def compose_body(self) -> ComposeResult:
         yield Static(id="who")
         yield Static(id="facts")
-        yield DataTable(id="requests", cursor_type="row")
+        yield ResultsTable(REQUEST_COLUMNS, id="requests")
         with VerticalScroll(id="summary-box"):
             yield Static(id="summary")
         yield StatusLine(id="status")
-        # Eight keys to show at 80 columns: the palette (Ctrl+P) still works, unlisted.
-        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.sub_title = "Visite"
-        self._columns_for = None  # (table width, name width) the columns were laid out for
         self.watch(self.app, "service_down", self._service_changed, init=False)
         self.load()
 
@@ -95,39 +103,16 @@ class VisitScreen(Screen[None]):
         if self.draft is not None:
             self._show()
 
-    def say(self, message: str, *, error: bool = False) -> None:
-        self.query_one(StatusLine).say(message, error=error)
-
     def _lay_columns(self, rows) -> None:
-        """Columns that fill the table's width: the name as wide as the longest
-        (up to a third), the detail the rest; full texts are in the pane below."""
-        table = self.query_one("#requests", DataTable)
-        width = max(table.size.width or self.size.width, 40)
-        spare = width - 4 * 2 * table.cell_padding - 2 - 12 - 1  # padding, N°, Demande, scrollbar
-        longest = max([len(who) for _, who, _ in rows], default=0)
-        who = min(max(longest, 14), max(14, spare // 3))
-        if self._columns_for == (width, who):
-            return
-        self._columns_for = (width, who)
-        table.clear(columns=True)
-        table.add_column("N°", width=2, key="n")
-        table.add_column("Demande", width=12, key="kind")
-        table.add_column("Pour", width=who, key="who")
-        table.add_column("Détail", width=max(spare - who, 10), key="what")
+        table = self.query_one("#requests", ResultsTable)
+        table.lay_out(max(table.size.width or self.size.width, 40), rows)
 
     # -- loading, and the service's answers ----------------------------------------------
 
-    @work(thread=True, exclusive=True, group="visit-load", exit_on_error=False)
+    # The service gone: the status line says so; loaded when it is back (_service_changed).
+    @service_worker(group="visit-load", failed="Visite non chargée : {reason}", unreachable=None)
     def load(self) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            opened = self.app.counter.open_visit(self.visit_id)
-        except ServiceUnavailable:
-            return  # the status line says so; loaded when the service is back (_service_changed)
-        except Refused as exc:
-            self.app.call_from_thread(self.say, f"Visite non chargée : {exc}", error=True)
-            return
+        opened = self.app.counter.open_visit(self.visit_id)
         self.app.call_from_thread(self._loaded, opened)
 
     def _loaded(self, opened) -> None:
@@ -193,16 +178,11 @@ class VisitScreen(Screen[None]):
             self._asking = True
             self.gather_facts()
 
-    @work(thread=True, exclusive=True, group="visit-facts", exit_on_error=False)
+    @service_worker(group="visit-facts", failed="Organismes non interrogés : {reason}", unreachable=None,
+                    then="_facts_failed")
     def gather_facts(self) -> None:
         """The service asks the agencies for what spares the family papers (seconds)."""
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            facts = self.app.counter.visit_facts(self.visit_id)
-        except (ServiceUnavailable, Refused) as exc:
-            self.app.call_from_thread(self._facts_failed, exc)
-            return
+        facts = self.app.counter.visit_facts(self.visit_id)
         self.app.call_from_thread(self._facts_arrived, facts)
 
     def _facts_arrived(self, facts) -> None:
@@ -211,12 +191,8 @@ class VisitScreen(Screen[None]):
         self._show_facts()
         self._send()  # priced with them
 
-    def _facts_failed(self, exc) -> None:
+    def _facts_failed(self, _exc) -> None:
         self._asking = False  # asked again when the service is back (its next answer says pending)
-        from counter.client.errors import Refused
-
-        if isinstance(exc, Refused):
-            self.say(f"Organismes non interrogés : {exc}", error=True)
 
     def _show_facts(self) -> None:
         facts = self.facts
@@ -240,15 +216,11 @@ class VisitScreen(Screen[None]):
         return [(KIND_LABELS[kind_of(r)], *short_request(r, self.context)) for r in self.draft.requests]
 
     def _show(self) -> None:
-        table = self.query_one("#requests", DataTable)
+        table = self.query_one("#requests", ResultsTable)
         row = table.cursor_row
-        rows = self._rows()
+        rows = [(str(number), *request) for number, request in enumerate(self._rows(), 1)]
         self._lay_columns(rows)
-        table.clear()
-        for number, (kind, who, what) in enumerate(rows, 1):
-            table.add_row(plain(str(number)), plain(kind), plain(who), plain(what))
-        if rows:
-            table.move_cursor(row=min(max(row, 0), len(rows) - 1))
+        table.show(rows, row)
         self._describe()
         if not rows:
             self.say("Ajoutez les demandes de la famille : « e » école, « c » crèche, "
@@ -392,25 +364,18 @@ class VisitScreen(Screen[None]):
         draft = copy.deepcopy(self.draft)  # what the agent reads back is what is confirmed
         self.app.push_screen(ConfirmVisit(lines), lambda ok: ok and self.confirm(draft))
 
-    @work(thread=True, exclusive=True, group="visit-confirm", exit_on_error=False)
+    @service_worker(group="visit-confirm", then="_refused",
+                    unreachable="Confirmation sans réponse du service du guichet : Ctrl+S à son retour (une visite "
+                                "n'est jamais confirmée deux fois ; le brouillon est conservé).")
     def confirm(self, draft: VisitDraft) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            confirmed = self.app.counter.confirm_visit(self.visit_id, draft)
-        except ServiceUnavailable:
-            self.app.call_from_thread(
-                self.say, "Confirmation sans réponse du service du guichet : Ctrl+S à son retour (une visite "
-                          "n'est jamais confirmée deux fois ; le brouillon est conservé).", error=True)
-            return
-        except Refused as exc:
-            self.app.call_from_thread(self._refused, exc)
-            return
+        confirmed = self.app.counter.confirm_visit(self.visit_id, draft)
         self.app.call_from_thread(self._confirmed, confirmed)
 
     def _refused(self, exc) -> None:
-        self.say(str(exc), error=True)
-        self._send()  # the service's word on the draft again (its answers may have been lost to a restart)
+        from counter.client.errors import ServiceUnavailable
+
+        if not isinstance(exc, ServiceUnavailable):
+            self._send()  # the service's word on the draft again (its answers may have been lost to a restart)
 
     def _confirmed(self, confirmed) -> None:
         from screens.receipt import ReceiptScreen
@@ -425,15 +390,9 @@ class VisitScreen(Screen[None]):
         self.app.push_screen(ConfirmVisit(["Abandonner cette visite ? Les demandes saisies seront perdues."],
                                           title="Abandonner la visite", yes="Abandonner"), done)
 
-    @work(thread=True, exclusive=True, group="visit-abandon", exit_on_error=False)
+    @service_worker(group="visit-abandon", failed="Visite non abandonnée : {reason}")
     def abandon(self) -> None:
-        from counter.client.errors import Refused, ServiceUnavailable
-
-        try:
-            self.app.counter.abandon_visit(self.visit_id)
-        except (ServiceUnavailable, Refused) as exc:
-            self.app.call_from_thread(self.say, f"Visite non abandonnée : {exc}", error=True)
-            return
+        self.app.counter.abandon_visit(self.visit_id)
         self.app.call_from_thread(self.dismiss)
 
     def action_back(self) -> None:

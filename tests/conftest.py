@@ -102,8 +102,9 @@ def make_app(tmp_path):
     from fixtures.agents import ensure_agent, preset_pin
 
     def make(store, mode: str = "training", backends=(), knobs=None, pin: bool = True,
-             purpose: str | None = "Instruction d'une demande", agent: str = "agent", gate=None):
-        """``gate``: a threading.Event the service's opening of the store waits for."""
+             purpose: str | None = "Instruction d'une demande", agent: str = "agent", gate=None, keymap=None):
+        """``gate``: a threading.Event the service's opening of the store waits for; ``keymap``: the
+        configuration's [keys], as checked (counter.domain.keys.check_keymap)."""
         # The test agent has a PIN already (fixtures.agents.TEST_PIN): no PIN setup at start.
         if pin:
             preset_pin(store, agent)
@@ -111,7 +112,7 @@ def make_app(tmp_path):
             ensure_agent(store, agent)
         clock = FixedClock(TODAY)
         runtime = Runtime(mode=mode, data_dir=tmp_path, database_url=str(store.url), clock=clock,
-                          agent_login=agent, emulators=knobs or {})
+                          agent_login=agent, emulators=knobs or {}, keymap=keymap or {})
         if backends == "training":
             backends = build_backends(runtime)
         # The service asks the agencies (dossiers, visits) and runs the outbox relay and

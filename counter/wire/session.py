@@ -40,3 +40,5 @@ class Session:
     # French: the town's families have not been synchronised with the family system for
     # longer than [sync] warn_after_hours (only when a family system is configured); "" when fine.
     sync_warning: str = ""
+    # [keys] of the service's configuration, checked there: (binding id, key(s)) pairs.
+    keymap: tuple[tuple[str, str], ...] = ()

@@ -25,7 +25,7 @@ def session(core, actor, _args) -> Session:
         town_name=runtime.town_name, today=runtime.clock.today(), idle_lock_minutes=runtime.idle_lock_minutes,
         rules=runtime.rules or default_rules(), has_pin=LockService(services.store).has_pin(actor.login),
         host=core.host, theme=runtime.theme, scenario=info, sources_ready=core.agencies_ready, notices=tuple(core.notices),
-        sync_warning=core.sync_warning(),
+        sync_warning=core.sync_warning(), keymap=tuple(sorted(runtime.keymap.items())),
     )
 
 
