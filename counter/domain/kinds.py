@@ -38,12 +38,12 @@ if TYPE_CHECKING:
     from counter.domain.visits import FieldError, RegState, Request, VisitDraft
 
 GROUP = "counter.registrations"
-MAX_KIND_ID = 32  # registration.kind (migration 0014)
+MAX_KIND_ID = 32  # registration.kind (migration 0006)
 
 Capacity = Literal["places", "waiting_list", "none"]
 
 
-class UnknownKind(LookupError):
+class UnknownKind(ValueError, LookupError):
     """No installed kind has this id (or request type)."""
 
 
@@ -149,6 +149,10 @@ class RegistrationKind:
 
     def state_wording(self, state: RegState, rank: int | None, *, rank_confirmed: bool = False) -> tuple[str, str] | None:
         """(state label, detail) on the receipt, or None for the common wording."""
+        from counter.domain.visits import RegState
+
+        if state is RegState.TO_DELIVER:
+            return self.to_deliver_label, ""
         return None
 
     # -- the registrations screen ------------------------------------------------------------

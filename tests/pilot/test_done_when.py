@@ -22,7 +22,9 @@ from screens.household import HouseholdScreen
 from screens.receipt import ReceiptScreen
 from screens.registrations import RegistrationsScreen
 from screens.visit import ConfirmVisit, VisitScreen
-from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
+from registrations.creche.form import CrecheForm
+from registrations.library.form import LibraryForm
+from registrations.school.form import SchoolForm
 from tests.pilot.helpers import started, status_text, type_text, until
 from tests.pilot.test_visit import fill
 from tests.pilot.test_visit_delivery import Switch, another_round, backend

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from counter.clock import FixedClock
-from counter.domain.visits import SchoolRequest, VisitDraft
+from counter.domain.visits import VisitDraft
+from registrations.school.kind import SchoolRequest
 from counter.services.visits import VisitService
 from screens.outbox import OutboxScreen
 from screens.registrations import CancelReason, RegistrationsScreen

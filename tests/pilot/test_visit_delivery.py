@@ -18,7 +18,9 @@ from fixtures.emulators.plugin import EmulatorContext
 from fixtures.emulators.town_data import town_data
 from screens.receipt import ReceiptScreen
 from screens.visit import ConfirmVisit, VisitScreen
-from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
+from registrations.creche.form import CrecheForm
+from registrations.library.form import LibraryForm
+from registrations.school.form import SchoolForm
 from tests.pilot.helpers import started, until
 from tests.pilot.test_visit import fill, open_visit, person_id
 

@@ -17,7 +17,8 @@ from counter import registry
 from counter.service.composition import make_services
 from counter.backend import BackendContext
 from counter.domain.registrations import message_lines
-from counter.domain.visits import LibraryRequest, VisitDraft
+from counter.domain.visits import VisitDraft
+from registrations.library.kind import LibraryRequest
 from counter.runtime import Runtime, resolve
 from counter.services.outbox import OutboxRelay, RelayReport, list_messages
 from counter.services.visits import payload_builder

@@ -33,7 +33,9 @@ from counter.domain.deliveries import (
 from counter.domain.names import split_given_names
 from counter.domain.people import AddressView
 from counter.domain.schooling import school_level
-from counter.domain.visits import CrecheRequest, LibraryRequest, SchoolRequest
+from registrations.creche.kind import CrecheRequest
+from registrations.library.kind import LibraryRequest
+from registrations.school.kind import SchoolRequest
 from counter.services.outbox import OutboxRelay, RelayReport, backoff, list_messages, retry
 from counter.settings import EmulatorKnobs
 from counter.store.models import Creche, OutboxMessage, Person, Registration, School, Visit

@@ -11,7 +11,10 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from counter.clock import FixedClock
-from counter.domain.visits import CrecheRequest, LibraryRequest, SchoolRequest, VisitDraft
+from counter.domain.visits import VisitDraft
+from registrations.creche.kind import CrecheRequest
+from registrations.library.kind import LibraryRequest
+from registrations.school.kind import SchoolRequest
 from counter.services.registrations import Forbidden, RegistrationError, RegistrationService
 from counter.services.visits import VisitService
 from counter.store.models import AuditEntry, Creche, OutboxMessage, Registration, School, SchoolCapacity

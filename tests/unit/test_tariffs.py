@@ -16,7 +16,7 @@ from counter.domain.tariffs import (
     euros,
     school_quote,
 )
-from counter.domain.visits import SchoolRequest
+from registrations.school.kind import SchoolRequest
 from counter.runtime import resolve
 
 NNBSP = "\u202f"

@@ -18,7 +18,9 @@ from counter.domain.schooling import (
     latest_due_date,
     open_school_years,
 )
-from counter.domain.visits import CrecheRequest, SchoolRequest, VisitDraft, check_creche, check_school
+from counter.domain.visits import VisitDraft
+from registrations.creche.kind import CrecheRequest, check_creche
+from registrations.school.kind import SchoolRequest, check_school
 from counter.services.visit_summary import (
     PENDING,
     VisitFacts,
