@@ -7,12 +7,12 @@ from sqlalchemy import text
 from textual.widgets import Input, Select
 
 from counter.settings import EmulatorKnobs
-from screens.forms import FieldErrorLabel
-from screens.receipt import ReceiptScreen
-from screens.visit import ConfirmVisit, DeclareQf, VisitScreen
 from registrations.creche.form import CrecheForm
 from registrations.library.form import LibraryForm
 from registrations.school.form import SchoolForm
+from screens.forms import FieldErrorLabel
+from screens.receipt import ReceiptScreen
+from screens.visit import ConfirmVisit, DeclareQf, VisitScreen
 from tests.pilot.helpers import started, status_text, until
 from tests.pilot.test_visit import HOUSEHOLD, fill, open_visit, person_id
 

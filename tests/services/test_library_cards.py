@@ -18,7 +18,6 @@ from counter.service.composition import make_services
 from counter.backend import BackendContext
 from counter.domain.registrations import message_lines
 from counter.domain.visits import VisitDraft
-from registrations.library.kind import LibraryRequest
 from counter.runtime import Runtime, resolve
 from counter.services.outbox import OutboxRelay, RelayReport, list_messages
 from counter.services.visits import payload_builder
@@ -28,6 +27,7 @@ from fixtures.emulators.koha.app import KohaApp
 from fixtures.emulators.koha.app import error_body as koha_error_body
 from fixtures.emulators.plugin import EmulatorContext
 from fixtures.emulators.town_data import town_data
+from registrations.library.kind import LibraryRequest
 from tests.conftest import TODAY
 from tests.factories import add_household, person
 

@@ -12,12 +12,12 @@ from sqlmodel import select
 
 from counter.clock import FixedClock
 from counter.domain.visits import VisitDraft
-from registrations.creche.kind import CrecheRequest
-from registrations.library.kind import LibraryRequest
-from registrations.school.kind import SchoolRequest
 from counter.services.registrations import Forbidden, RegistrationError, RegistrationService
 from counter.services.visits import VisitService
 from counter.store.models import AuditEntry, Creche, OutboxMessage, Registration, School, SchoolCapacity
+from registrations.creche.kind import CrecheRequest
+from registrations.library.kind import LibraryRequest
+from registrations.school.kind import SchoolRequest
 from tests.factories import add_household, person
 
 TODAY = date(2026, 11, 25)

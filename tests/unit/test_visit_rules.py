@@ -19,8 +19,6 @@ from counter.domain.schooling import (
     open_school_years,
 )
 from counter.domain.visits import VisitDraft
-from registrations.creche.kind import CrecheRequest, check_creche
-from registrations.school.kind import SchoolRequest, check_school
 from counter.services.visit_summary import (
     PENDING,
     VisitFacts,
@@ -31,6 +29,8 @@ from counter.services.visit_summary import (
     summarise,
 )
 from counter.services.visits import Member, Option, VisitContext
+from registrations.creche.kind import CrecheRequest, check_creche
+from registrations.school.kind import SchoolRequest, check_school
 
 TODAY = date(2026, 12, 1)
 

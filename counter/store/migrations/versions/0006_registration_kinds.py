@@ -4,7 +4,7 @@
 the ids already stored (school, creche, library) are the built-in kinds' own and stay as
 they are. SQLite does not enforce a VARCHAR's length: only PostgreSQL's column changes
 (a change of its declared type, no row rewritten); SQLite's table is left alone rather
-than rebuilt under the foreign keys of the outbox.
+than rebuilt for a length SQLite never checks.
 
 Revision ID: 0006
 Revises: 0005
