@@ -7,7 +7,7 @@ draws them; counter.services.registrations builds them from the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from counter.clock import as_utc
 from counter.domain import kinds
