@@ -23,10 +23,18 @@ TARGETS_MS = {"full name": 15.0, "name + given-name prefix": None, "name + birth
 
 
 def _loaded(store: Store) -> bool:
-    if migrate.current_revision(store) != migrate.HEAD:
+    """A town already built; one built by an older version is upgraded, as a town's would be."""
+    revision = migrate.current_revision(store)
+    if revision is None:
         return False
     with store.engine.connect() as connection:
-        return connection.execute(text("SELECT 1 FROM person LIMIT 1")).first() is not None
+        if connection.execute(text("SELECT 1 FROM person LIMIT 1")).first() is None:
+            return False
+    if revision != migrate.HEAD:
+        started = time.perf_counter()
+        migrate.upgrade(store)
+        print(f"  upgraded the cached town from {revision} in {time.perf_counter() - started:.0f} s", flush=True)
+    return True
 
 
 def _fill(store: Store, persons: int) -> None:

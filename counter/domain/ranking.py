@@ -65,11 +65,11 @@ def rank_key(words: Sequence[str], birth_name: str, usage_name: str | None, give
     JOLY-ROUX née ROUX, and ``martin`` puts the MARTIN before someone whose
     given name is Martin); then the closest completion; then the name as shown.
     """
-    fields, shown, given = _name_fields(birth_name, usage_name, tuple(given_names))
+    flat, shown, given = _name_fields(birth_name, usage_name, tuple(given_names))
     strength = extra = cost = 0
     on_a_surname = False
     for word in words:
-        match, more, where = _best(word, fields)
+        match, more, where = _best(word, flat)
         if match is Match.NONE:
             return None
         strength += match
@@ -81,46 +81,59 @@ def rank_key(words: Sequence[str], birth_name: str, usage_name: str | None, give
     return (-strength, cost, extra, shown, given)
 
 
-def _best(word: str, fields) -> tuple[Match, int, int]:
+def _best(word: str, flat) -> tuple[Match, int, int]:
     """``match_word`` over all the fields, and the most telling field where the word
-    matches that strongly (fields come in cost order), in one pass: the search
-    ranks hundreds of candidates per keystroke."""
-    best, where, extra = Match.NONE, NO_SURNAME, None
-    for cost, tokens in fields:
-        for token in tokens:
-            if token == word:
-                level = Match.EXACT
-            elif token.startswith(word):
-                level = Match.PREFIX
-                more = len(token) - len(word)
-                extra = more if extra is None or more < extra else extra
-            else:
-                continue
-            if level > best:
-                best, where = level, cost
-    if best is Match.EXACT:
-        return best, 0, where
-    if best is Match.PREFIX:
-        return best, extra or 0, where
-    for cost, tokens in fields:
-        if any(is_near(word, t) for t in tokens):
-            return Match.NEAR, 0, cost
-    return Match.NONE, 0, where
+    matches that strongly, in one pass over the name's tokens in cost order (``flat``):
+    the search ranks hundreds of candidates per keystroke."""
+    size = len(word)
+    prefix_at = None  # the cost of the first field where the word is a prefix
+    extra = 0  # the fewest extra letters of a prefix match
+    for cost, token in flat:
+        if token.startswith(word):
+            more = len(token) - size
+            if not more:
+                return Match.EXACT, 0, cost  # the first exact match is in the most telling field
+            if prefix_at is None:
+                prefix_at, extra = cost, more
+            elif more < extra:
+                extra = more
+    if prefix_at is not None:
+        return Match.PREFIX, extra, prefix_at
+    for cost, token in flat:
+        if is_near(word, token):
+            return Match.NEAR, 0, cost  # the first near match is in the most telling field
+    return Match.NONE, 0, NO_SURNAME
 
 
 # A search ranks up to a few hundred candidates, mostly homonyms and common names
 # met again at the next keystroke: their tokens are worked out once per process.
 @functools.lru_cache(maxsize=65_536)
 def _name_fields(birth_name: str, usage_name: str | None, given_names: tuple[str, ...]):
+    """A name's tokens as (cost, token) pairs in cost order, and its sort strings."""
+    shown_surname, other_surname, surname_parts, shown = _surname_fields(birth_name, usage_name)
+    first_given, other_given, given = _given_fields(given_names)
+    return shown_surname + first_given + other_surname + other_given + surname_parts, shown, given
+
+
+# A person's fields are made of surnames and given names that recur far more
+# than their combinations: each side is worked out once.
+@functools.lru_cache(maxsize=65_536)
+def _surname_fields(birth_name: str, usage_name: str | None):
     shown_surname = usage_name or birth_name
     other_surname = birth_name if usage_name and usage_name != birth_name else None
-    surname_tokens = [t for n in (shown_surname, other_surname) if n for t in name_tokens(n)]
-    fields = [
-        (DISPLAYED_SURNAME, ["".join(name_parts(shown_surname))]),
-        (FIRST_GIVEN_NAME, name_tokens(given_names[0]) if given_names else []),
-        (OTHER_SURNAME, ["".join(name_parts(other_surname))] if other_surname else []),
-        (OTHER_GIVEN_NAME, [t for g in given_names[1:] for t in name_tokens(g)]),
-        (SURNAME_PART, surname_tokens),
-    ]
-    shown = f"{usage_name} {birth_name}" if other_surname else birth_name
-    return fields, fold(shown), fold(", ".join(given_names))
+    tokens = name_tokens(shown_surname) + (name_tokens(other_surname) if other_surname else [])
+    # Folding works letter by letter: the folded parts joined are the folded whole.
+    shown = f"{fold(usage_name)} {fold(birth_name)}" if other_surname else fold(birth_name)
+    return (
+        ((DISPLAYED_SURNAME, "".join(name_parts(shown_surname))),),
+        ((OTHER_SURNAME, "".join(name_parts(other_surname))),) if other_surname else (),
+        tuple((SURNAME_PART, t) for t in tokens),
+        shown,
+    )
+
+
+@functools.lru_cache(maxsize=65_536)
+def _given_fields(given_names: tuple[str, ...]):
+    first = tuple((FIRST_GIVEN_NAME, t) for t in name_tokens(given_names[0])) if given_names else ()
+    others = tuple((OTHER_GIVEN_NAME, t) for g in given_names[1:] for t in name_tokens(g))
+    return first, others, ", ".join(map(fold, given_names))

@@ -99,11 +99,12 @@ def build_http_app(core) -> Starlette:
             args = codec.decode(body or b"{}", endpoint.args) if endpoint.args is not None else None
             # F5 on a terminal asks for the session again, retrying a store that failed to open.
             retry = bool(getattr(args, "retry", False)) and name == "session"
-            actor = await anyio.to_thread.run_sync(core.actor, peer.uid, retry)
             if endpoint.stream:
+                actor = await anyio.to_thread.run_sync(core.actor, peer.uid, retry)
                 return StreamingResponse(_lines(handler(core, actor, args), core.runtime.training),
                                          media_type=NDJSON)
-            result = await anyio.to_thread.run_sync(handler, core, actor, args)
+            # Who asks and the answer in one trip to a thread: a search is one request per keystroke.
+            result = await anyio.to_thread.run_sync(_answer, core, handler, peer.uid, retry, args)
         except Exception as exc:  # noqa: BLE001 — every failure becomes a Problem
             return problem_response(problem_of(exc, core.runtime.training))
         return Response(codec.encode(result), media_type=JSON)
@@ -118,6 +119,10 @@ def build_http_app(core) -> Starlette:
         Route(f"{PREFIX}/{{name:str}}", dispatch, methods=["POST"]),
         Route("/{version:str}/{name:str}", other_version, methods=["POST", "GET"]),
     ])
+
+
+def _answer(core, handler, uid: int, retry: bool, args):
+    return handler(core, core.actor(uid, retry), args)
 
 
 async def _body(request: Request) -> bytes:

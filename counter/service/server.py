@@ -103,8 +103,10 @@ class Service:
         from counter.service.peer import PeerCredentialsProtocol
 
         app = build_http_app(self.core)
+        # proxy_headers off: no proxy stands between a Unix socket and its peers.
         config = uvicorn.Config(app, http=PeerCredentialsProtocol, lifespan="off", log_config=None,
-                                access_log=False, timeout_keep_alive=300, timeout_graceful_shutdown=5)
+                                access_log=False, proxy_headers=False, timeout_keep_alive=300,
+                                timeout_graceful_shutdown=5)
         return uvicorn.Server(config)
 
     async def serve(self) -> None:

@@ -19,7 +19,10 @@ from counter.domain.ranking import Match, rank_key
 from counter.domain.search_results import PAGE, SearchOutcome, SearchResult
 from counter.store import search_sql
 from counter.store.engine import Store
-from counter.store.search_sql import Term
+from counter.store.search_sql import (
+    BIRTH_DAY, BIRTH_MONTH, BIRTH_NAME, BIRTH_YEAR, GIVEN_NAMES, ID, M_CITY, M_COMPLEMENT, M_HOUSEHOLD,
+    M_LINE, M_NUMBER, M_PERSON, M_POSTAL_CODE, M_ROLE, M_SIZE, M_STREET, M_SUFFIX, SEX, USAGE_NAME, Term,
+)
 
 CANDIDATE_CAP = 200  # ranked per tier; more than that and the agent is asked to say more
 
@@ -60,7 +63,10 @@ class SearchService:
     # -- candidates and ranking ------------------------------------------------
 
     def _ranked_ids(self, connection, parsed: queries.ParsedQuery, rows: dict) -> tuple[list[tuple[int, int]], bool]:
-        """Every ranked match (a bounded set) and whether the index had more."""
+        """Every ranked match (a bounded set) and whether the index had more.
+
+        ``rows`` receives the person rows read on the way (tuples: search_sql's
+        column constants), so that the page's summaries need not read them again."""
         if parsed.nir:
             ids = search_sql.nir_candidates(connection, parsed.nir)
             return [(i, int(Match.EXACT)) for i in ids], False
@@ -68,15 +74,15 @@ class SearchService:
             ids = search_sql.caf_candidates(connection, parsed.caf.number, parsed.caf.postal_code)
             return [(i, int(Match.EXACT)) for i in ids], False
         if not parsed.words:
-            ids = search_sql.birth_candidates(connection, parsed.birth, CANDIDATE_CAP)
-            return self._rank(connection, ids, (), rows), len(ids) >= CANDIDATE_CAP
+            found = search_sql.birth_rows(connection, parsed.birth, CANDIDATE_CAP)
+            return self._rank(found, (), rows), len(found) >= CANDIDATE_CAP
 
         words = parsed.words
         tiers: list[list[list[Term]]] = [
             [[Term(w)] for w in words],
             [[Term(w, prefix=True)] for w in words],
         ]
-        seen: dict[int, None] = {}
+        seen: dict[int, tuple] = {}
         capped = False
         for index in range(3):
             if index == 2:
@@ -84,26 +90,27 @@ class SearchService:
                 if not any(near):
                     break
                 tiers.append([[Term(w, prefix=True), *(Term(t) for t in n)] for w, n in zip(words, near)])
-            ids = search_sql.name_candidates(connection, tiers[index], parsed.birth, CANDIDATE_CAP)
-            capped = capped or len(ids) >= CANDIDATE_CAP
-            seen.update(dict.fromkeys(ids))
+            found = search_sql.candidate_rows(connection, tiers[index], parsed.birth, CANDIDATE_CAP)
+            capped = capped or len(found) >= CANDIDATE_CAP
+            for row in found:
+                seen.setdefault(row[ID], row)
             if len(seen) >= PAGE:
                 break  # a page of stronger matches: weaker ones would only come after
-        return self._rank(connection, list(seen), words, rows), capped
+        return self._rank(seen.values(), words, rows), capped
 
-    def _rank(self, connection, ids: list[int], words, rows: dict) -> list[tuple[int, int]]:
+    def _rank(self, found, words, rows: dict) -> list[tuple[int, int]]:
         keyed = []
         # Homonyms share their key: the candidates of a full name are mostly the same name.
         keys: dict[tuple, tuple | None] = {}
-        for row in search_sql.person_rows(connection, ids):
-            rows[row.id] = row
-            name = (row.birth_name, row.usage_name, row.given_names)
-            if name not in keys:
-                keys[name] = rank_key(words or (), row.birth_name, row.usage_name, _given(row.given_names))
-            key = keys[name]
-            if key is None:  # a typed word matches nothing of this name
-                continue
-            keyed.append((key, row.birth_year, row.birth_month or 0, row.birth_day or 0, row.id))
+        words = words or ()
+        for row in found:
+            rows[row[ID]] = row
+            name = row[BIRTH_NAME:BIRTH_NAME + 3]
+            key = keys.get(name, _UNSEEN)
+            if key is _UNSEEN:
+                key = keys[name] = rank_key(words, row[BIRTH_NAME], row[USAGE_NAME], _given(row[GIVEN_NAMES]))
+            if key is not None:  # None: a typed word matches nothing of this name
+                keyed.append((key, row[BIRTH_YEAR], row[BIRTH_MONTH] or 0, row[BIRTH_DAY] or 0, row[ID]))
         keyed.sort()
         return [(entry[-1], -entry[0][0]) for entry in keyed]
 
@@ -111,26 +118,29 @@ class SearchService:
 
     def _summaries(self, connection, ids: list[int], known: dict) -> dict[int, PersonSummary]:
         homes: dict[int, tuple] = {}
-        for row in search_sql.membership_rows(connection, ids):
-            homes.setdefault(row.person_id, row)  # first membership wins
+        for row in search_sql.membership_tuples(connection, ids):
+            homes.setdefault(row[M_PERSON], row)  # first membership wins
         people: dict[int, PersonSummary] = {}
         missing = [i for i in ids if i not in known]
-        found = [known[i] for i in ids if i in known] + list(search_sql.person_rows(connection, missing))
+        found = [known[i] for i in ids if i in known] + search_sql.rows_of(connection, missing)
         for row in found:
-            home = homes.get(row.id)
-            people[row.id] = PersonSummary(
-                id=row.id,
-                birth_name=row.birth_name,
-                usage_name=row.usage_name,
-                given_names=tuple(split_given_names(row.given_names)),
-                sex=row.sex,
-                birth=BirthDate(row.birth_year, row.birth_month, row.birth_day),
-                household_id=home.household_id if home else None,
-                household_size=home.size if home else 0,
-                role=home.role if home else None,
+            home = homes.get(row[ID])
+            people[row[ID]] = PersonSummary(
+                id=row[ID],
+                birth_name=row[BIRTH_NAME],
+                usage_name=row[USAGE_NAME],
+                given_names=_given(row[GIVEN_NAMES]),
+                sex=row[SEX],
+                birth=BirthDate(row[BIRTH_YEAR], row[BIRTH_MONTH], row[BIRTH_DAY]),
+                household_id=home[M_HOUSEHOLD] if home else None,
+                household_size=home[M_SIZE] if home else 0,
+                role=home[M_ROLE] if home else None,
                 address=_address(home) if home else None,
             )
         return people
+
+
+_UNSEEN = object()
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -139,10 +149,10 @@ def _given(given_names: str) -> tuple[str, ...]:
     return tuple(split_given_names(given_names))
 
 
-def _address(row) -> AddressView | None:
-    if row.postal_code is None:
+def _address(row: tuple) -> AddressView | None:
+    if row[M_POSTAL_CODE] is None:
         return None
     return AddressView(
-        number=row.number, suffix=row.suffix, street=row.street, line=row.line,
-        complement=row.complement, postal_code=row.postal_code, city=row.city,
+        number=row[M_NUMBER], suffix=row[M_SUFFIX], street=row[M_STREET], line=row[M_LINE],
+        complement=row[M_COMPLEMENT], postal_code=row[M_POSTAL_CODE], city=row[M_CITY],
     )
