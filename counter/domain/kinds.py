@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from counter.domain.visits import FieldError, RegState, Request, VisitDraft
 
 GROUP = "counter.registrations"
-MAX_KIND_ID = 32  # registration.kind (migration 0006)
+MAX_KIND_ID = 32  # registration.kind (migration 0007)
 
 Capacity = Literal["places", "waiting_list", "none"]
 

@@ -1,4 +1,4 @@
-"""Migration 0006: registrations written before kinds were plugins keep their kind, and a
+"""Migration 0007: registrations written before kinds were plugins keep their kind, and a
 kind's id may now be as long as counter.domain.kinds.MAX_KIND_ID (both databases)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def _registration(connection, kind_id: str) -> None:
 def test_existing_registrations_keep_their_kind_and_longer_ids_fit(database_url):
     store = Store(database_url)
     try:
-        migrate.upgrade(store, "0005")
+        migrate.upgrade(store, "0006")
         with store.write_connection() as connection:
             connection.execute(text(
                 "INSERT INTO visit (agent_login, state, draft, created_at, updated_at) "

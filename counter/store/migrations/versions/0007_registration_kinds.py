@@ -6,16 +6,16 @@ they are. SQLite does not enforce a VARCHAR's length: only PostgreSQL's column c
 (a change of its declared type, no row rewritten); SQLite's table is left alone rather
 than rebuilt for a length SQLite never checks.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-05
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
