@@ -63,7 +63,8 @@ def _delivery_states(store) -> dict[str, int]:
 def measure() -> dict:
     from counter.client.api import CounterClient
     from counter.clock import FixedClock
-    from counter.domain.visits import LibraryRequest, VisitDraft
+    from counter.domain.visits import VisitDraft
+    from registrations.library.kind import LibraryRequest
     from counter.runtime import Runtime
     from counter.service.server import Service, ServiceThread
     from counter.store.engine import Store

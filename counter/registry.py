@@ -2,7 +2,9 @@
 
 The built-in adapters register in pyproject.toml exactly as a third-party
 distribution would, under ``counter.backends`` (adapters) and
-``counter.emulators`` (their emulated agencies, for training and tests).
+``counter.emulators`` (their emulated agencies, for training and tests); so do
+the kinds of registration, under ``counter.registrations``
+(counter.domain.kinds).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 BACKENDS = "counter.backends"
 EMULATORS = "counter.emulators"
+REGISTRATIONS = "counter.registrations"
 
 
 class PluginError(Exception):
@@ -33,7 +36,8 @@ def load(kind: str, group: str = BACKENDS) -> Any:
     entry = _group(group).get(kind)
     if entry is None:
         installed = ", ".join(kinds(group)) or "none"
-        raise PluginError(f"unknown backend kind {kind!r} (installed: {installed})")
+        what = "backend kind" if group == BACKENDS else f"{group} plugin"
+        raise PluginError(f"unknown {what} {kind!r} (installed: {installed})")
     return entry.load()
 
 

@@ -21,9 +21,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
+from counter.domain.kinds import FormEnv, UnknownKind, all_kinds, kind
 from counter.domain.visit_context import check_draft
-from counter.domain.visit_summary import VisitFacts, confirm_blocker, short_request, suggest_library
-from counter.domain.visits import KIND_LABELS, Kind, VisitDraft, kind_of
+from counter.domain.visit_summary import VisitFacts, confirm_blocker, short_request
+from counter.domain.visits import VisitDraft, kind_of
 from screens.base import CounterScreen, service_worker
 from screens.results import Column, ResultsTable
 from screens.widgets import SafeInput, StatusLine, lines_of, quit_unshown
@@ -52,10 +53,9 @@ class VisitScreen(CounterScreen[None]):
     AUTO_FOCUS = "#requests"
     SUB_TITLE = "Visite"
     BINDINGS = [
-        Binding("e", "add('school')", "École", id="visit.school", tooltip="Ajouter une inscription scolaire."),
-        Binding("c", "add('creche')", "Crèche", id="visit.creche", tooltip="Ajouter une demande de crèche."),
-        Binding("b", "add('library')", "Biblio.", id="visit.library",
-                tooltip="Ajouter une carte de bibliothèque (création ou renouvellement)."),
+        # One key per kind of registration, in the kinds' order (counter.domain.kinds).
+        *[Binding(k.key, f"add('{k.id}')", k.key_label, id=f"visit.{k.id}", tooltip=k.key_tooltip)
+          for k in all_kinds()],
         Binding("enter", "edit", "Modifier", id="visit.edit", show=False),
         # Left out of the footer at 80 columns: Delete on the selected request,
         # and « q », which the facts line names when a QF can be declared.
@@ -213,7 +213,7 @@ class VisitScreen(CounterScreen[None]):
 
     def _rows(self) -> list[tuple[str, str, str]]:
         """(kind, who, what) of each request as typed: shown at once, the service away or not."""
-        return [(KIND_LABELS[kind_of(r)], *short_request(r, self.context)) for r in self.draft.requests]
+        return [(kind_of(r).label, *short_request(r, self.context)) for r in self.draft.requests]
 
     def _show(self) -> None:
         table = self.query_one("#requests", ResultsTable)
@@ -264,17 +264,19 @@ class VisitScreen(CounterScreen[None]):
         index = self.query_one("#requests", DataTable).cursor_row
         if self.draft is None or not 0 <= index < len(self.draft.requests):
             return
-        self._open_form(kind_of(self.draft.requests[index]).value, index, None)
+        self._open_form(kind_of(self.draft.requests[index]).id, index, None)
 
-    def _open_form(self, kind: str | None, index: int | None, values: dict | None) -> None:
-        from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
-
+    def _open_form(self, kind_id: str | None, index: int | None, values: dict | None) -> None:
+        try:
+            plugin = kind(kind_id)
+        except UnknownKind:
+            return
         today = self.app.today()
         rules = town_rules(self.app)
         request = self.draft.requests[index] if index is not None else None
 
         def on_edit(raw: dict) -> None:
-            self.draft.editing = {"kind": kind, "index": index, "values": raw}
+            self.draft.editing = {"kind": kind_id, "index": index, "values": raw}
             if self._edit_timer is not None:
                 self._edit_timer.stop()
             self._edit_timer = self.set_timer(EDIT_SAVE_DELAY, self._save)
@@ -286,18 +288,8 @@ class VisitScreen(CounterScreen[None]):
             found = check_draft(self.context, probe, rules.library.codes, today)
             return [e for i, e in found if i == len(others)]
 
-        if kind == Kind.SCHOOL:
-            form = SchoolForm(self.context, request, values, check, on_edit, today=today)
-        elif kind == Kind.CRECHE:
-            form = CrecheForm(self.context, today, request, values, check, on_edit,
-                              resources_known=self.facts.eaje is not None)
-        elif kind == Kind.LIBRARY:
-            categories = [(c.code, c.label, c.price_text) for c in rules.library.categories]
-            form = LibraryForm(self.context, today, categories,
-                               lambda member, student: suggest_library(member, student, self.facts, rules, today),
-                               request, values, check, on_edit)
-        else:
-            return
+        env = FormEnv(context=self.context, today=today, rules=rules, facts=self.facts, check=check, on_edit=on_edit)
+        form = plugin.form().open_form(env, request, values)
 
         def done(result) -> None:
             if self._edit_timer is not None:

@@ -22,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 from counter.domain.dates import BirthDate
 from counter.domain.names import split_given_names
 from counter.domain.people import AddressView
-from counter.domain.visits import WEEKDAYS, CrecheRequest, LibraryRequest, SchoolRequest
+from counter.domain.visits import WEEKDAYS
 
 if TYPE_CHECKING:
     from counter.domain.facts import Identity
+    from registrations.creche.kind import CrecheRequest
+    from registrations.library.kind import LibraryRequest
+    from registrations.school.kind import SchoolRequest
 
 CITY_REGISTRATION = "city.registration"
 # POST /v1/registrations/{id}/cancellation (contract 1.2): payload {"registration_id": …, "body": {…}}.

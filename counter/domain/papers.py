@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from counter.domain.visits import Kind
-
 
 @dataclass(frozen=True)
 class Paper:
@@ -40,10 +38,11 @@ IDENTITY = "Pièce d'identité"
 PARENTAL_CONSENT = "Autorisation parentale signée par un représentant légal"
 
 
-def papers_for(kind: Kind, *, separated_parents: bool, address_confirmed_by: str | None,
+def papers_for(kind: str, *, separated_parents: bool, address_confirmed_by: str | None,
                resources_confirmed_by: str | None, minor: bool, new_family: bool, disability: bool = False,
                disability_confirmed_by: str | None = None) -> tuple[Paper, ...]:
-    """Papers for one registration, in the order they are usually checked.
+    """Papers for one registration of a built-in kind, in the order they are usually
+    checked: each kind's ``papers_needed`` (registrations/*/kind.py) from these facts.
 
     ``separated_parents``: as the agent stated it (or the household's data);
     ``address_confirmed_by``: the agency whose address matches the town's;
@@ -54,23 +53,16 @@ def papers_for(kind: Kind, *, separated_parents: bool, address_confirmed_by: str
     application for a child with a disability (kept until 6), which the CAF
     confirms when it pays an AEEH (``disability_confirmed_by``).
     """
-    if kind == Kind.SCHOOL:
-        papers = [Paper(FAMILY_RECORD), Paper(ADDRESS, address_confirmed_by)]
-        if separated_parents:
-            papers.append(Paper(CUSTODY))
-        papers.append(Paper(VACCINATIONS))
-        return tuple(papers)
-    if kind == Kind.CRECHE:
-        papers = [Paper(PREGNANCY if new_family else FAMILY_RECORD), Paper(ADDRESS, address_confirmed_by)]
-        if separated_parents:
-            papers.append(Paper(CUSTODY))
-        papers.append(Paper(RESOURCES, resources_confirmed_by))
-        if disability:
-            papers.append(Paper(DISABILITY, disability_confirmed_by))
-        return tuple(papers)
-    if kind == Kind.LIBRARY:
-        papers = [Paper(IDENTITY)]
-        if minor:
-            papers.append(Paper(PARENTAL_CONSENT))
-        return tuple(papers)
-    raise ValueError(f"unknown kind {kind!r}")
+    from counter.domain.kinds import UnknownKind
+    from counter.domain.kinds import kind as find
+
+    try:
+        plugin = find(str(kind))
+    except UnknownKind:
+        raise ValueError(f"unknown kind {kind!r}") from None
+    needed = getattr(plugin, "papers_needed", None)
+    if needed is None:
+        raise ValueError(f"kind {kind!r} words its papers from the visit only")
+    return needed(separated_parents=separated_parents, address_confirmed_by=address_confirmed_by,
+                  resources_confirmed_by=resources_confirmed_by, minor=minor, new_family=new_family,
+                  disability=disability, disability_confirmed_by=disability_confirmed_by)

@@ -16,7 +16,8 @@ from datetime import date
 from typing import Protocol
 
 from counter.domain.text import printable
-from counter.domain.visits import KIND_LABELS, STATE_LABELS, Kind, RegState
+from counter.domain import kinds
+from counter.domain.visits import STATE_LABELS, RegState
 
 TRAINING_MARK = "FORMATION — document sans valeur"
 TITLE = "RÉCÉPISSÉ DE DEMANDES"
@@ -36,7 +37,7 @@ PROVISIONAL_RANK_NOTE = ("Le rang sur la liste d'attente de la crèche est provi
 class ReceiptLine:
     """One registration as the family reads it."""
 
-    kind: str  # Kind value
+    kind: str  # the kind's id (counter.domain.kinds)
     who: str  # "Léa GIRAUD (née le 25/11/2018)"
     what: str  # "École maternelle Jules-Ferry — MS, 2027-2028"
     state: str  # RegState value
@@ -95,10 +96,12 @@ def state_wording(kind: str, state: str, rank: int | None = None, *, rank_confir
         reg_state = RegState(state)
     except ValueError:
         return state, ""
+    plugin = kinds.find(kind)
+    said = plugin.state_wording(reg_state, rank, rank_confirmed=rank_confirmed) if plugin is not None else None
+    if said is not None:
+        return said
     if reg_state is RegState.TO_DELIVER:
-        return ("à transmettre à la médiathèque" if kind == Kind.LIBRARY else "à transmettre à la mairie"), ""
-    if reg_state is RegState.WAITING_LIST and kind == Kind.CRECHE and rank:
-        return STATE_LABELS[reg_state], f"rang {rank}" if rank_confirmed else f"rang provisoire {rank}"
+        return kinds.RegistrationKind.to_deliver_label, ""
     if reg_state is RegState.DEROGATION_REQUESTED:
         return STATE_LABELS[reg_state], "place non réservée, décision à venir"
     return STATE_LABELS[reg_state], ""
@@ -129,10 +132,7 @@ def _p(text: str) -> str:
 
 
 def _kind_label(kind: str) -> str:
-    try:
-        return KIND_LABELS[Kind(kind)]
-    except ValueError:
-        return kind
+    return kinds.label(kind)
 
 
 _ARTICLES = {"CAF": "la CAF", "MSA": "la MSA", "CPAM": "la CPAM"}

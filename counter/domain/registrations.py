@@ -7,10 +7,11 @@ draws them; counter.services.registrations builds them from the store.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
+from counter.domain import kinds
 from counter.domain.dates import as_utc
-from counter.domain.visits import KIND_LABELS, Kind, RegState
+from counter.domain.visits import RegState
 
 SUPERVISORS = ("supervisor",)
 CANCELLED = "cancelled"  # an outbox message (and a registration's delivery) that will never be sent
@@ -28,7 +29,6 @@ OUTBOX_LABELS = {
     CANCELLED: "annulé",
 }
 OPERATION_LABELS = {"city.registration": "inscription", "city.cancellation": "annulation", "koha.patron": "lecteur"}
-_DAYS = {"lun": "lundi", "mar": "mardi", "mer": "mercredi", "jeu": "jeudi", "ven": "vendredi"}
 
 
 def may_supervise(role: str, training: bool) -> bool:
@@ -89,18 +89,15 @@ class RegistrationView:
         """What cancelling does beyond this database, said before the supervisor confirms."""
         if self.delivery != "delivered":
             return "Pas encore transmise : elle ne le sera pas."
-        if self.kind == Kind.LIBRARY:
-            return "Carte déjà dans Koha : rien n'y sera annulé, prévenez la médiathèque."
-        return "Déjà transmise à la mairie : l'annulation lui sera envoyée."
+        plugin = kinds.find(self.kind)
+        return (plugin or kinds.RegistrationKind).delivered_cancel_consequence
 
     def lines(self) -> list[str]:
         """What the list knows, in French (the detail adds the request and the delivery)."""
         lines = [self.heading()]
-        if self.kind == Kind.SCHOOL:
-            lines.append(f"École : {self.place or '—'} · niveau {self.level or '—'} · année {self.school_year_label}")
-        elif self.kind == Kind.CRECHE:
-            rank = f" · {self.rank_label}" if self.rank_label else ""
-            lines.append(f"Crèche : {self.place or '—'}{rank}")
+        plugin = kinds.find(self.kind)
+        if plugin is not None:
+            lines += plugin.view_lines(self)
         lines.append(f"État : {self.state_label} · envoi : {self.delivery_label}")
         if self.cancelled:
             lines.append(self.cancel_line())
@@ -123,35 +120,11 @@ class RegistrationDetail:
 
     def lines(self) -> list[str]:
         """The detail in French, one fact a line (external text: show as plain text)."""
-        v, d = self.view, self.details
+        v = self.view
         lines = [v.heading()]
-        if v.kind == Kind.SCHOOL:
-            lines.append(f"École : {v.place or '—'} · niveau {v.level or '—'} · année {v.school_year_label}")
-            if d.get("derogation_reason"):
-                lines.append(f"Dérogation : {d['derogation_reason']}")
-            if d.get("canteen_days"):
-                lines.append("Cantine : " + _days(d["canteen_days"]))
-            if d.get("after_school_days"):
-                lines.append("Périscolaire : " + _days(d["after_school_days"]))
-        elif v.kind == Kind.CRECHE:
-            lines.append("Crèches demandées : " + (" > ".join(self.choices) or "—"))
-            if v.town_rank is not None:
-                given = f" ; rang provisoire donné au guichet : {v.rank}" if v.rank not in (None, v.town_rank) else ""
-                lines.append(f"Rang sur la liste d'attente de la mairie : {v.town_rank}{given}")
-            elif v.rank is not None:
-                lines.append(f"Rang provisoire sur la liste d'attente : {v.rank} (la mairie le confirme à réception)")
-            facts = []
-            if d.get("due_date"):
-                facts.append(f"naissance prévue le {_iso_date(d['due_date'])}")
-            if d.get("start_date"):
-                facts.append(f"entrée le {_iso_date(d['start_date'])}")
-            if d.get("days_per_week"):
-                facts.append(f"{d['days_per_week']} j/semaine, {d.get('hours_per_week', '?')} h/semaine")
-            if facts:
-                lines.append("Accueil : " + ", ".join(str(f) for f in facts))
-        elif v.kind == Kind.LIBRARY:
-            lines.append(f"Catégorie de lecteur : {d.get('category') or '—'}"
-                         + (" (renouvellement)" if d.get("renew") else ""))
+        plugin = kinds.find(v.kind)
+        if plugin is not None:
+            lines += plugin.detail_lines(self)
         lines.append(f"État : {v.state_label}")
         lines.append(self.delivery_line())
         if v.cancelled:
@@ -185,7 +158,7 @@ class CancelResult:
 
 def message_lines(message) -> list[str]:
     """One outbox message (counter.domain.outbox.OutboxView) in French, for the supervisors' screen."""
-    kind = enum_label(Kind, KIND_LABELS, message.kind)
+    kind = kinds.label(message.kind)
     lines = [f"Message n° {message.id} · inscription n° {message.registration_id} ({kind}, visite "
              f"{message.visit_code or '—'}) · à « {message.target} » · "
              f"{OPERATION_LABELS.get(message.operation, message.operation)}"]
@@ -226,14 +199,3 @@ def enum_label(enum_type, labels: dict, value: str) -> str:
         return labels[enum_type(value)]
     except (ValueError, KeyError):
         return value
-
-
-def _iso_date(value: str) -> str:
-    try:
-        return date.fromisoformat(value).strftime("%d/%m/%Y")
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _days(days) -> str:
-    return ", ".join(_DAYS.get(d, str(d)) for d in days)

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from counter.domain.visits import SchoolRequest
+    from registrations.school.kind import SchoolRequest
 
 CENT = Decimal("0.01")
 _THOUSANDS = "\u202f"  # narrow no-break space, as facts_text.euros writes amounts

@@ -10,21 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from counter.domain.dates import BirthDate
 from counter.domain.people import AddressView
 from counter.domain.schooling import school_level
-from counter.domain.visits import (
-    CrecheRequest,
-    FieldError,
-    LibraryRequest,
-    SchoolRequest,
-    VisitDraft,
-    check_creche,
-    check_library,
-    check_school,
-    duplicates,
-)
+from counter.domain.kinds import kind_of
+from counter.domain.visits import FieldError, VisitDraft, duplicates
 
 
 @dataclass(frozen=True)
@@ -71,6 +63,8 @@ class VisitContext:
     # Places left: (school id, school year, level, capacity − booked); a level
     # without a row takes everyone. (Rows, not a dict: JSON keys are strings.)
     places: tuple[tuple[int, int, str, int], ...] = ()
+    # What each kind's service part adds for its form and rules (plain JSON values), by kind id.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def member(self, person_id: int | None) -> Member | None:
         return next((m for m in self.members if m.person_id == person_id), None)
@@ -107,36 +101,8 @@ def check_draft(context: VisitContext, draft: VisitDraft, library_codes: set[str
                 today: date) -> list[tuple[int, FieldError]]:
     """Every problem of the draft, with the index of the request it belongs to."""
     found: list[tuple[int, FieldError]] = []
-    schools = {s.id for s in context.schools}
-    creches = {c.id for c in context.creches}
     for index, request in enumerate(draft.requests):
-        member = context.member(getattr(request, "person_id", None))
-        if isinstance(request, SchoolRequest):
-            if member is None:
-                found.append((index, FieldError("person_id", "Choisissez l'enfant.")))
-                continue
-            if request.school_id not in schools:
-                found.append((index, FieldError("school_id", "École inconnue de la commune : choisissez-la "
-                                                             "dans la liste.")))
-            years = context.existing_school_years.get(member.person_id, set())
-            found += [(index, e) for e in check_school(request, member.birth, years, open_years=context.school_years,
-                                                       custody_asked=context.separated_default() is None)]
-        elif isinstance(request, CrecheRequest):
-            if request.person_id is not None and member is None:
-                found.append((index, FieldError("person_id", "Choisissez l'enfant.")))
-                continue
-            if any(c not in creches for c in request.creche_ids):
-                found.append((index, FieldError("creche_ids", "Crèche inconnue de la commune : choisissez-la "
-                                                              "dans la liste.")))
-            found += [(index, e) for e in check_creche(request, member.birth if member else None, today)]
-        elif isinstance(request, LibraryRequest):
-            if member is None:
-                found.append((index, FieldError("person_id", "Choisissez le membre du foyer.")))
-                continue
-            guarantor = context.member(request.guarantor_id) if request.guarantor_id is not None else None
-            if request.guarantor_id is not None and (guarantor is None or guarantor.birth.age_on(today) < 18):
-                found.append((index, FieldError("guarantor_id", "L'adulte responsable est un adulte du foyer.")))
-            found += [(index, e) for e in check_library(request, member.birth, today, library_codes)]
+        found += [(index, e) for e in kind_of(request).check(request, context, today, library_codes)]
     for error in duplicates(draft.requests):
         found.append((len(draft.requests) - 1, error))
     return found

@@ -10,19 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from counter.domain.kinds import kind_of
 from counter.domain.library import library_category
-from counter.domain.papers import Paper, papers_for
+from counter.domain.papers import Paper
 from counter.domain.receipt import Receipt, ReceiptLine, state_wording
 from counter.domain.rules import TownRules
-from counter.domain.tariffs import creche_quote, euros, school_quote
-from counter.domain.visits import (
-    KIND_LABELS,
-    CrecheRequest,
-    Request,
-    SchoolRequest,
-    VisitDraft,
-    kind_of,
-)
+from counter.domain.visits import Request, VisitDraft
 
 
 @dataclass
@@ -99,99 +92,21 @@ def confirm_blocker(facts: VisitFacts) -> str | None:
 
 def short_request(request: Request, context) -> tuple[str, str]:
     """(who, what) in a few words, for a table: the full text is describe_request's."""
-    member = context.member(getattr(request, "person_id", None))
-    who = member.label if member is not None else ("Enfant à naître" if isinstance(request, CrecheRequest) else "?")
-    if isinstance(request, SchoolRequest):
-        school = next((s.name for s in context.schools if s.id == request.school_id), "?")
-        what = f"{request.level} {request.school_year}-{request.school_year + 1}, {school}"
-    elif isinstance(request, CrecheRequest):
-        first = next((c.name for c in context.creches if c.id == request.creche_ids[0]), "?") if request.creche_ids else "?"
-        more = f" (+{len(request.creche_ids) - 1})" if len(request.creche_ids) > 1 else ""
-        what = f"dès le {request.start_date:%d/%m/%Y}, {first}{more}"
-    else:
-        what = f"{'Renouvellement' if request.renew else 'Carte'} {request.category}"
-    return who, what
+    return kind_of(request).short(request, context)
 
 
 def describe_request(request: Request, context, today: date) -> tuple[str, str]:
     """(who, what) for a request, in French."""
-    member = context.member(getattr(request, "person_id", None))
-    if isinstance(request, CrecheRequest) and request.person_id is None:
-        who = f"Enfant à naître (naissance prévue le {request.due_date:%d/%m/%Y})" if request.due_date else "Enfant à naître"
-    elif member is not None:
-        born = "née" if member.sex == "F" else "né"
-        who = f"{member.label} ({born} le {member.birth.display()})"
-    else:
-        who = "?"
-    if isinstance(request, SchoolRequest):
-        school = next((s.name for s in context.schools if s.id == request.school_id), "?")
-        what = f"{school} — {request.level}, {request.school_year}-{request.school_year + 1}"
-        if request.derogation:
-            what += f" (dérogation : {request.derogation_reason})"
-    elif isinstance(request, CrecheRequest):
-        names = [f"{i}. {next((c.name for c in context.creches if c.id == cid), '?')}"
-                 for i, cid in enumerate(request.creche_ids, 1)]
-        what = (f"Crèche : {', '.join(names)} — entrée le {request.start_date:%d/%m/%Y}, "
-                f"{request.days_per_week} j/sem., {request.hours_per_week:g} h")
-    else:
-        what = f"Carte de bibliothèque {request.category}" + (" (renouvellement)" if request.renew else "")
-    return who, what
+    return kind_of(request).describe(request, context, today)
 
 
 def prices_of(request: Request, draft: VisitDraft, facts: VisitFacts, rules: TownRules,
               context, today: date) -> tuple[str, ...]:
-    if isinstance(request, SchoolRequest):
-        qf, source = qf_of(draft, facts)
-        if not (request.canteen_days or request.after_school_days):
-            return ()
-        if qf is None and facts.pending:
-            return ("Cantine et périscolaire : tarif calculé dès que la CAF donne le quotient familial",)
-        quote = school_quote(request, qf, source, rules.qf_brackets)
-        if quote.full_price:
-            basis = "Tarif plein : aucun quotient familial connu" + (f" ({facts.qf_missing})" if facts.qf_missing else "")
-        else:
-            basis = f"Tarif selon {qf_text(draft, facts)}"
-        return tuple(line.text for line in quote.lines) + (basis,)
-    if isinstance(request, CrecheRequest):
-        if facts.eaje is None and facts.pending and request.declared_annual_resources is None:
-            return ("Tarif horaire : calculé dès que la CAF donne les ressources de la famille",)
-        if facts.eaje is not None:
-            children, aeeh, resources = facts.eaje
-            declared = False
-        elif request.declared_annual_resources is not None:
-            children = max(1, len(context.children(today)) + (1 if request.person_id is None else 0))
-            aeeh, resources, declared = 0, request.declared_annual_resources, True
-        else:
-            return ("Tarif horaire : à calculer (ressources inconnues)",)
-        quote = creche_quote(resources, children, aeeh, rules.creche, declared, request.hours_per_week)
-        mark = " (ressources déclarées)" if declared else " (données de la CAF)"
-        return (f"Tarif horaire estimé : {euros(quote.hourly)}{mark}", quote.formula, quote.rate_basis,
-                f"Soit environ {euros(quote.monthly_estimate)} par mois")
-    category = rules.library.category(request.category)
-    until = rules.library.valid_until(today)
-    return (f"Carte {category.label} : {category.price_text}, valable jusqu'au {until:%d/%m/%Y}",)
-
-
-def separated_parents(request: Request, context) -> bool:
-    """As the agent stated it in a school registration, else the household's data."""
-    stated = getattr(request, "separated_parents", None)
-    return context.separated_parents if stated is None else stated
+    return kind_of(request).prices(request, draft, facts, rules, context, today)
 
 
 def papers_of(request: Request, context, facts: VisitFacts, today: date) -> tuple[Paper, ...]:
-    member = context.member(getattr(request, "person_id", None))
-    creche = isinstance(request, CrecheRequest)
-    aeeh = facts.eaje is not None and facts.eaje[1] > 0
-    return papers_for(
-        kind_of(request),
-        separated_parents=separated_parents(request, context),
-        address_confirmed_by=facts.address_confirmed_by,
-        resources_confirmed_by="CAF" if facts.eaje is not None and isinstance(request, CrecheRequest) else None,
-        minor=member is not None and member.birth.age_on(today) < 18,
-        new_family=creche and request.person_id is None,
-        disability=creche and request.disability,
-        disability_confirmed_by="CAF" if aeeh else None,
-    )
+    return kind_of(request).papers(request, context, facts, today)
 
 
 def summarise(draft: VisitDraft, context, facts: VisitFacts, rules: TownRules, today: date) -> Summary:
@@ -207,7 +122,7 @@ def summarise(draft: VisitDraft, context, facts: VisitFacts, rules: TownRules, t
             else:
                 confirmed.setdefault(paper.label, paper)
         who_short, what_short = short_request(request, context)
-        items.append(Item(index, KIND_LABELS[kind_of(request)], who, what,
+        items.append(Item(index, kind_of(request).label, who, what,
                           prices_of(request, draft, facts, rules, context, today), papers, who_short, what_short))
     return Summary(tuple(items), tuple(to_bring), tuple(confirmed.values()), qf_text(draft, facts), facts.pending)
 

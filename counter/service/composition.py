@@ -153,7 +153,8 @@ def make_services(store: Store, runtime: Runtime, backends: list[Backend] | None
 
 
 def delivery_targets(runtime: Runtime) -> dict[str, str]:
-    """Which backend receives each kind of registration: the first enabled of its kind."""
+    """Which backend receives each kind of registration: the first enabled backend of
+    the kind's ``target`` (a backend kind), else one named like it."""
     from counter.config import TRAINING_BACKENDS
 
     kinds = {}
@@ -161,9 +162,9 @@ def delivery_targets(runtime: Runtime) -> dict[str, str]:
         kinds = {name: raw["kind"] for name, raw in TRAINING_BACKENDS.items()}
     else:
         kinds = {name: s.kind for name, s in runtime.backends.items() if s.enabled}
-    city = next((n for n, k in kinds.items() if k == "city"), "city")
-    koha = next((n for n, k in kinds.items() if k == "koha"), "koha")
-    return {"school": city, "creche": city, "library": koha}
+    from counter.domain.kinds import all_kinds
+
+    return {kind.id: next((n for n, k in kinds.items() if k == kind.target), kind.target) for kind in all_kinds()}
 
 
 def attach_dossier(services: Services, runtime: Runtime, backends: list[Backend] | None = None,

@@ -297,8 +297,10 @@ class OutboxRelay:
                 raise _LeaseLost
         answer = await backend.submit_registration(body, claim.key)
         rank = None
-        if answer.get("state") == "waiting" and isinstance(answer.get("creche"), dict):
-            value = answer["creche"].get("rank")
+        # A waiting list's rank is in the answer's section named by its kind ("creche": {"rank": …}).
+        section = answer.get(str(answer.get("kind") or body.get("kind")))
+        if answer.get("state") == "waiting" and isinstance(section, dict):
+            value = section.get("rank")
             rank = value if isinstance(value, int) and not isinstance(value, bool) else None
         return _Outcome(DELIVERED, external_ref=str(answer["id"])[:64], rank=rank,
                         person_id=_city_id(answer.get("person_id")), family_id=_city_id(answer.get("family_id")))

@@ -22,14 +22,15 @@ import socket
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import or_, select, update
 
 from counter.domain.names import fold, query_token, split_given_names
 # The views and their wording live in the domain: the terminal draws them.
 from counter.domain.registrations import (
     CANCELLED, DELIVERY_LABELS, CancelResult, RegistrationDetail, RegistrationView, enum_label, may_supervise,
 )
-from counter.domain.visits import KIND_LABELS, STATE_LABELS, Kind, RegState
+from counter.domain import kinds
+from counter.domain.visits import STATE_LABELS, RegState
 from counter.clock import utc_now
 from counter.domain.dates import as_utc
 from counter.store.engine import Store
@@ -38,14 +39,6 @@ from counter.store.models import AuditEntry, Creche, OutboxMessage, Person, Regi
 
 MAX_REASON = 300  # Registration.cancel_reason
 UNBORN = "Enfant à naître"
-
-# A delivered registration whose target takes no cancellation: what the supervisor must do.
-DELIVERED_NOT_TOLD = {
-    "library": (" La carte avait déjà été transmise à la médiathèque (« {target} ») : Koha n'a rien à annuler, "
-                "la carte reste valable. Prévenez la médiathèque si elle doit être retirée."),
-    None: " Elle avait déjà été transmise à « {target} » : prévenez ce service de l'annulation.",
-}
-
 
 class RegistrationError(Exception):
     """The operation cannot be done; the message (French) says why, for the agent."""
@@ -92,7 +85,7 @@ class RegistrationService:
         r, code, given, birth_name, usage_name, school, creche = row
         return RegistrationView(
             id=r.id, visit_code=code, created_at=as_utc(r.created_at), kind=r.kind,
-            kind_label=enum_label(Kind, KIND_LABELS, r.kind), state=r.state,
+            kind_label=kinds.label(r.kind), state=r.state,
             state_label=enum_label(RegState, STATE_LABELS, r.state),
             person_label=_person_label(given, birth_name, usage_name),
             place=school or creche or "", level=r.level, school_year=r.school_year, rank=r.rank,
@@ -191,16 +184,9 @@ class RegistrationService:
             told = None  # the cancellation sent to the target system, when it takes one
             if delivered is not None:
                 told = self._tell_target(session, registration, delivered, reason)
-            place_freed = False
-            if registration.kind == Kind.SCHOOL and previous == RegState.REGISTERED:
-                freed = session.execute(text(
-                    "UPDATE school_capacity SET booked = booked - 1 WHERE school_id = :s AND school_year = :y "
-                    "AND level = :l AND booked > 0"),
-                    {"s": registration.school_id, "y": registration.school_year, "l": registration.level})
-                place_freed = freed.rowcount == 1
-            if (registration.kind == Kind.CRECHE and previous == RegState.WAITING_LIST and registration.rank
-                    and registration.delivery != "delivered"):
-                self._close_up(session, registration.creche_id, registration.rank, registration_id)
+            # What the registration held (a school place, a rank on a waiting list) is given back.
+            plugin = kinds.find(kind)
+            place_freed = plugin is not None and plugin.service().cancelled(session, self.store, registration, previous)
             values = {"state": RegState.CANCELLED.value, "cancelled_at": now, "cancelled_by": self.agent,
                       "cancel_reason": reason}
             if outbox == CANCELLED:
@@ -216,7 +202,7 @@ class RegistrationService:
         if told is not None:
             message += f" L'annulation sera transmise à « {target} » (suivi : F10)."
         elif outbox == "delivered":
-            message += DELIVERED_NOT_TOLD.get(kind, DELIVERED_NOT_TOLD[None]).format(target=target)
+            message += (plugin or kinds.RegistrationKind).delivered_not_told.format(target=target)
         elif outbox == CANCELLED:
             message += " Elle ne sera pas transmise."
         return CancelResult(registration_id, previous, place_freed, outbox, message, told)
@@ -265,25 +251,6 @@ class RegistrationService:
             if outcome == "none":
                 outcome = CANCELLED
         return outcome, target, delivered
-
-    def _close_up(self, session, creche_id: int | None, rank: int, registration_id: int) -> None:
-        """An application the town never received leaves: this counter's other undelivered
-        applications behind it on the same list move up one (their ranks are provisional,
-        counted as the town's list plus the undelivered ones: counter.services.visits)."""
-        from counter.services.visits import lock_waiting_lists
-
-        if creche_id is None:
-            return
-        if self.store.dialect == "postgresql":  # serialised with rank allocation (VisitService)
-            lock_waiting_lists(session, [creche_id])
-        same_list = select(Creche.id).where(or_(
-            Creche.id == creche_id,
-            Creche.waiting_list == select(Creche.waiting_list).where(Creche.id == creche_id).scalar_subquery()))
-        session.execute(update(Registration)
-                        .where(Registration.kind == Kind.CRECHE.value, Registration.creche_id.in_(same_list),
-                               Registration.state == RegState.WAITING_LIST.value, Registration.delivery == "pending",
-                               Registration.rank > rank, Registration.id != registration_id)
-                        .values(rank=Registration.rank - 1))
 
     # -- the outbox, for supervisors ---------------------------------------------------------------
 

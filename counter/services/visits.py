@@ -1,9 +1,10 @@
 """A visit: drafts saved at every step, then one confirming transaction.
 
 Confirmation writes the registrations, their outbox messages and the audit
-entries together or not at all. School places are booked inside that
-transaction with a conditional update, so the last place is never given twice:
-the second agent's registration goes to the waiting list, and says so.
+entries together or not at all. Each kind's service part (registrations/*/service.py)
+books what it holds inside that transaction: school places with a conditional
+update, so the last place is never given twice (the second agent's registration
+goes to the waiting list, and says so), crèche ranks under a lock of the lists.
 """
 
 from __future__ import annotations
@@ -17,27 +18,19 @@ from sqlalchemy.exc import IntegrityError
 
 from counter.domain.confirmation import Confirmation, Outcome
 from counter.domain.dates import BirthDate
+from counter.domain.kinds import DeliveryContext, all_kinds
 from counter.domain.library import LibraryRules
 from counter.domain.names import split_given_names
-from counter.domain.receipt import PROVISIONAL_RANK_NOTE, from_json, to_json
+from counter.domain.receipt import from_json, to_json
 from counter.domain.schooling import coming_school_year, open_school_years
 from counter.domain.visit_context import Member, Option, VisitContext, check_draft
-from counter.domain.visits import (
-    CrecheRequest,
-    FieldError,
-    RegState,
-    Request,
-    SchoolRequest,
-    VisitDraft,
-    duplicates,
-    kind_of,
-)
+from counter.domain.visits import FieldError, RegState, Request, VisitDraft, duplicates, kind_of
 from counter.store.engine import Store
 from counter.store.models import AuditEntry, OutboxMessage, Registration, Visit
 
 # The view types moved to counter.domain (the terminal shows them); still importable from here.
 __all__ = ["Confirmation", "Member", "Option", "Outcome", "VisitContext", "VisitError", "VisitService",
-           "lock_waiting_lists", "payload_builder", "provisional_rank"]
+           "payload_builder"]
 
 class VisitError(Exception):
     """The visit cannot be confirmed as it is; ``errors`` say where (index, field error)."""
@@ -70,8 +63,9 @@ class VisitService:
 
             library_codes = default_rules().library.codes
         self.library_codes = set(library_codes)
-        # Which backend receives each kind of registration (outbox target names).
-        self.targets = targets or {"school": "city", "creche": "city", "library": "koha"}
+        # Which backend receives each kind of registration (outbox target names);
+        # by default the backend named after the kind's target (composition.delivery_targets).
+        self.targets = targets or {kind.id: kind.target for kind in all_kinds()}
         self.host = host or socket.gethostname()
 
     # -- drafts ---------------------------------------------------------------------
@@ -152,6 +146,12 @@ class VisitService:
                                text("SELECT school_id, school_year, level, capacity, booked FROM school_capacity "
                                     "WHERE school_year IN :years").bindparams(bindparam("years", expanding=True)),
                                {"years": list(years)}))
+            extra = {}
+            for kind in all_kinds():
+                data = kind.service().context_data(connection, visit.household_id, [int(i) for i in person_ids],
+                                                   self.clock.today())
+                if data is not None:
+                    extra[kind.id] = data
         household = HouseholdService(self.store).get(visit.household_id) if visit.household_id else None
         if household is not None:
             members = tuple(
@@ -179,6 +179,7 @@ class VisitService:
             existing_school_years=existing,
             school_years=years,
             places=places,
+            extra=extra,
         )
 
     def _lone_member(self, person_id: int) -> Member:
@@ -258,20 +259,22 @@ class VisitService:
                     return self._already(visit_id, visit.code)
                 if visit.state != "draft":
                     raise VisitError([(0, FieldError("visit", "Cette visite a été abandonnée."))])
-                self._lock_creches(session, [r.creche_ids[0] for r in draft.requests
-                                             if isinstance(r, CrecheRequest) and r.creche_ids])
+                for kind in all_kinds():  # e.g. lock the waiting lists before any rank is given
+                    mine = [r for r in draft.requests if kind_of(r) is kind]
+                    if mine:
+                        kind.service().prepare(session, self.store, mine)
                 for request in draft.requests:
                     outcome = self._register(session, visit_id, request)
                     operation, payload = payloads(request, outcome.registration_id, outcome.state)
                     session.add(OutboxMessage(
                         registration_id=outcome.registration_id,
-                        target=self.targets[kind_of(request).value],
+                        target=self.targets[kind_of(request).id],
                         operation=operation,
                         payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
                         idempotency_key=idempotency_key(code, outcome.registration_id),
                     ))
                     self._audit(session, "registration.create", "registration", outcome.registration_id,
-                                {"kind": kind_of(request).value, "state": outcome.state.value, "visit": visit_id})
+                                {"kind": kind_of(request).id, "state": outcome.state.value, "visit": visit_id})
                     outcomes.append(outcome)
                 handed = receipt(Confirmation(visit_id, code, tuple(outcomes))) if receipt is not None else None
                 visit.state, visit.code, visit.draft = "confirmed", code, draft.to_json()
@@ -286,53 +289,14 @@ class VisitService:
         return Confirmation(visit_id, code, tuple(outcomes), receipt=handed)
 
     def _register(self, session, visit_id: int, request: Request) -> Outcome:
-        registration = Registration(visit_id=visit_id, person_id=getattr(request, "person_id", None),
-                                    kind=kind_of(request).value, state="", details=json.dumps(
-                                        _details(request), ensure_ascii=False, sort_keys=True))
-        note, rank = "", None
-        if isinstance(request, SchoolRequest):
-            if request.derogation:
-                state = RegState.DEROGATION_REQUESTED  # decided later: no place is booked meanwhile
-            elif self._book_place(session, request):
-                state = RegState.REGISTERED
-            else:
-                state = RegState.WAITING_LIST
-                note = "Plus de place à ce niveau dans cette école : inscription placée en liste d'attente."
-            registration.school_year, registration.school_id = request.school_year, request.school_id
-            registration.level = request.level
-        elif isinstance(request, CrecheRequest):
-            first = request.creche_ids[0]
-            rank = provisional_rank(session, first)  # under the lock taken by confirm()
-            state = RegState.WAITING_LIST
-            registration.creche_id, registration.rank = first, rank
-            note = PROVISIONAL_RANK_NOTE
-        else:
-            state = RegState.TO_DELIVER
-        registration.state = state.value
+        kind = kind_of(request)
+        registration = Registration(visit_id=visit_id, person_id=kind.person_id(request), kind=kind.id, state="",
+                                    details=json.dumps(kind.encode(request), ensure_ascii=False, sort_keys=True))
+        registered = kind.service().register(session, registration, request)
+        registration.state = registered.state.value
         session.add(registration)
         session.flush()  # the unique index on live school registrations speaks here
-        return Outcome(registration.id, request, state, rank, note)
-
-    def _book_place(self, session, request: SchoolRequest) -> bool:
-        """Take a place if one is left; a school level without configured places takes everyone."""
-        capacity = session.execute(
-            text("SELECT id FROM school_capacity WHERE school_id = :s AND school_year = :y AND level = :l"),
-            {"s": request.school_id, "y": request.school_year, "l": request.level},
-        ).first()
-        if capacity is None:
-            return True
-        # Atomic on both databases: SQLite holds the write lock (BEGIN IMMEDIATE),
-        # PostgreSQL locks the row and re-checks the condition.
-        taken = session.execute(
-            text("UPDATE school_capacity SET booked = booked + 1 WHERE id = :id AND booked < capacity"),
-            {"id": capacity.id},
-        )
-        return taken.rowcount == 1
-
-    def _lock_creches(self, session, creche_ids: list[int]) -> None:
-        """Serialise rank allocation per waiting list (SQLite already holds the write lock)."""
-        if self.store.dialect == "postgresql" and creche_ids:
-            lock_waiting_lists(session, creche_ids)
+        return Outcome(registration.id, request, registered.state, registered.rank, registered.note)
 
     def _state(self, visit_id: int) -> str | None:
         with self.store.engine.connect() as connection:
@@ -353,42 +317,6 @@ class VisitService:
                                target_id=str(target_id), details=json.dumps(details or {}, sort_keys=True)))
 
 
-def lock_waiting_lists(session, creche_ids: list[int]) -> None:
-    """PostgreSQL: lock the rows of these crèches and of every crèche sharing their
-    lists, in id order (two transactions never wait for each other in a circle)."""
-    session.execute(text(
-        "SELECT id FROM creche WHERE id IN :ids OR waiting_list IN "
-        "(SELECT waiting_list FROM creche WHERE id IN :ids AND waiting_list IS NOT NULL) ORDER BY id FOR UPDATE"
-    ).bindparams(bindparam("ids", expanding=True)), {"ids": sorted({int(i) for i in creche_ids})})
-
-
-def provisional_rank(session, creche_id: int) -> int:
-    """The rank a new application for ``creche_id`` (first choice) gets on the town's list.
-
-    The town's list as last synchronised (``creche.waiting_list_length``, kept
-    up by the ranks the town answers at delivery), plus this database's live
-    applications for a crèche of the same list that the town has not received
-    yet, plus one. Crèches never synchronised each count as a list of their own.
-    Provisional: the town's answer at delivery is the rank (``town_rank``).
-    """
-    creche = session.execute(text("SELECT waiting_list, waiting_list_length FROM creche WHERE id = :id"),
-                             {"id": creche_id}).one()
-    same_list = "c.waiting_list = :list" if creche.waiting_list is not None else "c.id = :id"
-    undelivered = session.execute(text(
-        "SELECT count(*) FROM registration r JOIN creche c ON c.id = r.creche_id "
-        f"WHERE r.kind = 'creche' AND r.state = 'waiting_list' AND r.delivery = 'pending' AND {same_list}"),
-        {"list": creche.waiting_list, "id": creche_id}).scalar_one()
-    return (creche.waiting_list_length or 0) + undelivered + 1
-
-
-def _details(request: Request) -> dict:
-    from dataclasses import asdict
-
-    return {k: (v.isoformat() if isinstance(v, date) else list(v) if isinstance(v, tuple) else v)
-            for k, v in asdict(request).items()}
-
-
-
 def _city_ids(store: Store, person_ids: list[int]) -> dict[int, str]:
     """Person id → the family system's id, for those the counter knows one of."""
     if not person_ids:
@@ -405,41 +333,17 @@ def payload_builder(store: Store, context: VisitContext, today: date, library: L
     ``today`` is the confirmation date: a library card made or renewed today is
     valid until ``library.valid_until(today)`` (the town's rules; a year by default).
     """
-    from counter.domain.deliveries import (
-        CITY_REGISTRATION,
-        KOHA_PATRON,
-        RELAY_KEY,
-        card_notes,
-        creche_body,
-        patron_body,
-        school_body,
-    )
     from counter.domain.rules import default_rules
 
     valid_until = (library or default_rules().library).valid_until(today)
-    schools = {s.id: s.code for s in context.schools}
-    # Every crèche has its family-system code (migration 0002, the loader); a
-    # missing one stops the confirmation with a clear error rather than a bad message.
-    creches = {c.id: c.code or None for c in context.creches}
-    adults = [m for m in context.members if m.role in ("parent", "other_guardian", "person")]
     # The family system's ids the counter knows (an import, the change feed, an earlier
     # registration's answer): such a person is registered by id, not looked up by identity.
-    city_ids = _city_ids(store, [m.person_id for m in context.members])
+    delivery = DeliveryContext(
+        context=context, today=today, city_ids=_city_ids(store, [m.person_id for m in context.members]),
+        valid_until=valid_until,
+        adults=tuple(m for m in context.members if m.role in ("parent", "other_guardian", "person")))
 
     def build(request: Request, registration_id: int, state) -> tuple[str, dict]:
-        member = context.member(getattr(request, "person_id", None))
-        city_id = city_ids.get(getattr(request, "person_id", None))
-        if isinstance(request, SchoolRequest):
-            return CITY_REGISTRATION, school_body(request, member, schools[request.school_id], city_id,
-                                                  address=context.address)
-        if isinstance(request, CrecheRequest):
-            parent = adults[0] if adults else None
-            return CITY_REGISTRATION, creche_body(request, member, [creches.get(c) for c in request.creche_ids],
-                                                  city_id, city_ids.get(parent.person_id) if parent else None,
-                                                  parent=parent, address=context.address)
-        # No library: the Koha adapter sets the configured one when it sends (backends.koha.adapter).
-        body = patron_body(request, member, context.address, None, None, valid_until=valid_until)
-        guarantor = context.member(request.guarantor_id) if request.guarantor_id is not None else None
-        return KOHA_PATRON, {**body, RELAY_KEY: card_notes(member, guarantor, today)}
+        return kind_of(request).service().payload(request, registration_id, state, delivery)
 
     return build

@@ -269,7 +269,7 @@ class Registration(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     visit_id: int = Field(foreign_key="visit.id", index=True)
     person_id: int | None = Field(default=None, foreign_key="person.id")  # None: an expected birth
-    kind: str = Field(max_length=10)  # school | creche | library
+    kind: str = Field(max_length=32)  # a kind of registration's id (counter.domain.kinds): school, creche…
     state: str = Field(max_length=24)  # registered | waiting_list | derogation_requested | to_deliver | cancelled
     school_year: int | None = None
     school_id: int | None = Field(default=None, foreign_key="school.id")

@@ -9,7 +9,10 @@ import pytest
 from sqlalchemy import text as sql
 
 from counter.clock import FixedClock
-from counter.domain.visits import CrecheRequest, LibraryRequest, SchoolRequest, VisitDraft
+from counter.domain.visits import VisitDraft
+from registrations.creche.kind import CrecheRequest
+from registrations.library.kind import LibraryRequest
+from registrations.school.kind import SchoolRequest
 from tests.badinput.corpus import params
 from tests.conftest import TODAY
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import text
 
 from counter.store.engine import Store
+from registrations.school.form import SchoolForm
 from screens.household import HouseholdScreen
 from screens.receipt import ReceiptScreen
 from screens.visit import ConfirmVisit, VisitScreen
-from screens.visit_forms import SchoolForm
 from tests.e2e.test_served_agencies import counter, env  # noqa: F401 (a fixture)
 from tests.pilot.helpers import started, type_text, until
 from tests.pilot.test_visit import fill

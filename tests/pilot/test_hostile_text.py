@@ -154,7 +154,8 @@ async def test_a_child_named_with_markup_by_the_caf_is_shown_and_refused_literal
 async def test_a_visit_and_its_receipt_name_the_child_literally(town_store, make_app, tmp_path):
     from screens.receipt import ReceiptScreen
     from screens.visit import ConfirmVisit, VisitScreen
-    from screens.visit_forms import LibraryForm, SchoolForm
+    from registrations.library.form import LibraryForm
+    from registrations.school.form import SchoolForm
 
     hostile_delaunays(town_store)
     app = make_app(town_store, backends="training")

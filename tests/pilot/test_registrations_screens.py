@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from counter.clock import FixedClock
-from counter.domain.visits import SchoolRequest, VisitDraft
+from counter.domain.visits import VisitDraft
 from counter.services.visits import VisitService
+from registrations.school.kind import SchoolRequest
 from screens.outbox import OutboxScreen
 from screens.registrations import CancelReason, RegistrationsScreen
 from tests.conftest import TODAY

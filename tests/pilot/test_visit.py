@@ -12,10 +12,12 @@ from textual.widgets import Select
 
 from counter.domain.visits import VisitDraft
 
+from registrations.creche.form import CrecheForm
+from registrations.library.form import LibraryForm
+from registrations.school.form import SchoolForm
 from screens.household import HouseholdScreen
 from screens.receipt import ReceiptScreen
 from screens.visit import ConfirmVisit, VisitScreen
-from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
 from tests.pilot.helpers import started, type_text, until
 
 # The DELAUNAY household of the fictional town: Jade (2024: PS in 2027-2028,

@@ -16,9 +16,11 @@ from fixtures.emulators.koha.app import KohaApp
 from fixtures.emulators.koha.app import error_body as koha_error_body
 from fixtures.emulators.plugin import EmulatorContext
 from fixtures.emulators.town_data import town_data
+from registrations.creche.form import CrecheForm
+from registrations.library.form import LibraryForm
+from registrations.school.form import SchoolForm
 from screens.receipt import ReceiptScreen
 from screens.visit import ConfirmVisit, VisitScreen
-from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
 from tests.pilot.helpers import started, until
 from tests.pilot.test_visit import fill, open_visit, person_id
 

@@ -7,10 +7,12 @@ from sqlalchemy import text
 from textual.widgets import Input, Select
 
 from counter.settings import EmulatorKnobs
+from registrations.creche.form import CrecheForm
+from registrations.library.form import LibraryForm
+from registrations.school.form import SchoolForm
 from screens.forms import FieldErrorLabel
 from screens.receipt import ReceiptScreen
 from screens.visit import ConfirmVisit, DeclareQf, VisitScreen
-from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
 from tests.pilot.helpers import started, status_text, until
 from tests.pilot.test_visit import HOUSEHOLD, fill, open_visit, person_id
 
@@ -210,7 +212,8 @@ async def test_a_declared_qf_is_typed_at_once_and_prices_say_declared(town_store
 async def test_no_confirmation_before_the_agencies_answer(town_store, make_app):
     """A resumed visit asks the agencies again: until they answer (here: until
     the CAF's deadline), no price is made up and Ctrl+S waits for them."""
-    from counter.domain.visits import SchoolRequest, VisitDraft
+    from counter.domain.visits import VisitDraft
+    from registrations.school.kind import SchoolRequest
 
     jade = person_id(town_store, "DELAUNAY", "Jade")
     slow = {"api_particulier": EmulatorKnobs(latency_ms=60_000)}

@@ -10,9 +10,10 @@ from sqlalchemy import text
 
 from counter.service.composition import build_backends
 from counter.service.server import Service, ServiceThread
+from registrations.library.form import LibraryForm
+from registrations.school.form import SchoolForm
 from screens.receipt import ReceiptScreen
 from screens.visit import ConfirmVisit, VisitScreen
-from screens.visit_forms import LibraryForm, SchoolForm
 from tests.pilot.helpers import started, status_text, until
 from tests.pilot.test_visit import fill, open_visit, person_id, settled, stored_draft
 

@@ -15,10 +15,11 @@ from sqlalchemy import text
 from counter.client.api import CounterClient
 from counter.client.connection import Refused
 from counter.clock import FixedClock
-from counter.domain.visits import LibraryRequest, VisitDraft
+from counter.domain.visits import VisitDraft
 from counter.runtime import Runtime
 from counter.service.server import Service, ServiceThread
 from fixtures.agents import ensure_agent
+from registrations.library.kind import LibraryRequest
 from tests.store.test_visit_confirm import TODAY, family, school  # noqa: F401 (family: a fixture)
 
 PEER = "guichet7"

@@ -17,7 +17,7 @@ from counter import registry
 from counter.service.composition import make_services
 from counter.backend import BackendContext
 from counter.domain.registrations import message_lines
-from counter.domain.visits import LibraryRequest, VisitDraft
+from counter.domain.visits import VisitDraft
 from counter.runtime import Runtime, resolve
 from counter.services.outbox import OutboxRelay, RelayReport, list_messages
 from counter.services.visits import payload_builder
@@ -27,6 +27,7 @@ from fixtures.emulators.koha.app import KohaApp
 from fixtures.emulators.koha.app import error_body as koha_error_body
 from fixtures.emulators.plugin import EmulatorContext
 from fixtures.emulators.town_data import town_data
+from registrations.library.kind import LibraryRequest
 from tests.conftest import TODAY
 from tests.factories import add_household, person
 

@@ -33,7 +33,6 @@ from counter.domain.deliveries import (
 from counter.domain.names import split_given_names
 from counter.domain.people import AddressView
 from counter.domain.schooling import school_level
-from counter.domain.visits import CrecheRequest, LibraryRequest, SchoolRequest
 from counter.services.outbox import OutboxRelay, RelayReport, backoff, list_messages, retry
 from counter.settings import EmulatorKnobs
 from counter.store.models import Creche, OutboxMessage, Person, Registration, School, Visit
@@ -46,6 +45,9 @@ from fixtures.emulators.koha.app import error_body as koha_error_body
 from fixtures.emulators.koha.patrons import of_town as koha_of_town
 from fixtures.emulators.plugin import EmulatorContext, emulated_transport
 from fixtures.emulators.town_data import town_data
+from registrations.creche.kind import CrecheRequest
+from registrations.library.kind import LibraryRequest
+from registrations.school.kind import SchoolRequest
 from tests.backends.helpers import TODAY, make_backend
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

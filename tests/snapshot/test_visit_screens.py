@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from registrations.creche.form import CrecheForm
+from registrations.library.form import LibraryForm
+from registrations.school.form import SchoolForm
 from screens.receipt import ReceiptScreen
 from screens.visit import ConfirmVisit, VisitScreen
-from screens.visit_forms import CrecheForm, LibraryForm, SchoolForm
 from tests.pilot.helpers import until
 from tests.pilot.test_visit import fill, open_visit, person_id, settled
 

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from counter.domain.deliveries import CITY_REGISTRATION, school_body
 from counter.domain.people import AddressView
-from counter.domain.visits import SchoolRequest
 from counter.services.family_sync import FEED, LEASE, FamilySync, SyncBusy, SyncFailed, sync_status
 from counter.services.outbox import OutboxRelay, RelayReport
 from counter.services.search import SearchService
@@ -34,6 +33,7 @@ from fixtures.emulators.city import emulator
 from fixtures.emulators.knobs import in_process_transport
 from fixtures.emulators.plugin import EmulatorContext
 from fixtures.emulators.town_data import town_data
+from registrations.school.kind import SchoolRequest
 from tests.backends.helpers import make_backend
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -366,7 +366,8 @@ async def test_f6_round_trip_through_a_confirmed_visit(store, city, backend_on):
     """A family new to the town made at the counter, a crèche application confirmed for its
     baby (the payload the service builds), the outbox relay, the city's answer, the feed."""
     from counter.clock import FixedClock
-    from counter.domain.visits import CrecheRequest, VisitDraft
+    from counter.domain.visits import VisitDraft
+    from registrations.creche.kind import CrecheRequest
     from counter.services.visits import VisitService, payload_builder
     from counter.store.models import Creche
     from tests.factories import add_household, person

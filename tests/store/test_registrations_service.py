@@ -11,10 +11,13 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from counter.clock import FixedClock
-from counter.domain.visits import CrecheRequest, LibraryRequest, SchoolRequest, VisitDraft
+from counter.domain.visits import VisitDraft
 from counter.services.registrations import Forbidden, RegistrationError, RegistrationService
 from counter.services.visits import VisitService
 from counter.store.models import AuditEntry, Creche, OutboxMessage, Registration, School, SchoolCapacity
+from registrations.creche.kind import CrecheRequest
+from registrations.library.kind import LibraryRequest
+from registrations.school.kind import SchoolRequest
 from tests.factories import add_household, person
 
 TODAY = date(2026, 11, 25)

@@ -13,11 +13,14 @@ from sqlalchemy import text
 
 from counter.clock import FixedClock
 from counter.domain.receipt import PROVISIONAL_RANK_NOTE, Receipt, ReceiptLine, state_wording
-from counter.domain.visits import CrecheRequest, LibraryRequest, SchoolRequest, VisitDraft, kind_of
+from counter.domain.visits import VisitDraft, kind_of
 from counter.services.receipts import ensure_saved, paths, restore_missing, stored_receipt
 from counter.services.visits import VisitError, VisitService
 from counter.store.engine import Store
 from counter.store.models import Creche, School, SchoolCapacity
+from registrations.creche.kind import CrecheRequest
+from registrations.library.kind import LibraryRequest
+from registrations.school.kind import SchoolRequest
 from tests.factories import add_household, person
 
 TODAY = date(2026, 11, 25)

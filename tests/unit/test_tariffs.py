@@ -16,8 +16,8 @@ from counter.domain.tariffs import (
     euros,
     school_quote,
 )
-from counter.domain.visits import SchoolRequest
 from counter.runtime import resolve
+from registrations.school.kind import SchoolRequest
 
 NNBSP = "\u202f"
 BRACKETS = (

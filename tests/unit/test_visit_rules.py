@@ -18,7 +18,7 @@ from counter.domain.schooling import (
     latest_due_date,
     open_school_years,
 )
-from counter.domain.visits import CrecheRequest, SchoolRequest, VisitDraft, check_creche, check_school
+from counter.domain.visits import VisitDraft
 from counter.services.visit_summary import (
     PENDING,
     VisitFacts,
@@ -29,6 +29,8 @@ from counter.services.visit_summary import (
     summarise,
 )
 from counter.services.visits import Member, Option, VisitContext
+from registrations.creche.kind import CrecheRequest, check_creche
+from registrations.school.kind import SchoolRequest, check_school
 
 TODAY = date(2026, 12, 1)
 

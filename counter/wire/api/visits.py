@@ -9,12 +9,13 @@ from datetime import datetime
 from counter.domain.receipt import PrintResult, Receipt, ReceiptFiles
 from counter.domain.visit_context import VisitContext
 from counter.domain.visit_summary import Summary, VisitFacts
-from counter.domain.visits import REQUEST_CLASSES, FieldError, Request, VisitDraft
+from counter.domain.kinds import all_kinds
+from counter.domain.visits import FieldError, Request, VisitDraft
 from counter.wire import codec
 from counter.wire.endpoints import NoArgs, endpoint
 
-# A draft's requests cross tagged with their kind (school, creche, library).
-codec.polymorphic(Request, {kind.value: cls for kind, cls in REQUEST_CLASSES.items()})
+# A draft's requests cross tagged with their kind's id (every installed kind: counter.registrations).
+codec.polymorphic(Request, {kind.id: kind.request_type for kind in all_kinds()})
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Crèche application: up to three crèches, a waiting list, the CNAF hourly rate."""

@@ -1,0 +1,1 @@
+"""School registration: the coming school year (or the one under way), sector school, canteen."""
