@@ -340,3 +340,33 @@ def places_from(answer: Mapping) -> Places:
             places.taken[key] = group["registered"]
             places.waiting[key] = group.get("waiting", 0)
     return places
+
+
+# -- the delivery ----------------------------------------------------------------------------------
+
+QF_SOURCES = {"CNAF": "caf", "CAF": "caf", "MSA": "msa", "declared": "declared"}
+
+
+def alsh_body(request: AlshRequest, person, city_person_id: str | None, *, address=None,
+              quote: AlshQuote | None = None, qf_value: int | None = None, qf_source: str | None = None) -> dict:
+    """``POST /v1/registrations`` for the accueil de loisirs (contract 1.4).
+
+    The child by the city's id when the counter has it, else by identity (the
+    city creates them, living at ``address``); the weeks' Mondays in order;
+    the daily price told to the family and the QF it comes from, when known.
+    """
+    from counter.domain.deliveries import contract_person
+
+    body: dict = {"kind": "alsh"}
+    if city_person_id:
+        body["person_id"] = city_person_id
+    elif person is not None:
+        body["person"] = contract_person(person, address)
+    else:
+        raise ValueError("an ALSH registration needs the city's person id or the person")
+    body["weeks"] = sorted(set(request.weeks))
+    if quote is not None:
+        body["daily_price"] = f"{quote.bracket.daily:.2f}"
+    if qf_value is not None:
+        body["quotient_familial"] = {"value": qf_value, "source": QF_SOURCES.get(qf_source or "declared", "caf")}
+    return body

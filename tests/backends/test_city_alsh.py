@@ -276,3 +276,27 @@ async def test_the_answers_have_the_documented_fields(world):
     assert set(_body(child)) <= request
     cancel = spec["paths"]["/v1/registrations/{registration_id}/cancellation"]["post"]["responses"]["200"]
     assert cancelled["kind"] in cancel["content"]["application/json"]["schema"]["properties"]["kind"]["enum"]
+
+
+async def test_the_counters_body_is_what_the_town_accepts(world):
+    from counter.domain.dates import BirthDate
+    from registrations.alsh.rules import AlshRequest, alsh_body, alsh_quote
+
+    child = _children(world, AgeGroup.ELEMENTAIRE, 1)[0]
+    noel = shipped_calendar().period("2026-noel-B")
+    request = AlshRequest(1, noel.key, ("2026-12-28", "2026-12-21"))
+    quote = alsh_quote(weeks_of(noel), 640, "CNAF")
+    by_id = alsh_body(request, None, child, quote=quote, qf_value=640, qf_source="CNAF")
+    assert by_id == {"kind": "alsh", "person_id": child, "weeks": ["2026-12-21", "2026-12-28"],
+                     "daily_price": "7.00", "quotient_familial": {"value": 640, "source": "caf"}}
+
+    class Person:  # a person row's attributes, as the outbox's payload builder reads them
+        birth_name, usage_name, given_names, sex = "NDIAYE", None, "Awa, Marie", "F"
+        birth = BirthDate(2018, 5, 2)
+
+    by_identity = alsh_body(request, Person(), None, qf_value=300, qf_source="declared")
+    assert by_identity["person"]["birth_date"] == "2018-05-02" and "daily_price" not in by_identity
+    async with city() as backend:
+        for number, body in enumerate((by_id, by_identity)):
+            answer = await backend.submit_registration(body, f"body-{number}")
+            assert answer["kind"] == "alsh" and [w["group"] for w in answer["alsh"]["weeks"]] == ["elementaire"] * 2
