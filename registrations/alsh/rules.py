@@ -231,28 +231,21 @@ def alsh_quote(weeks: Sequence[Week], qf_value: int | None, qf_source: str | Non
 
 HEALTH_RECORD = "Carnet de santé (pages des vaccinations) ou certificat de vaccination"
 INSURANCE = "Attestation d'assurance extrascolaire (responsabilité civile et individuelle accident)"
-QF_PROOF = "Attestation de quotient familial de la CAF ou de la MSA"
+QF_PROOF = "Attestation de quotient familial de la CAF ou de la MSA (sans elle : tarif plein)"
 # The town's schools checked the vaccinations when the child was enrolled.
 SCHOOL_RECORD = "mairie (dossier scolaire)"
 
 
-def alsh_papers(*, schooled_in_town: bool, qf_value: int | None, qf_source: str | None) -> tuple[Paper, ...]:
+def alsh_papers(*, schooled_in_town: bool, qf_confirmed_by: str | None) -> tuple[Paper, ...]:
     """The papers for an ALSH registration, minus what an agency confirms.
 
-    ``schooled_in_town``: the town's family system says the child is enrolled
-    in one of its schools (its section « École (mairie) »), whose record holds
-    the vaccinations; ``qf_source``: the provider of the QF (CNAF, MSA),
-    ``declared`` or None. Without a QF nothing is asked: the full price applies.
+    ``schooled_in_town``: the child is registered in one of the town's schools,
+    whose record holds the vaccinations; ``qf_confirmed_by``: the agency that
+    gave the quotient familial (CAF, MSA). Without it the family brings its QF
+    attestation, or pays the full price.
     """
-    papers = [Paper(HEALTH_RECORD, SCHOOL_RECORD if schooled_in_town else None), Paper(INSURANCE)]
-    if qf_value is not None:
-        _, declared = qf_basis(qf_value, qf_source)
-        papers.append(Paper(QF_PROOF, None if declared else _provider(qf_source)))
-    return tuple(papers)
-
-
-def _provider(source: str | None) -> str:
-    return "MSA" if source == "MSA" else "CAF"
+    return (Paper(HEALTH_RECORD, SCHOOL_RECORD if schooled_in_town else None), Paper(INSURANCE),
+            Paper(QF_PROOF, qf_confirmed_by))
 
 
 # -- places --------------------------------------------------------------------------------------

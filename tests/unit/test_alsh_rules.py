@@ -294,15 +294,16 @@ def test_the_quote_prices_each_open_day():
 
 
 def test_papers_and_what_waives_them():
-    papers = alsh_papers(schooled_in_town=True, qf_value=640, qf_source="CNAF")
+    papers = alsh_papers(schooled_in_town=True, qf_confirmed_by="CAF")
     assert [(p.label, p.confirmed_by) for p in papers] == [
         (HEALTH_RECORD, "mairie (dossier scolaire)"), (INSURANCE, None), (QF_PROOF, "CAF")]
     assert papers[0].text.endswith("déjà confirmé par la mairie (dossier scolaire)")
-    declared = alsh_papers(schooled_in_town=False, qf_value=300, qf_source="declared")
-    assert [p.to_provide for p in declared] == [True, True, True]
-    assert [p.label for p in alsh_papers(schooled_in_town=False, qf_value=None, qf_source=None)] == [
-        HEALTH_RECORD, INSURANCE]
-    assert alsh_papers(schooled_in_town=False, qf_value=500, qf_source="MSA")[2].confirmed_by == "MSA"
+    assert papers[2].text.endswith("déjà confirmé par la CAF")
+    alone = alsh_papers(schooled_in_town=False, qf_confirmed_by=None)
+    assert [p.to_provide for p in alone] == [True, True, True]
+    assert alone[2].text == ("Attestation de quotient familial de la CAF ou de la MSA (sans elle : tarif plein) : "
+                             "à fournir")
+    assert alsh_papers(schooled_in_town=False, qf_confirmed_by="MSA")[2].text.endswith("par la MSA")
 
 
 # -- places ---------------------------------------------------------------------------------------
