@@ -24,6 +24,7 @@ from tests.backends.helpers import open_backend
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "city-api.openapi.yaml"
 NOEL = ("2026-12-21", "2026-12-28")
+SPRING = ("2027-04-19", "2027-04-26")  # zone B; the maternelle of the 19th is full, two families wait
 WINTER = "2027-02-22"  # zone B: nobody registered before the counter's day
 
 city = partial(open_backend, "city")
@@ -74,31 +75,34 @@ def test_the_fixture_town_opens_every_week_of_its_zones_holidays():
 
 async def test_places_per_week_and_group_through_the_adapter():
     async with city() as backend:
-        answer = await backend.alsh_capacities(date(2026, 12, 1), date(2027, 1, 31))
-    assert [(w["week"], w["days"]) for w in answer["weeks"]] == [("2026-12-21", 4), ("2026-12-28", 4)]
-    full = answer["weeks"][1]["groups"][0]
+        christmas = await backend.alsh_capacities(date(2026, 12, 1), date(2027, 1, 31))
+        answer = await backend.alsh_capacities(date(2027, 4, 1), date(2027, 5, 2))
+    assert [(w["week"], w["days"]) for w in christmas["weeks"]] == [("2026-12-21", 4), ("2026-12-28", 4)]
+    assert {g["registered"] for w in christmas["weeks"] for g in w["groups"]} == {0}
+    assert [(w["week"], w["days"]) for w in answer["weeks"]] == [("2027-04-19", 5), ("2027-04-26", 5)]
+    full = answer["weeks"][0]["groups"][0]
     assert full == {"group": "maternelle", "capacity": 24, "registered": 24, "available": 0, "waiting": 2}
     places = places_from(answer)
-    assert places.available(date(2026, 12, 21), AgeGroup.MATERNELLE) == 24
-    assert places.book(date(2026, 12, 28), AgeGroup.MATERNELLE).rank == 3
+    assert places.available(date(2027, 4, 26), AgeGroup.MATERNELLE) == 24
+    assert places.book(date(2027, 4, 19), AgeGroup.MATERNELLE).rank == 3
 
 
 async def test_a_registration_gets_a_place_or_a_rank_for_each_week_once(world):
-    child = _children(world, AgeGroup.MATERNELLE, 1)[0]
+    child = _children(world, AgeGroup.MATERNELLE, 1, date(2027, 4, 19))[0]
     async with city() as backend:
-        created = await backend.submit_registration(_body(child), "alsh-1")
-        replayed = await backend.submit_registration(_body(child), "alsh-1")
-        after = await backend.alsh_capacities(date(2026, 12, 21), date(2026, 12, 28))
+        created = await backend.submit_registration(_body(child, weeks=SPRING), "alsh-1")
+        replayed = await backend.submit_registration(_body(child, weeks=SPRING), "alsh-1")
+        after = await backend.alsh_capacities(date(2027, 4, 19), date(2027, 4, 26))
         with pytest.raises(AgencyError) as twice:
-            await backend.submit_registration(_body(child, weeks=["2026-12-21"]), "alsh-2")
+            await backend.submit_registration(_body(child, weeks=["2027-04-26"]), "alsh-2")
     assert created == replayed
     assert created["kind"] == "alsh" and created["state"] == "registered" and created["person_id"] == child
     assert created["alsh"] == {"weeks": [
-        {"week": "2026-12-21", "group": "maternelle", "state": "registered", "rank": None},
-        {"week": "2026-12-28", "group": "maternelle", "state": "waiting", "rank": 3}], "daily_price": "7.00"}
+        {"week": "2027-04-19", "group": "maternelle", "state": "waiting", "rank": 3},
+        {"week": "2027-04-26", "group": "maternelle", "state": "registered", "rank": None}], "daily_price": "7.00"}
     groups = {(w["week"], g["group"]): g for w in after["weeks"] for g in w["groups"]}
-    assert groups[("2026-12-21", "maternelle")]["registered"] == 1
-    assert groups[("2026-12-28", "maternelle")]["waiting"] == 3
+    assert groups[("2027-04-26", "maternelle")]["registered"] == 1
+    assert groups[("2027-04-19", "maternelle")]["waiting"] == 3
     assert (twice.value.http_status, twice.value.code) == (409, "already_registered")
 
 
