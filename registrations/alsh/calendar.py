@@ -75,6 +75,11 @@ class Period:
         """``vacances de Noël 2026``, ``vacances d'hiver 2027`` (the year they start in)."""
         return f"{PERIOD_NAMES[self.name]} {self.first_day.year}"
 
+    @property
+    def title(self) -> str:
+        """``Vacances de Noël 2026``: the label starting a sentence."""
+        return self.label[0].upper() + self.label[1:]
+
     def is_off(self, day: date) -> bool:
         return self.first_day <= day <= self.last_day
 
@@ -83,11 +88,21 @@ class Period:
 class Week:
     monday: date
     days: tuple[date, ...]  # the open days, Monday to Friday
+    closed: tuple[date, ...] = ()  # days off that are public holidays (the accueil is closed)
 
     @property
     def label(self) -> str:
         """``semaine du 21/12/2026``."""
         return f"semaine du {self.monday:%d/%m/%Y}"
+
+    @property
+    def short_label(self) -> str:
+        """``Semaine du 21/12/2026 — 4 jours (fermé le 25/12)``: one line of a form."""
+        count = len(self.days)
+        text = f"Semaine du {self.monday:%d/%m/%Y} — {count} jour{'s' if count > 1 else ''}"
+        if self.closed:
+            text += f" (fermé le {' et le '.join(f'{d:%d/%m}' for d in self.closed)})"
+        return text
 
     @property
     def days_label(self) -> str:
@@ -239,11 +254,11 @@ def weeks_of(period: Period) -> tuple[Week, ...]:
     monday = first - timedelta(days=first.weekday())
     weeks = []
     while monday <= period.last_day:
-        closed = public_holidays(monday.year) | public_holidays((monday + timedelta(days=4)).year)
-        days = tuple(d for d in (monday + timedelta(days=i) for i in range(5))
-                     if period.is_off(d) and d not in closed)
+        holidays = public_holidays(monday.year) | public_holidays((monday + timedelta(days=4)).year)
+        off = [d for d in (monday + timedelta(days=i) for i in range(5)) if period.is_off(d)]
+        days = tuple(d for d in off if d not in holidays)
         if days:
-            weeks.append(Week(monday, days))
+            weeks.append(Week(monday, days, tuple(d for d in off if d in holidays)))
         monday += timedelta(days=7)
     return tuple(weeks)
 

@@ -25,7 +25,7 @@ def open_form(env, request: AlshRequest | None, values: dict | None) -> AlshForm
     qf = env.facts.qf_value if env.facts is not None else None
     price = f"Prix par jour : {euros(daily_bracket(qf, DEFAULT_BRACKETS).daily)}" + (
         f" (QF {qf} de la CAF)" if qf is not None else " (tarif plein sans quotient familial connu)")
-    heading = (f"{period.label.capitalize()} (zone {period.zone}) — {price}" if period
+    heading = (f"{period.title} (zone {period.zone}) — {price}" if period
                else "Aucune vacance scolaire à venir dans le calendrier.")
     return AlshForm(env.context, env.today, extra.period or "", weeks, extra.places, heading,
                     request, values, env.check, env.on_edit)
@@ -60,7 +60,7 @@ class AlshForm(FormScreen[AlshRequest]):
         yield self.label("Semaines")
         chosen = set(request.weeks) if request else set()
         for week in self.weeks:
-            yield MarkedCheckbox(f"{week.label.capitalize()} — {week.days_label}",
+            yield MarkedCheckbox(week.short_label,
                                  week.monday.isoformat() in chosen, id=f"week-{week.monday:%Y%m%d}")
         yield Static(id="weeks-box", classes="info", markup=False)
         yield self.error("weeks")
@@ -92,7 +92,7 @@ class AlshForm(FormScreen[AlshRequest]):
             left = self.places.get(week.monday.isoformat(), {}).get(group.value)
             text = "?" if left is None else ("complet : liste d'attente" if left <= 0 else f"{left} places")
             said.append(f"{week.monday:%d/%m} : {text}")
-        self.query_one("#weeks-box", Static).update(lines_of([f"Places, {group.label} :", *said]))
+        self.query_one("#weeks-box", Static).update(lines_of([f"Places ({group.label}) :", *said]))
 
     def collect(self) -> tuple[AlshRequest | None, list[FieldError]]:
         person = self.query_one("#person", Select).value

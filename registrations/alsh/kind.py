@@ -101,7 +101,7 @@ class Alsh(RegistrationKind):
             return describe_member(context.member(request.person_id)), KIND_LABEL
         weeks = chosen_weeks(request, period)
         return (describe_member(context.member(request.person_id)),
-                f"{KIND_LABEL} — {period.label} (zone {period.zone}) : {weeks_text(weeks)}")
+                f"{period.title} (zone {period.zone}) : {weeks_text(weeks)}")
 
     def prices(self, request: AlshRequest, draft, facts, rules, context, today: date) -> tuple[str, ...]:
         from counter.domain.visit_summary import qf_of

@@ -40,7 +40,7 @@ class AgeGroup(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return "maternelle (3-5 ans)" if self is AgeGroup.MATERNELLE else "élémentaire (6-11 ans)"
+        return "maternelle, 3-5 ans" if self is AgeGroup.MATERNELLE else "élémentaire, 6-11 ans"
 
 
 class AgeRefused(ValueError):

@@ -120,7 +120,8 @@ class AlshService(BaseKindService):
         state = RegState(overall_state(outcome))
         rank = next((p.rank for p in outcome if not p.placed), None) if state is RegState.WAITING_LIST else None
         registration.rank = rank
-        return Registered(state, rank, f"{PROVISIONAL_NOTE} {receipt_detail(outcome)}.")
+        detail = receipt_detail(outcome)
+        return Registered(state, rank, f"{PROVISIONAL_NOTE} {detail[0].upper()}{detail[1:]}.")
 
     def payload(self, request, registration_id, state, delivery) -> tuple[str, dict]:
         from counter.domain.deliveries import CITY_REGISTRATION

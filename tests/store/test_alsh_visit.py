@@ -57,7 +57,7 @@ def test_two_weeks_confirmed_then_the_same_child_again_is_refused(store, family)
     visits, done = confirm(store, family["household"], AlshRequest(family["Moussa"], NOEL, WEEKS), code="RCP-ALSH-0001")
     outcome = done.outcomes[0]
     assert outcome.state is RegState.REGISTERED and outcome.rank is None
-    assert "semaine du 21/12/2026 (maternelle (3-5 ans)) : place réservée" in outcome.note
+    assert "Semaine du 21/12/2026 (maternelle, 3-5 ans) : place réservée" in outcome.note
     with store.engine.connect() as c:
         row = c.execute(text("SELECT kind, state, details FROM registration")).one()
         message = c.execute(text("SELECT target, operation, payload FROM outbox")).one()
@@ -93,7 +93,7 @@ def test_a_full_week_waits_and_a_cancellation_frees_the_place(store, family):
     _, mine = confirm(store, family["household"], AlshRequest(family["Moussa"], NOEL, WEEKS), code="RCP-ALSH-0005")
     # A place on the 21st, the 28th full: still registered, with a rank for the full week.
     assert (mine.outcomes[0].state, mine.outcomes[0].rank) == (RegState.REGISTERED, None)
-    assert "semaine du 28/12/2026 (maternelle (3-5 ans)) : liste d'attente, rang 2" in mine.outcomes[0].note
+    assert "semaine du 28/12/2026 (maternelle, 3-5 ans) : liste d'attente, rang 2" in mine.outcomes[0].note
 
     result = RegistrationService(store, "chef", "supervisor", host="poste-9").cancel(
         done.outcomes[0].registration_id, "Famille partie")
@@ -115,8 +115,7 @@ def test_the_kind_words_the_summary_and_the_receipt(store, family):
     request = AlshRequest(family["Awa"], NOEL, WEEKS)
     who, what = plugin.describe(request, context, TODAY)
     assert who == "Awa DIALLO (née le 01/01/2018)"
-    assert what == ("Accueil de loisirs — vacances de Noël 2026 (zone B) : semaines du 21/12 "
-                    "et du 28/12/2026")
+    assert what == "Vacances de Noël 2026 (zone B) : semaines du 21/12 et du 28/12/2026"
     assert plugin.short(request, context)[1] == "vacances de Noël 2026, 2 sem."
     assert plugin.state_wording(RegState.WAITING_LIST, 3) == ("sur liste d'attente", "rang provisoire 3")
     assert plugin.decode(plugin.encode(request)) == request
