@@ -34,7 +34,7 @@ from registrations.alsh.rules import (
 )
 
 # The town's places per week and age group (the fictional town's: its family
-# system says the same, fixtures/data/town/alsh.toml).
+# system says the same, fixtures/data/alsh.toml).
 PLACES = {AgeGroup.MATERNELLE: 24, AgeGroup.ELEMENTAIRE: 36}
 _LIVE = f"kind = '{KIND_ID}' AND state != 'cancelled'"
 
