@@ -23,8 +23,9 @@ def open_form(env, request: AlshRequest | None, values: dict | None) -> AlshForm
     period = shipped_calendar().period(extra.period) if extra.period else None
     weeks = bookable_weeks(period, env.today) if period else ()
     qf = env.facts.qf_value if env.facts is not None else None
-    price = f"Prix par jour : {euros(daily_bracket(qf, DEFAULT_BRACKETS).daily)}" + (
-        f" (QF {qf} de la CAF)" if qf is not None else " (tarif plein sans quotient familial connu)")
+    daily = euros(daily_bracket(qf, DEFAULT_BRACKETS).daily)
+    price = (f"{daily} par jour (QF {qf}, CAF)" if qf is not None
+             else f"{daily} par jour (tarif plein : pas de QF de la CAF)")
     heading = (f"{period.title} (zone {period.zone}) — {price}" if period
                else "Aucune vacance scolaire à venir dans le calendrier.")
     return AlshForm(env.context, env.today, extra.period or "", weeks, extra.places, heading,

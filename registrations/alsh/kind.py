@@ -18,6 +18,7 @@ from registrations.alsh.calendar import DEFAULT_ZONE, Period, Week, shipped_cale
 from registrations.alsh.rules import (
     DEFAULT_BRACKETS,
     KIND_LABEL,
+    SHORT_LABEL,
     AgeGroup,
     AlshRequest,
     alsh_papers,
@@ -68,7 +69,7 @@ def weeks_text(weeks: tuple[Week, ...]) -> str:
 
 class Alsh(RegistrationKind):
     id = KIND_ID
-    label = KIND_LABEL
+    label = SHORT_LABEL
     order = 40
     request_type = AlshRequest
     key, key_label = "a", "Loisirs"
@@ -101,7 +102,7 @@ class Alsh(RegistrationKind):
             return describe_member(context.member(request.person_id)), KIND_LABEL
         weeks = chosen_weeks(request, period)
         return (describe_member(context.member(request.person_id)),
-                f"{period.title} (zone {period.zone}) : {weeks_text(weeks)}")
+                f"{KIND_LABEL}, {period.label} (zone {period.zone}) : {weeks_text(weeks)}")
 
     def prices(self, request: AlshRequest, draft, facts, rules, context, today: date) -> tuple[str, ...]:
         from counter.domain.visit_summary import qf_of

@@ -32,6 +32,7 @@ from registrations.alsh.calendar import Calendar, Period, Week, bookable_weeks, 
 MIN_AGE, MAX_AGE = 3, 11
 FIRST_ELEMENTARY_AGE = 6
 KIND_LABEL = "Accueil de loisirs"
+SHORT_LABEL = "Loisirs"  # the kind's label where columns are narrow (the visit's table, F9)
 
 
 class AgeGroup(enum.StrEnum):
@@ -215,7 +216,10 @@ class AlshQuote:
 
     def lines(self) -> tuple[str, ...]:
         """The receipt's and the summary's price lines."""
-        head = f"Prix par jour : {euros(self.bracket.daily)} ({self.basis})"
+        if self.full_price:
+            head = f"Prix par jour : {euros(self.bracket.daily)} (tarif plein, sans quotient familial)"
+        else:
+            head = f"Prix par jour selon le {self.basis} : {euros(self.bracket.daily)}"
         return (head, *(w.text for w in self.weeks), f"Total : {euros(self.total)}")
 
 

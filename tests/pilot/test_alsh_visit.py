@@ -82,8 +82,8 @@ async def test_two_holiday_weeks_from_the_visit_to_the_family_system_and_back(to
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ReceiptScreen), "receipt")
         receipt = " ".join(str(app.screen.query_one("#receipt").render()).split())  # lines wrapped at 72
-        for said in ("1. Accueil de loisirs — Abdoulaye DELAUNAY (né le 06/06/2022) Vacances de Noël 2026 (zone B) : "
-                     "semaines du 21/12 et du 28/12/2026",
+        for said in ("1. Loisirs — Abdoulaye DELAUNAY (né le 06/06/2022) Accueil de loisirs, vacances de Noël 2026 "
+                     "(zone B) : semaines du 21/12 et du 28/12/2026",
                      "Semaine du 21/12/2026 : 4 jours", "place réservée",
                      "Attestation d'assurance extrascolaire"):
             assert said in receipt, said
@@ -105,7 +105,7 @@ async def test_two_holiday_weeks_from_the_visit_to_the_family_system_and_back(to
             code = c.execute(text("SELECT code FROM visit WHERE state = 'confirmed'")).scalar_one()
         await type_text(pilot, code.lower())
         await until(pilot, lambda: bool(table_rows(app)), "the registration listed")
-        assert table_rows(app)[0][2].startswith("Accueil")
+        assert table_rows(app)[0][2] == "Loisirs"
         await pilot.press("enter")  # the detail, from the database
         detail = app.screen.query_one("#detail")
         await until(pilot, lambda: "Semaine du 28/12/2026 (maternelle, 3-5 ans) : place réservée"

@@ -115,7 +115,7 @@ def test_the_kind_words_the_summary_and_the_receipt(store, family):
     request = AlshRequest(family["Awa"], NOEL, WEEKS)
     who, what = plugin.describe(request, context, TODAY)
     assert who == "Awa DIALLO (née le 01/01/2018)"
-    assert what == "Vacances de Noël 2026 (zone B) : semaines du 21/12 et du 28/12/2026"
+    assert what == "Accueil de loisirs, vacances de Noël 2026 (zone B) : semaines du 21/12 et du 28/12/2026"
     assert plugin.short(request, context)[1] == "vacances de Noël 2026, 2 sem."
     assert plugin.state_wording(RegState.WAITING_LIST, 3) == ("sur liste d'attente", "rang provisoire 3")
     assert plugin.decode(plugin.encode(request)) == request

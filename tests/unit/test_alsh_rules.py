@@ -284,15 +284,15 @@ def test_the_quote_prices_each_open_day():
     weeks = weeks_of(CALENDAR.period("2026-noel-B"))
     quote = alsh_quote(weeks, 640, "CNAF")
     assert quote.total == Decimal("56.00") and not quote.declared and not quote.full_price
-    assert quote.lines() == ("Prix par jour : 7,00 € (QF 640 (CAF))",
+    assert quote.lines() == ("Prix par jour selon le QF 640 (CAF) : 7,00 €",
                              "Semaine du 21/12/2026 : 4 jours × 7,00 € = 28,00 €",
                              "Semaine du 28/12/2026 : 4 jours × 7,00 € = 28,00 €",
                              "Total : 56,00 €")
     declared = alsh_quote(weeks[:1], 300, "declared")
-    assert declared.declared and declared.lines()[0] == "Prix par jour : 4,50 € (QF 300 déclaré)"
+    assert declared.declared and declared.lines()[0] == "Prix par jour selon le QF 300 déclaré : 4,50 €"
     full = alsh_quote(weeks[:1], None, None)
     assert full.full_price and full.total == Decimal("72.00")
-    assert full.lines()[0] == "Prix par jour : 18,00 € (sans quotient familial : tarif plein)"
+    assert full.lines()[0] == "Prix par jour : 18,00 € (tarif plein, sans quotient familial)"
 
 
 # -- papers ---------------------------------------------------------------------------------------
