@@ -108,6 +108,16 @@ class AlshService(BaseKindService):
             session.execute(text("SELECT pg_advisory_xact_lock(hashtext('counter.alsh.places'))"))
 
     def register(self, session, registration, request) -> Registered:
+        # Checked before the transaction too; here, under the lock (prepare), another
+        # counter's registration of this child for one of the weeks is seen.
+        taken = {w for person_id, details in held(session) if person_id == request.person_id
+                 for w in details.get("weeks") or ()}
+        if taken & set(request.weeks):
+            from counter.domain.visits import FieldError
+            from counter.services.visits import VisitError
+
+            raise VisitError([(0, FieldError("weeks", "Un autre guichet vient d'inscrire cet enfant pour "
+                                                      "l'une de ces semaines : rien n'a été enregistré."))])
         period = period_of(request)
         person = session.execute(text(
             "SELECT birth_year, birth_month, birth_day FROM person WHERE id = :id"), {"id": request.person_id}).one()

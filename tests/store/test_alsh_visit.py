@@ -122,3 +122,21 @@ def test_the_kind_words_the_summary_and_the_receipt(store, family):
 
 
 PLACES_M = PLACES[next(iter(PLACES))]
+
+
+class Unchecked(VisitService):
+    """The real service, as when two counters both passed the rules before either confirmed."""
+
+    def check(self, *args, **kwargs):
+        return []
+
+
+def test_a_child_registered_meanwhile_at_another_counter_is_refused_in_the_transaction(store, family):
+    confirm(store, family["household"], AlshRequest(family["Moussa"], NOEL, WEEKS[1:]), code="RCP-ALSH-0006")
+    late = Unchecked(store, FixedClock(TODAY), "agent2", host="poste-2")
+    visit_id = late.start(household_id=family["household"])
+    draft = VisitDraft(household_id=family["household"], requests=[AlshRequest(family["Moussa"], NOEL, WEEKS)])
+    with pytest.raises(VisitError, match="Un autre guichet vient d'inscrire cet enfant"):
+        late.confirm(visit_id, draft, code="RCP-ALSH-0007", payloads=payload_builder(store, late.context(visit_id), TODAY))
+    with store.engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM registration")).scalar_one() == 1
