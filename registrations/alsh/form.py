@@ -27,7 +27,7 @@ def open_form(env, request: AlshRequest | None, values: dict | None) -> AlshForm
     price = (f"{daily} par jour (QF {qf}, CAF)" if qf is not None
              else f"{daily} par jour (tarif plein : pas de QF de la CAF)")
     heading = (f"{period.title} (zone {period.zone}) — {price}" if period
-               else "Aucune vacance scolaire à venir dans le calendrier.")
+               else "Pas de vacances scolaires à venir dans le calendrier : aucune semaine à proposer.")
     return AlshForm(env.context, env.today, extra.period or "", weeks, extra.places, heading,
                     request, values, env.check, env.on_edit)
 
