@@ -54,8 +54,8 @@ class VisitScreen(CounterScreen[None]):
     SUB_TITLE = "Visite"
     BINDINGS = [
         # One key per kind of registration, in the kinds' order (counter.domain.kinds).
-        *[Binding(k.key, f"add('{k.id}')", k.key_label, id=f"visit.{k.id}", tooltip=k.key_tooltip)
-          for k in all_kinds()],
+        *[Binding(k.key, f"add('{k.id}')", k.key_label, id=f"visit.{k.id}", tooltip=k.key_tooltip,
+                  show=k.key_shown) for k in all_kinds()],
         Binding("enter", "edit", "Modifier", id="visit.edit", show=False),
         # Left out of the footer at 80 columns: Delete on the selected request,
         # and « q », which the facts line names when a QF can be declared.

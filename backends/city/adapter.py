@@ -9,10 +9,11 @@ without a call.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from backends.fields import date_field, object_field, object_list, typed
+from backends.fields import count_field, date_field, object_field, object_list, typed
 from backends.http import (
     AgencyError,
     HttpBackend,
@@ -52,7 +53,9 @@ REFUSALS = {
     "idempotency_key_missing": "Demande refusée par la mairie : clé d'idempotence absente.",
     "idempotency_key_invalid": "Demande refusée par la mairie : clé d'idempotence invalide.",
     "person_exists": "La mairie connaît déjà cette personne : relancer l'envoi pour l'inscrire sous sa fiche.",
+    "age_out_of_range": "Accueil de loisirs : la mairie refuse l'âge de l'enfant (3 à 11 ans) pour une semaine choisie.",
 }
+ALSH_GROUPS = ("maternelle", "elementaire")
 CANCEL_REFUSALS = {
     "not_found": "La mairie ne connaît pas cette demande (ou son système ne reçoit pas encore les annulations) : "
                  "prévenez le service.",
@@ -189,6 +192,35 @@ class CityBackend(HttpBackend):
             if waiting_list is not None:
                 typed(waiting_list, "id", str, required=True)
                 typed(waiting_list, "length", int, required=True)
+        return body
+
+    async def alsh_capacities(self, first: date, last: date) -> dict:
+        """``GET /v1/alsh/capacities`` (contract 1.4): the accueil de loisirs' places per week
+        and age group, for the weeks whose Monday is between ``first`` and ``last``."""
+        body = await self._bounded(self._alsh_capacities(first, last))
+        for week in object_list(body, "weeks"):
+            typed(week, "week", str, required=True)
+            if date_field(week, "week").weekday() != 0:
+                raise AgencyError(Status.BAD_RESPONSE, "Réponse illisible : une semaine ne commence pas un lundi.")
+            for group in object_list(week, "groups"):
+                if typed(group, "group", str, required=True) not in ALSH_GROUPS:
+                    raise AgencyError(Status.BAD_RESPONSE, "Réponse illisible : tranche d'âge inconnue.")
+                for name in ("capacity", "registered"):
+                    if typed(group, name, int, required=True) < 0:
+                        raise AgencyError(Status.BAD_RESPONSE, f"Réponse illisible : champ « {name} » négatif.")
+                count_field(group, "waiting")
+        return body
+
+    async def _alsh_capacities(self, first: date, last: date) -> dict:
+        response = await self.request("GET", "/v1/alsh/capacities",
+                                      params={"from": first.isoformat(), "to": last.isoformat()})
+        if response.status_code in (404, 405):  # a server of contract 1.3 or older
+            raise AgencyError(Status.UNAVAILABLE, "Le système famille ne connaît pas l'accueil de loisirs "
+                                                  "(contrat 1.4) : places inconnues.")
+        ERRORS.raise_for(response, search=True)
+        body = response.json()
+        if not isinstance(body, dict):
+            raise AgencyError(Status.BAD_RESPONSE, "Réponse illisible : un objet JSON était attendu.")
         return body
 
     async def submit_registration(self, body: dict, idempotency_key: str) -> dict:

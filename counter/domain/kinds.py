@@ -64,6 +64,10 @@ class RegistrationKind:
     key: ClassVar[str]
     key_label: ClassVar[str]
     key_tooltip: ClassVar[str] = ""
+    # Whether the key shows in the visit screen's footer. At 80 columns the footer
+    # holds three kinds' keys beside the visit's own: a kind added later leaves its
+    # key out of it (the key works all the same, and Ctrl+P lists it).
+    key_shown: ClassVar[bool] = True
     # The backend kind (counter.backends) that receives these registrations; the
     # first enabled backend of that kind is the outbox target.
     target: ClassVar[str]

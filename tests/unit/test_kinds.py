@@ -24,8 +24,8 @@ SAMPLES = [
 
 
 def test_the_built_in_kinds_are_installed_in_their_order():
-    assert [k.id for k in all_kinds()] == ["school", "creche", "library"]
-    assert [k.label for k in all_kinds()] == ["École", "Crèche", "Bibliothèque"]
+    assert [k.id for k in all_kinds()] == ["school", "creche", "library", "alsh"]
+    assert [k.label for k in all_kinds()] == ["École", "Crèche", "Bibliothèque", "Loisirs"]
 
 
 def test_every_kind_declares_what_the_counter_needs():
