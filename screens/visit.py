@@ -223,8 +223,8 @@ class VisitScreen(CounterScreen[None]):
         table.show(rows, row)
         self._describe()
         if not rows:
-            self.say("Ajoutez les demandes de la famille : « e » école, « c » crèche, "
-                     "« b » bibliothèque. Tout est enregistré au fur et à mesure.")
+            offered = ", ".join(f"« {k.key} » {k.hint_label or k.label.lower()}" for k in all_kinds())
+            self.say(f"Ajoutez les demandes de la famille : {offered}. Tout est enregistré au fur et à mesure.")
         else:
             self.say(f"{len(rows)} demande(s) — Ctrl+S pour relire et confirmer.")
 

@@ -77,6 +77,10 @@ class RegistrationKind:
     # Said before a supervisor cancels a registration already delivered, and after.
     delivered_cancel_consequence: ClassVar[str] = "Déjà transmise à la mairie : l'annulation lui sera envoyée."
     delivered_not_told: ClassVar[str] = " Elle avait déjà été transmise à « {target} » : prévenez ce service de l'annulation."
+    # Said after a cancellation that gave a place back (the service part's ``cancelled`` is True).
+    place_freed: ClassVar[str] = " La place est rendue."
+    # The visit's opening hint names each kind's key with this (lower case, short).
+    hint_label: ClassVar[str] = ""
     # Lazily imported parts of the package (default: beside the declaration's module).
     form_module: ClassVar[str | None] = None
     service_module: ClassVar[str | None] = None

@@ -198,7 +198,7 @@ class RegistrationService:
             self._audit(session, "registration.cancel", "registration", registration_id, audit)
         message = "Inscription annulée."
         if place_freed:
-            message += " La place est rendue à l'école."
+            message += (plugin or kinds.RegistrationKind).place_freed
         if told is not None:
             message += f" L'annulation sera transmise à « {target} » (suivi : F10)."
         elif outbox == "delivered":

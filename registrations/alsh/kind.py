@@ -73,6 +73,8 @@ class Alsh(RegistrationKind):
     order = 40
     request_type = AlshRequest
     key, key_label = "a", "Loisirs"
+    hint_label = "loisirs"
+    place_freed = " Les places qu'elle tenait sont rendues."
     key_tooltip = "Ajouter une inscription à l'accueil de loisirs (vacances scolaires)."
     key_shown = False  # the footer at 80 columns is full: the key works, Ctrl+P lists it
     target = "city"

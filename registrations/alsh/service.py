@@ -142,9 +142,8 @@ class AlshService(BaseKindService):
 
     def cancelled(self, session, store, registration, previous: str) -> bool:
         # The places it held count no more once its state is cancelled (places_now
-        # counts live registrations). False: the registrations screen's « place rendue
-        # à l'école » is a school's wording.
-        return False
+        # counts live registrations): given back when it held any.
+        return previous == "registered"
 
 
 service = AlshService()

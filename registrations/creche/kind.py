@@ -125,6 +125,7 @@ class Creche(RegistrationKind):
     order = 20
     request_type = CrecheRequest
     key, key_label, key_tooltip = "c", "Crèche", "Ajouter une demande de crèche."
+    hint_label = "crèche"
     target = "city"
     capacity = "waiting_list"  # every application: a provisional rank on the town's list
     papers_needed = staticmethod(papers_needed)  # the papers from the visit's facts (counter.domain.papers)

@@ -42,6 +42,7 @@ class Library(RegistrationKind):
     order = 30
     request_type = LibraryRequest
     key, key_label = "b", "Biblio."
+    hint_label = "bibliothèque"
     key_tooltip = "Ajouter une carte de bibliothèque (création ou renouvellement)."
     target = "koha"
     capacity = "none"

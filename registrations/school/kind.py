@@ -98,6 +98,8 @@ class School(RegistrationKind):
     order = 10
     request_type = SchoolRequest
     key, key_label, key_tooltip = "e", "École", "Ajouter une inscription scolaire."
+    hint_label = "école"
+    place_freed = " La place est rendue à l'école."
     target = "city"
     capacity = "places"  # per school, year and level (school_capacity); a full level: waiting list
     papers_needed = staticmethod(papers_needed)  # the papers from the visit's facts (counter.domain.papers)

@@ -97,7 +97,8 @@ def test_a_full_week_waits_and_a_cancellation_frees_the_place(store, family):
 
     result = RegistrationService(store, "chef", "supervisor", host="poste-9").cancel(
         done.outcomes[0].registration_id, "Famille partie")
-    assert result.previous_state == "registered" and not result.place_freed
+    assert result.previous_state == "registered" and result.place_freed
+    assert "Les places qu'elle tenait sont rendues." in result.message
     fresh = VisitService(store, FixedClock(TODAY), "agent1", host="poste-1")
     places = fresh.context(fresh.start(household_id=family["household"])).extra["alsh"]["places"]
     # The cancelled place counts no more, but two families wait for the week: none for a newcomer.
