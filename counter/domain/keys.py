@@ -16,6 +16,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 
+from counter.domain.kinds import all_kinds
+
 BINDINGS: dict[str, dict[str, str]] = {
     "app": {"app.quit": "ctrl+q", "app.palette": "ctrl+p", "app.retry": "f5", "app.scenario": "f1",
             "app.lock": "ctrl+l"},
@@ -27,7 +29,8 @@ BINDINGS: dict[str, dict[str, str]] = {
                   "household.reveal_nir": "n"},
     "dossier": {"dossier.back": "escape", "dossier.refresh": "r", "dossier.refresh_all": "ctrl+r",
                 "dossier.correct": "m"},
-    "visit": {"visit.school": "e", "visit.creche": "c", "visit.library": "b", "visit.edit": "enter",
+    # And one key per installed kind of registration, visit.<kind> (added below).
+    "visit": {"visit.edit": "enter",
               "visit.remove": "delete", "visit.qf": "q", "visit.confirm": "ctrl+s", "visit.abandon": "ctrl+d",
               "visit.back": "escape", "visit.quit": "ctrl+q"},
     "confirm": {"confirm.yes": "enter", "confirm.no": "escape"},
@@ -50,6 +53,9 @@ BINDINGS: dict[str, dict[str, str]] = {
     "purpose": {"purpose.cancel": "escape"},
     "scenario": {"scenario.close": "escape", "scenario.close_f1": "f1"},
 }
+
+# The visit's keys of the kinds of registration are the installed kinds' (plugins).
+BINDINGS["visit"] = {**{f"visit.{k.id}": k.key for k in all_kinds()}, **BINDINGS["visit"]}
 
 # The bindings active on every screen besides its own: the app's; a dropdown's where a screen has one.
 SHARED: dict[str, tuple[str, ...]] = {
