@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.requirements import missing
 
 PG_ENV = "COUNTER_TEST_PG_URL"
 # Every screen test sees the same day: ages and school years must not drift.
@@ -47,7 +48,7 @@ def _stop_private_services(tmp_path: Path) -> None:
 def _postgres_url() -> str:
     url = os.environ.get(PG_ENV)
     if not url:
-        pytest.skip(f"{PG_ENV} is not set: PostgreSQL store tests skipped (.ci/run sets it)")
+        missing(f"{PG_ENV} is not set: PostgreSQL store tests skipped (.ci/run sets it)")
     return url
 
 

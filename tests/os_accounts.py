@@ -20,17 +20,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
+from tests.requirements import missing
 
 TOOLS = ("useradd", "userdel", "setpriv")
 
 
 def require_root() -> None:
     if os.geteuid() != 0:
-        pytest.skip("runs the command as a throwaway OS account: needs root (CI runs as root)")
+        missing("runs the command as a throwaway OS account: needs root (CI runs as root)")
     missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
-        pytest.skip(f"needs {', '.join(missing)} (util-linux, passwd) to run as another account")
+        missing(f"needs {', '.join(missing)} (util-linux, passwd) to run as another account")
 
 
 @contextmanager
@@ -52,7 +52,7 @@ def throwaway_group() -> Iterator[grp.struct_group]:
     """A new system group; removed on exit (after the accounts in it)."""
     require_root()
     if shutil.which("groupadd") is None:
-        pytest.skip("needs groupadd (passwd) to create a throwaway group")
+        missing("needs groupadd (passwd) to create a throwaway group")
     name = f"ctg{uuid.uuid4().hex[:10]}"
     subprocess.run(["groupadd", "--system", name], check=True, capture_output=True)
     try:
@@ -91,7 +91,7 @@ def python_for(account: pwd.struct_passwd) -> tuple[list[str], dict[str, str]]:
         if done.returncode == 0:
             return [python], env
         tried.append(f"{python}: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
-    pytest.skip("no Python interpreter another account may run without capabilities "
+    missing("no Python interpreter another account may run without capabilities "
                 f"(this one lives under a private directory): {'; '.join(tried)}")
 
 

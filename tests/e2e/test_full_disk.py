@@ -16,6 +16,7 @@ from sqlalchemy import text
 from counter.cli import main
 from counter.runtime import os_login
 from counter.store.engine import Store
+from tests.requirements import missing
 
 FULL = "counter: cannot write to standard output: No space left on device"
 
@@ -64,13 +65,13 @@ def test_help_to_a_full_disk_is_one_line_and_exit_1(argv):
 def full_filesystem(tmp_path):
     """A tiny tmpfs, filled to the last block (needs root, as in CI)."""
     if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+        missing("mounting a small tmpfs needs root (CI runs as root)")
     where = tmp_path / f"full-{uuid.uuid4().hex[:6]}"
     where.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+        missing(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
         with open(where / "filler", "wb", buffering=0) as filler:
             try:

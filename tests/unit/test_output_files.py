@@ -12,6 +12,7 @@ from sqlalchemy import text
 from counter.cli import main
 from counter.runtime import os_login
 from counter.store.engine import Store
+from tests.requirements import missing
 
 KINDS = ("symlink", "fifo", "device", "directory", "dangling-symlink")
 
@@ -29,7 +30,7 @@ def make(kind: str, path, victim) -> None:
     elif os.geteuid() == 0:  # a private copy of /dev/null (never the system's device)
         os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     else:
-        pytest.skip("creating a device node needs root (CI runs as root)")
+        missing("creating a device node needs root (CI runs as root)")
 
 
 def kind_of(path) -> int:
