@@ -110,13 +110,6 @@ def name_candidates_sql(
     return sql, params
 
 
-def birth_candidates(connection: Connection, birth: DateFilter, limit: int) -> list[int]:
-    clause, params = _birth_clause(birth, "p")
-    params["limit"] = limit
-    sql = f"SELECT p.id FROM person p WHERE 1 = 1{clause} LIMIT :limit"
-    return list(connection.execute(text(sql), params).scalars())
-
-
 def nir_candidates(connection: Connection, nir: str) -> list[int]:
     if len(nir) == 15:
         sql, params = "SELECT id FROM person WHERE nir = :nir", {"nir": nir}
@@ -166,16 +159,6 @@ PERSON_COLUMNS = (
 )
 # Where each of PERSON_COLUMNS sits in a row read through the driver's cursor.
 ID, BIRTH_NAME, USAGE_NAME, GIVEN_NAMES, SEX, BIRTH_YEAR, BIRTH_MONTH, BIRTH_DAY = range(8)
-
-
-def person_rows(connection: Connection, ids: Sequence[int]):
-    """The search's rows: persons the family system removed (``removed_at``) are left out."""
-    if not ids:
-        return []
-    sql = text(f"SELECT {PERSON_COLUMNS} FROM person p WHERE p.id IN :ids AND p.removed_at IS NULL").bindparams(
-        bindparam("ids", expanding=True)
-    )
-    return connection.execute(sql, {"ids": list(ids)}).all()
 
 
 # -- the search's own queries, on the driver's cursor --------------------------------
@@ -237,7 +220,7 @@ def birth_rows(connection: Connection, birth: DateFilter, limit: int) -> list[tu
 
 
 def rows_of(connection: Connection, ids: Sequence[int]) -> list[tuple]:
-    """``person_rows`` as tuples."""
+    """The search's rows of these persons (removed ones left out), as tuples."""
     if not ids:
         return []
     params: dict = {}
