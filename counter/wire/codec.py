@@ -9,6 +9,10 @@ registered here with a tag, written as ``"$type"`` beside their fields.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import enum
+import types
+import typing
 from typing import Any, TypeVar
 
 import msgspec
@@ -19,6 +23,7 @@ TAG = "$type"
 _tag_of: dict[type, str] = {}
 _classes: dict[type, dict[str, type]] = {}  # base -> tag -> subclass
 _decoders: dict[Any, msgspec.json.Decoder] = {}
+_natives: dict[type, bool] = {}  # per class: can msgspec write it alone (no tag anywhere inside)?
 
 
 class Encoded(bytes):
@@ -36,6 +41,38 @@ def polymorphic(base: type, classes: dict[str, type]) -> None:
     for tag, cls in classes.items():
         _tag_of[cls] = tag
     _decoders.clear()
+    _natives.clear()
+
+
+def _native(kind: type) -> bool:
+    """Whether no value of ``kind`` can hold a tagged class: then msgspec writes it
+    as it is, without the walk of ``to_builtins`` (a search answer: a few hundred
+    values, at every keystroke of every terminal)."""
+    found = _natives.get(kind)
+    if found is None:
+        found = _natives[kind] = dataclasses.is_dataclass(kind) and _plain_type(kind, set())
+    return found
+
+
+def _plain_type(hint: Any, seen: set) -> bool:
+    if hint in _PLAIN or hint in seen:
+        return True
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if hint in _tag_of or any(issubclass(hint, base) for base in _classes):
+            return False
+        seen.add(hint)
+        try:
+            hints = typing.get_type_hints(hint)
+        except Exception:  # noqa: BLE001 — a hint that does not resolve: take the safe walk
+            return False
+        return all(_plain_type(h, seen) for h in hints.values())
+    if isinstance(hint, type) and issubclass(hint, (enum.Enum, datetime.date, datetime.time)):
+        return True
+    args = typing.get_args(hint)
+    origin = typing.get_origin(hint)
+    if origin in (tuple, list, frozenset, set, dict, typing.Union, types.UnionType) and args:
+        return all(a is Ellipsis or _plain_type(a, seen) for a in args)
+    return False  # Any, object, a bare container, anything else: the safe walk
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -78,6 +115,8 @@ def _dec_hook(kind: type, value: Any) -> Any:
 def encode(value: Any) -> bytes:
     if isinstance(value, Encoded):
         return bytes(value)
+    if _native(type(value)):
+        return msgspec.json.encode(value)
     return msgspec.json.encode(to_builtins(value))
 
 
