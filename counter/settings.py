@@ -311,6 +311,24 @@ class SyncSettings(Strict):
     warn_after_hours: int = Field(default=24, ge=1, le=24 * 30)  # agents are warned past this age
 
 
+class MobileSettings(Strict):
+    """[mobile]: this counter travels (the roaming bus, docs/tour.md). Its [database] is
+    the replica made by `counter tour prepare`; what is done on board goes back to the
+    town's database at ``central_url`` with `counter tour sync` (and by itself when
+    the link returns). A password the URL does not hold is read from the service's
+    keyring, entry ``mobile.central`` (`counter credentials set mobile.central`)."""
+
+    bus: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,19}$")  # in keys, audit entries and reports
+    central_url: str
+    # Seconds between two tries of the link to the town's database while it is down.
+    probe_seconds: int = Field(default=15, ge=2, le=600)
+
+    @field_validator("central_url")
+    @classmethod
+    def _central(cls, value: str) -> str:
+        return DatabaseSettings(url=value).url
+
+
 class Settings(Strict):
     mode: Literal["production", "training"] = "production"
     data_dir: str | None = Field(default=None, min_length=1, max_length=4096)
@@ -329,6 +347,7 @@ class Settings(Strict):
     library: LibrarySettings = Field(default_factory=LibrarySettings)
     printing: PrintingSettings = Field(default_factory=PrintingSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
+    mobile: MobileSettings | None = None  # the roaming bus (docs/tour.md)
     # The terminals' keys a site changes: binding id -> key(s) (counter.domain.keys).
     keys: dict[str, str] = Field(default_factory=dict)
 
@@ -360,6 +379,8 @@ class Settings(Strict):
             raise ValueError("missing key 'database' (production needs [database] url = …)")
         if self.mode == "training" and self.database is not None:
             raise ValueError("training mode uses its own database: remove [database]")
+        if self.mobile is not None and self.database is not None and not self.database.url.startswith("sqlite"):
+            raise ValueError("[mobile]: the bus's [database] is its SQLite replica (counter tour prepare)")
         return self
 
     def town_rules(self) -> TownRules:
