@@ -8,7 +8,10 @@ order, so a short prefix never sorts the whole index.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import functools
+import threading
 
 from counter.clock import SystemClock
 from counter.domain import query as queries
@@ -33,10 +36,18 @@ HINTS = (
 )
 
 
+ANSWERS_KEPT = 128  # recent answers per process, each valid while the database is unchanged
+
+
 class SearchService:
     def __init__(self, store: Store, clock=None) -> None:
         self.store = store
         self.clock = clock or SystemClock()
+        # Recent answers by what the query means (``dupont`` and ``dupont `` alike, a
+        # page asked again, a prefix another agent just typed), each with the database
+        # version it was read at (``_data_version``): never served once the data changed.
+        self._answers: collections.OrderedDict[tuple, tuple[object, SearchOutcome]] = collections.OrderedDict()
+        self._answers_lock = threading.Lock()  # the service's threads may share one SearchService
 
     def search(self, text: str, page: int = 0) -> SearchOutcome:
         parsed = queries.parse_query(text, self.clock.today())
@@ -45,12 +56,34 @@ class SearchService:
         if parsed.is_empty:
             return SearchOutcome(parsed)
         with self.store.engine.connect() as connection:
-            rows: dict[int, object] = {}  # person rows already read for the ranking
-            ranked, capped = self._ranked_ids(connection, parsed, rows)
-            last_page = max(0, (len(ranked) - 1) // PAGE)
-            page = min(max(page, 0), last_page)
-            shown = ranked[page * PAGE : (page + 1) * PAGE]
-            people = self._summaries(connection, [pid for pid, _ in shown], rows)
+            version = _data_version(connection)
+            key = (parsed.words, parsed.birth, parsed.nir, parsed.caf, page)
+            kept = self._answers.get(key) if version is not None else None
+            if kept is not None and kept[0] == version:
+                return self._answer(kept[1], parsed, text)
+            outcome = self._search(connection, parsed, text, page)
+        if version is not None:
+            with self._answers_lock:
+                self._answers[key] = (version, outcome)
+                self._answers.move_to_end(key)
+                while len(self._answers) > ANSWERS_KEPT:
+                    self._answers.popitem(last=False)
+        return outcome
+
+    @staticmethod
+    def _answer(outcome: SearchOutcome, parsed: queries.ParsedQuery, text: str) -> SearchOutcome:
+        """A kept answer, told in the words typed this time."""
+        if not outcome.results:
+            return SearchOutcome(parsed, hints=(MSG_EMPTY.format(text=text.strip()), HINTS))
+        return dataclasses.replace(outcome, query=parsed)
+
+    def _search(self, connection, parsed: queries.ParsedQuery, text: str, page: int) -> SearchOutcome:
+        rows: dict[int, object] = {}  # person rows already read for the ranking
+        ranked, capped = self._ranked_ids(connection, parsed, rows)
+        last_page = max(0, (len(ranked) - 1) // PAGE)
+        page = min(max(page, 0), last_page)
+        shown = ranked[page * PAGE : (page + 1) * PAGE]
+        people = self._summaries(connection, [pid for pid, _ in shown], rows)
         results = tuple(
             SearchResult(people[pid], strength)
             for pid, strength in shown
@@ -141,6 +174,22 @@ class SearchService:
 
 
 _UNSEEN = object()
+
+
+def _data_version(connection) -> tuple[object, int, int] | None:
+    """This SQLite connection's view of the database's version (None: not SQLite).
+
+    data_version moves at every commit made by *another* connection and
+    total_changes counts this connection's own; the token kept in the driver
+    connection's ``info`` tells connections apart (their counters are not comparable)."""
+    if connection.dialect.name != "sqlite":
+        return None
+    fairy = connection.connection
+    token = fairy.info.get("search_answers")
+    if token is None:
+        token = fairy.info["search_answers"] = object()
+    version = connection.exec_driver_sql("PRAGMA data_version").scalar()
+    return token, version, fairy.dbapi_connection.total_changes
 
 
 @functools.lru_cache(maxsize=65_536)

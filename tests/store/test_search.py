@@ -184,3 +184,28 @@ def test_a_name_with_a_birth_year_is_driven_by_the_name_index(store, search):
         else:
             plan = "\n".join(row[0] for row in connection.execute(sql_text("EXPLAIN " + sql), params))
             assert "search_vector" in plan, plan  # the text index is used, whatever the year's index does
+
+
+def test_an_answer_asked_again_is_the_same_in_the_words_typed_this_time(search):
+    first = search.search("roux")
+    again = search.search("  ROUX ")
+    assert names(again) == names(first)
+    assert again.query.text == "  ROUX "
+    missing = search.search("zzyzx")
+    assert search.search("zzyzx ").hints[0] == "Aucune personne ne correspond à « zzyzx »."
+    assert missing.hints == search.search("zzyzx").hints
+
+
+def test_a_person_added_since_an_answer_is_found_at_once(store, search):
+    """Answers are kept per meaning of the query, never past a change of the data:
+    neither one made through another connection nor one made through the very
+    connection the search reads with (SQLite's data_version ignores those)."""
+    assert ("ROUX", "Zoé") not in names(search.search("roux"))
+    add_household(store, "rue des Lilas", 9, [(person("ROUX", "Zoé", (2019, 1, 2)), "child")])
+    assert ("ROUX", "Zoé") in names(search.search("roux"))
+    # One connection for everything: the write and the searches share it.
+    if store.is_sqlite:
+        with store.engine.connect() as connection:
+            connection.exec_driver_sql("UPDATE person SET given_names = 'Zélie' WHERE given_names = 'Zoé'")
+            connection.commit()
+        assert ("ROUX", "Zélie") in names(search.search("roux"))
