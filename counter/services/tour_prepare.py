@@ -46,7 +46,12 @@ REFERENCE = ("street", "town_address", "school", "school_sector", "sector_rule",
 
 
 class PrepareError(Exception):
-    """The replica cannot be made; nothing was written. The message is for administrators (English)."""
+    """The replica cannot be made; nothing was written. The message is for administrators (English);
+    ``usage``: what they gave is the cause (a name, a street, a path), not the system."""
+
+    def __init__(self, message: str, usage: bool = True) -> None:
+        super().__init__(message)
+        self.usage = usage
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def prepare_replica(central: Store, replica_url: str, *, bus: str, streets: Sequ
                            "starting with a letter or digit")
     path = _replica_path(replica_url)
     if migrate.current_revision(central) != migrate.HEAD:
-        raise PrepareError("the town's database schema is not current: run 'counter db upgrade' first")
+        raise PrepareError("the town's database schema is not current: run 'counter db upgrade' first", usage=False)
     route = None if streets is None else tuple(sorted(set(int(s) for s in streets)))
     if route is not None:
         if not route:
@@ -104,7 +109,8 @@ def prepare_replica(central: Store, replica_url: str, *, bus: str, streets: Sequ
     except PrepareError:
         raise
     except OSError as exc:
-        raise PrepareError(f"cannot write the replica in {path.parent}: {exc.strerror or type(exc).__name__}") from None
+        raise PrepareError(f"cannot write the replica in {path.parent}: {exc.strerror or type(exc).__name__}",
+                           usage=False) from None
     finally:
         _remove_sqlite_files(partial)
     try:
@@ -157,7 +163,8 @@ def _check_directory(folder: Path) -> None:
             os.chmod(step, 0o700)  # whatever the umask
         info = folder.stat()
     except OSError as exc:
-        raise PrepareError(f"cannot create the directory {folder}: {exc.strerror or type(exc).__name__}") from None
+        raise PrepareError(f"cannot create the directory {folder}: {exc.strerror or type(exc).__name__}",
+                           usage=False) from None
     if not stat.S_ISDIR(info.st_mode):
         raise PrepareError(f"{folder} is not a directory")
     if info.st_mode & 0o077:
