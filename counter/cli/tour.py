@@ -26,7 +26,6 @@ from counter.cli import common
 from counter.terminal import echo
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = common.EXIT_OK, common.EXIT_FAILED, common.EXIT_USAGE
-CREDENTIAL = "mobile.central"  # the keyring entry of the town database's password
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -112,13 +111,13 @@ def _central_url(url: str) -> tuple[str, str | None]:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" or parsed.password:
         return url, None
-    from counter.credentials import read_secrets
+    from counter.credentials import MOBILE_CENTRAL, read_secrets
 
-    read = read_secrets([CREDENTIAL])
-    secret = read.secrets.get(CREDENTIAL)
+    read = read_secrets([MOBILE_CENTRAL])
+    secret = read.secrets.get(MOBILE_CENTRAL)
     if secret is None:
-        return url, (f"the keyring entry {CREDENTIAL} could not be read: {read.problem}" if read.problem
-                     else f"no password in central_url nor in the keyring entry {CREDENTIAL}")
+        return url, (f"the keyring entry {MOBILE_CENTRAL} could not be read: {read.problem}" if read.problem
+                     else f"no password in central_url nor in the keyring entry {MOBILE_CENTRAL}")
     return parsed.set(password=secret).render_as_string(hide_password=False), None
 
 

@@ -95,3 +95,28 @@ def test_a_town_database_out_of_reach_is_said(store, database_url, town, tmp_pat
     assert main(["--config", str(bus), "tour", "sync"], agent_login=ADMIN) == 1
     err = capsys.readouterr().err
     assert "the town's database cannot be reached" in err and "secret" not in err and "Traceback" not in err
+
+
+def test_the_town_database_password_comes_from_the_bus_keyring(store, database_url, town, tmp_path, capsys,
+                                                              monkeypatch):
+    import io
+
+    import keyring
+    from sqlalchemy.engine import make_url
+
+    from counter.cli.tour import _central_url
+    from tests.memory_keyring import MemoryKeyring
+
+    _, bus = configs(tmp_path, database_url, tmp_path / "tour" / "replica.sqlite3")
+    previous, memory = keyring.get_keyring(), MemoryKeyring()
+    keyring.set_keyring(memory)
+    try:
+        monkeypatch.setattr("sys.stdin", io.StringIO("p@ss word\n"))
+        assert main(["--config", bus, "credentials", "set", "mobile.central"], agent_login=ADMIN) == 0
+        assert memory.secrets[("counter", "mobile.central")] == "p@ss word"
+        url, note = _central_url("postgresql://counter_bus@db.mairie.local/counter")
+        assert make_url(url).password == "p@ss word" and note is None
+        assert _central_url("postgresql://counter_bus:given@db.mairie.local/counter")[0].endswith(":given@db.mairie.local/counter")
+    finally:
+        keyring.set_keyring(previous)
+    assert "p@ss" not in capsys.readouterr().out
