@@ -116,7 +116,8 @@ def test_the_town_database_password_comes_from_the_bus_keyring(store, database_u
         assert memory.secrets[("counter", "mobile.central")] == "p@ss word"
         url, note = _central_url("postgresql://counter_bus@db.mairie.local/counter")
         assert make_url(url).password == "p@ss word" and note is None
-        assert _central_url("postgresql://counter_bus:given@db.mairie.local/counter")[0].endswith(":given@db.mairie.local/counter")
+        given, _ = _central_url("postgresql://counter_bus:given@db.mairie.local/counter")
+        assert make_url(given).password == "given"  # a password in the URL wins
     finally:
         keyring.set_keyring(previous)
     assert "p@ss" not in capsys.readouterr().out
