@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 SERVICE = "counter"
+# The roaming bus's password for the town's database ([mobile] central_url, docs/tour.md).
+MOBILE_CENTRAL = "mobile.central"
 # keyrings.cryptfile reads its own password from this variable instead of prompting.
 CRYPTFILE_PASSWORD_ENV = "KEYRING_CRYPTFILE_PASSWORD"
 

@@ -162,7 +162,7 @@ def _handler(command: str):
     """The function running ``command`` on the runtime (its module is loaded already:
     the parser that read the command imported it)."""
     from counter.cli import (agents, credentials, db, duplicates, export, fixtures, imports, outbox, serve, sync,
-                             train, trust)
+                             tour, train, trust)
 
     return {
         "doctor": db.doctor,
@@ -175,6 +175,7 @@ def _handler(command: str):
         "duplicates": duplicates.run,
         "import": imports.run,
         "sync": sync.run,
+        "tour": tour.run,
         "train": train.train,
         "replay": train.replay,
         "audit": trust.run,

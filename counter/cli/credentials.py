@@ -78,9 +78,15 @@ def _audit_credential(runtime, name: str) -> None:
 
 
 def _backend_names(runtime) -> list[str]:
-    from counter.config import TRAINING_BACKENDS
+    """The names a secret may be stored for: the backends, and on a roaming bus
+    ([mobile]) the town database's password."""
+    from counter.config import TRAINING_BACKENDS, load_settings
+    from counter.credentials import MOBILE_CENTRAL
 
-    return list(runtime.backends if runtime.backends is not None else TRAINING_BACKENDS)
+    names = list(runtime.backends if runtime.backends is not None else TRAINING_BACKENDS)
+    if runtime.config_path is not None and load_settings(runtime.config_path).mobile is not None:
+        names.append(MOBILE_CENTRAL)
+    return names
 
 
 def _check(runtime) -> int:

@@ -24,7 +24,7 @@ class DuplicateMatch:
 class DuplicatePair:
     id: int  # the review's
     created_at: datetime
-    source: str  # counter | import | sync
+    source: str  # counter | import | sync | tour
     state: str  # pending | merged | dismissed
     reasons: tuple[str, ...]
     person: PersonSummary  # the newer record

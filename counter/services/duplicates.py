@@ -28,7 +28,7 @@ from counter.domain.duplicates import Candidate, first_given_name, identity_of, 
 from counter.domain.query import DateFilter
 from counter.store.models import DuplicateReview
 
-SOURCES = ("counter", "import", "sync")
+SOURCES = ("counter", "import", "sync", "tour")
 CROWDED = 2000  # persons sharing one birth date before the names drive the search
 NAME_LIMIT = 1000  # candidates read by name on a crowded date
 CHUNK = 200  # new persons reviewed per round: 600 parameters and an OR 200 deep, within SQLite's limits (999, 1000)
@@ -167,7 +167,7 @@ def record_pair(session, newer: int, older: int, found: Iterable[str], source: s
 
 def review_new_persons(session, person_ids: Iterable[int], source: str) -> int:
     """Record a pending review for every likely duplicate of the given new persons
-    (``source``: counter | import | sync), in the caller's transaction; never
+    (``source``: counter | import | sync | tour), in the caller's transaction; never
     merges. A pair already recorded — pending, merged or dismissed, in either
     order — is not recorded again, so a dismissed pair never comes back. Two new
     persons of the same batch may be each other's duplicate: the newer id is the

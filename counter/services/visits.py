@@ -70,11 +70,15 @@ class VisitService:
 
     # -- drafts ---------------------------------------------------------------------
 
-    def start(self, household_id: int | None = None, person_id: int | None = None) -> int:
+    def start(self, household_id: int | None = None, person_id: int | None = None, *,
+              code: str | None = None) -> int:
+        """A new draft visit. ``code``: the receipt code already handed over (a visit made
+        on the roaming bus, counter.services.tour_sync), kept on the draft so that a sync
+        cut short finds its draft again by that code."""
         draft = VisitDraft(household_id=household_id, person_id=person_id)
         with self.store.write() as session:
             visit = Visit(household_id=household_id, person_id=person_id, agent_login=self.agent,
-                          draft=draft.to_json())
+                          draft=draft.to_json(), code=code)
             session.add(visit)
             session.flush()
             self._audit(session, "visit.start", "visit", visit.id)
@@ -220,7 +224,8 @@ class VisitService:
 
     # -- confirming ----------------------------------------------------------------------------
 
-    def confirm(self, visit_id: int, draft: VisitDraft, *, code: str, payloads, receipt=None) -> Confirmation:
+    def confirm(self, visit_id: int, draft: VisitDraft, *, code: str, payloads, receipt=None,
+                within=None) -> Confirmation:
         """One transaction: registrations, places, ranks, outbox messages, audit entries, the receipt.
 
         ``payloads(request, registration_id, state) -> (operation, payload dict)``
@@ -228,7 +233,9 @@ class VisitService:
         receipt's tracking code, kept if the visit had already been confirmed.
         ``receipt(confirmation) -> Receipt`` words the receipt once the outcomes
         are known; it is stored with the visit, so that its files can always be
-        written again (counter.services.receipts.ensure_saved).
+        written again (counter.services.receipts.ensure_saved). ``within(session,
+        confirmation)`` writes more in the confirming transaction (the roaming bus's
+        sync records there that the visit was applied: both or neither).
         """
         from counter.domain.deliveries import idempotency_key
 
@@ -282,6 +289,8 @@ class VisitService:
                 visit.confirmed_at = visit.updated_at = _now()
                 self._audit(session, "visit.confirm", "visit", visit_id, {"code": code, "count": len(outcomes)})
                 session.flush()
+                if within is not None:
+                    within(session, Confirmation(visit_id, code, tuple(outcomes), receipt=handed))
         except IntegrityError:
             # Another agent registered the same child for the same year meanwhile.
             raise VisitError([(0, FieldError("school_year", "Un autre guichet vient d'inscrire cet enfant "

@@ -382,11 +382,38 @@ class DuplicateReview(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id")  # the newer record
     candidate_id: int = Field(foreign_key="person.id", index=True)  # the one it may duplicate
     reasons: str = Field(max_length=120)  # comma-separated: nir, name_birth, typo_birth_place
-    source: str = Field(max_length=20)  # counter | import | sync
+    source: str = Field(max_length=20)  # counter | import | sync | tour
     state: str = Field(default="pending", max_length=12, index=True)  # pending | merged | dismissed
     created_at: datetime = Field(default_factory=_now)
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: datetime | None = None
+
+
+class TourApplied(SQLModel, table=True):
+    """The town's database: one item a roaming bus sent back (docs/tour.md), written in the
+    transaction that applied it; a key seen again is never applied twice."""
+
+    __tablename__ = "tour_applied"
+    __table_args__ = (Index("ix_tour_applied_bus", "bus", "kind"),)
+
+    key: str = Field(primary_key=True, max_length=120)  # bus-1:household:12, bus-1:visit:RCP-7K3M-Q2XD
+    bus: str = Field(max_length=20)
+    kind: str = Field(max_length=20)  # household | person | visit | audit
+    local_id: int  # the row's id on the bus (the audit entry's seq)
+    central_id: int | None = None  # what it became here; None: refused or blocked
+    outcome: str = Field(sa_column=Column(String, nullable=False))  # JSON (counter.services.tour_sync)
+    applied_at: datetime = Field(default_factory=_now)
+
+
+class TourSynced(SQLModel, table=True):
+    """The bus's replica: what the town's database answered for one item sent back."""
+
+    __tablename__ = "tour_synced"
+
+    key: str = Field(primary_key=True, max_length=120)
+    central_id: int | None = None
+    outcome: str = Field(sa_column=Column(String, nullable=False))  # JSON, as in tour_applied
+    synced_at: datetime = Field(default_factory=_now)
 
 
 class StoreMeta(SQLModel, table=True):
