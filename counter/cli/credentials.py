@@ -78,9 +78,16 @@ def _audit_credential(runtime, name: str) -> None:
 
 
 def _backend_names(runtime) -> list[str]:
+    """The names a secret may be stored under: the backends, and on the roaming bus the
+    town's database password (``mobile.central``)."""
     from counter.config import TRAINING_BACKENDS
 
-    return list(runtime.backends if runtime.backends is not None else TRAINING_BACKENDS)
+    names = list(runtime.backends if runtime.backends is not None else TRAINING_BACKENDS)
+    if runtime.mobile:
+        from counter.service.link import CENTRAL_SECRET
+
+        names.append(CENTRAL_SECRET)
+    return names
 
 
 def _check(runtime) -> int:
