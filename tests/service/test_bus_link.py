@@ -272,3 +272,38 @@ def test_a_town_halls_service_has_no_link_and_runs_its_background_work(tmp_path)
     core = ServiceCore(runtime)
     assert core.link is None and core.offline_since() is None and not core.is_offline()
     assert background_work(runtime) == BACKGROUND_WORK
+
+
+def test_the_configurations_mobile_table_makes_a_bus(tmp_path):
+    from counter.runtime import resolve
+
+    replica, town = tmp_path / "replica.sqlite3", tmp_path / "town.sqlite3"
+    config = tmp_path / "bus.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{replica}"\n\n[mobile]\nbus = "bus-1"\n'
+                      'central_url = "postgresql://counter@db.mairie.example/town"\nprobe_seconds = 20\n',
+                      encoding="utf-8")
+    runtime = resolve(str(config), env={}, agent_login="agent")
+    assert runtime.mobile and runtime.bus == "bus-1" and runtime.link_probe_seconds == 20
+    assert runtime.central_url == "postgresql://counter@db.mairie.example/town"
+    town_hall = tmp_path / "mairie.toml"
+    town_hall.write_text(f'[database]\nurl = "sqlite:///{town}"\n', encoding="utf-8")
+    assert not resolve(str(town_hall), env={}, agent_login="agent").mobile
+
+
+def test_counter_doctor_says_what_the_bus_does_not_run(tmp_path, central):
+    from counter.credentials import KeyringRead
+    from counter.doctor import mobile_checks
+    from counter.runtime import Runtime
+
+    bus = Runtime(mode="production", data_dir=tmp_path, database_url="sqlite:///x", backends={},
+                  bus="bus-1", central_url=central.url, secrets=KeyringRead({"mobile.central": "pw"}))
+    checks = {c.name: c for c in mobile_checks(bus)}
+    assert checks["mobile central"].ok and "reachable" in checks["mobile central"].detail
+    assert "password in keyring entry 'mobile.central'" in checks["mobile central"].detail
+    assert ":pw@" not in checks["mobile central"].detail
+    assert checks["mobile background"].detail.startswith(
+        "not run on a bus: outbox-relay, waiting-lists, family-sync")
+    central.down()
+    down = {c.name: c for c in mobile_checks(bus)}["mobile central"]
+    assert not down.ok and not down.required and "unreachable now (offline)" in down.detail
+    assert mobile_checks(Runtime(mode="production", data_dir=tmp_path, database_url="sqlite:///x")) == []
