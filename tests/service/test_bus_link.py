@@ -307,3 +307,14 @@ def test_counter_doctor_says_what_the_bus_does_not_run(tmp_path, central):
     down = {c.name: c for c in mobile_checks(bus)}["mobile central"]
     assert not down.ok and not down.required and "unreachable now (offline)" in down.detail
     assert mobile_checks(Runtime(mode="production", data_dir=tmp_path, database_url="sqlite:///x")) == []
+
+
+def test_the_towns_password_is_stored_under_its_own_keyring_entry_on_a_bus(tmp_path):
+    from counter.cli.credentials import _backend_names
+    from counter.runtime import Runtime
+
+    town_hall = Runtime(mode="production", data_dir=tmp_path, database_url="sqlite:///x", backends={})
+    assert _backend_names(town_hall) == []
+    from dataclasses import replace
+
+    assert _backend_names(replace(town_hall, bus="bus-1", central_url="postgresql://c@h/t")) == ["mobile.central"]
