@@ -270,7 +270,46 @@ def run_checks(runtime: Runtime) -> list[Check]:
     checks.extend(library_checks(runtime))
     checks.extend(integrity_checks(runtime, checks))
     checks.extend(anchor_checks(runtime))
+    checks.extend(mobile_checks(runtime))
     checks.append(file_modes_check(runtime))
+    return checks
+
+
+def mobile_checks(runtime: Runtime) -> list[Check]:
+    """The roaming bus ([mobile]): the town's database it goes back to (reachable now or
+    not: a bus is often offline, so only a warning), its password, and the background
+    work its service leaves to central."""
+    if not runtime.mobile:
+        return []
+    import asyncio
+
+    from sqlalchemy.engine import make_url
+
+    from counter.service.composition import BACKGROUND_WORK, background_work, central_needs_secret
+    from counter.service.link import CENTRAL_SECRET, endpoint_of, reachable
+
+    shown = make_url(runtime.central_url).render_as_string(hide_password=True)
+    try:
+        endpoint = endpoint_of(runtime.central_url)
+    except ValueError as exc:
+        return [Check("mobile central", False, f"{shown}: {exc}")]
+    up = asyncio.run(reachable(endpoint))
+    password = ""
+    if central_needs_secret(runtime.central_url):
+        read = runtime.secrets
+        stored = read is not None and CENTRAL_SECRET in read.secrets
+        password = (f", password in keyring entry {CENTRAL_SECRET!r}" if stored
+                    else f", NO PASSWORD (counter credentials set {CENTRAL_SECRET})")
+    checks = [
+        Check("mobile bus", True, f"{runtime.bus}: a replica; its link is probed every "
+                                  f"{runtime.link_probe_seconds} s while down"),
+        Check("mobile central", up, f"{shown} {'reachable' if up else 'unreachable now (offline)'}{password}",
+              required=False),
+    ]
+    skipped = [name for name in BACKGROUND_WORK if name not in background_work(runtime)]
+    if skipped:
+        checks.append(Check("mobile background", True, f"not run on a bus: {', '.join(skipped)} "
+                                                       "(central runs them after `counter tour sync`)"))
     return checks
 
 

@@ -64,10 +64,19 @@ class Runtime:
     sync_enabled: bool = True
     sync_interval_minutes: int = 10
     sync_warn_after_hours: int = 24
+    # [mobile]: this counter is the roaming bus (docs/tour.md); "": a town hall's counter.
+    bus: str = ""
+    central_url: str = ""  # the town's database as configured (its password may be in the keyring)
+    link_probe_seconds: int = 15  # between two tries of the link while it is down
 
     @property
     def training(self) -> bool:
         return self.mode == "training"
+
+    @property
+    def mobile(self) -> bool:
+        """This counter travels: its database is a replica, central takes places and delivers."""
+        return bool(self.bus)
 
     @property
     def log_dir(self) -> Path:
@@ -159,5 +168,13 @@ def resolve(config_arg: str | None = None, env: Mapping[str, str] | None = None,
         sync_enabled=settings.sync.enabled,
         sync_interval_minutes=settings.sync.interval_minutes,
         sync_warn_after_hours=settings.sync.warn_after_hours,
+        **_mobile(settings),
         **overrides,
     )
+
+
+def _mobile(settings) -> dict[str, Any]:
+    mobile = settings.mobile
+    if mobile is None:
+        return {}
+    return {"bus": mobile.bus, "central_url": mobile.central_url, "link_probe_seconds": mobile.probe_seconds}

@@ -60,11 +60,16 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
     service_down: var[str] = var("")
     # French: the families are not synchronised with the family system (the session says); every status line shows it.
     sync_warning: var[str] = var("")
+    # French, on the roaming bus while its link to the town's database is down (« Hors ligne
+    # depuis 14:05 … », from the session); every status line shows it.
+    link_warning: var[str] = var("")
 
     # Seconds between two attempts to reach a service that went away.
     RECONNECT_SECONDS = 2.0
     # Seconds between two readings of the session while all is well.
     SESSION_REFRESH_SECONDS = 60.0
+    # …on the roaming bus: its link comes and goes, and the agent sees it within seconds.
+    BUS_SESSION_REFRESH_SECONDS = 5.0
 
     def __init__(self, terminal: Terminal) -> None:
         super().__init__()
@@ -419,8 +424,16 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         from datetime import date
 
         self.session, self._session_day = session, date.today()
-        self.sync_warning = session.sync_warning
+        self._warnings(session)
         self._apply_keymap(session)
+
+    def _warnings(self, session: Session) -> None:
+        from counter.domain.mobile import offline_line
+
+        self.sync_warning = session.sync_warning
+        # Against the terminal's own date: offline_since is the service's real clock, not a
+        # scenario's day.
+        self.link_warning = offline_line(session.offline_since, session.bus)
 
     def _apply_keymap(self, session: Session) -> None:
         """The site's [keys], checked by the service: the footer and the keys follow them."""
@@ -463,7 +476,7 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         from datetime import date
 
         self.session, self._session_day = session, date.today()
-        self.sync_warning = session.sync_warning
+        self._warnings(session)
         self._apply_keymap(session)
         self.title = f"Guichet unique · {session.town_name}"
         if self.terminal.theme == "auto" and session.theme != "auto":  # the site's [ui] theme
@@ -476,7 +489,8 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         self.ready = True
         self.call_later(self._pin_decided, session.has_pin)
         self.offer_drafts()
-        self.set_interval(self.SESSION_REFRESH_SECONDS, self.ping_service)
+        every = self.BUS_SESSION_REFRESH_SECONDS if session.bus else self.SESSION_REFRESH_SECONDS
+        self.set_interval(every, self.ping_service)
 
     def _services_failed(self, message: str) -> None:
         self.problem = message

@@ -135,7 +135,7 @@ class StatusLine(Static):
 
     _said: tuple[str, bool] | None = None
     _own: tuple[str, bool] | None = None  # what the screen said, shown again when the service is back
-    _warned: str = ""  # the app's sync warning, as last shown under the message
+    _warned: str = ""  # the app's warnings (bus offline, sync), as last shown under the message
 
     def __init__(self, message: str = "", **kwargs) -> None:
         super().__init__(lines_of(message.split("\n")) if message else "", **kwargs)
@@ -145,9 +145,12 @@ class StatusLine(Static):
         # Every screen's status line says when the counter service is gone.
         if hasattr(self.app, "service_down"):
             self.watch(self.app, "service_down", self._service_down, init=True)
-        # …and when the town's families are not synchronised with the family system.
+        # …and when the town's families are not synchronised with the family system,
+        # or the roaming bus is offline.
         if hasattr(self.app, "sync_warning"):
             self.watch(self.app, "sync_warning", self._sync_warning, init=False)
+        if hasattr(self.app, "link_warning"):
+            self.watch(self.app, "link_warning", self._sync_warning, init=False)
 
     def _sync_warning(self, _warning: str) -> None:
         if self._said is not None:
@@ -169,13 +172,16 @@ class StatusLine(Static):
         # Thin clients: the same words again send nothing, and new words of the
         # same height are repainted without a layout of the screen (a layout
         # repaints every scroll bar and the footer too).
-        warning = getattr(self.app, "sync_warning", "") or ""
+        # The app's warnings beneath the screen's words: the bus offline first (it
+        # changes what the agent may promise), then the family system's sync.
+        warnings = [w for w in (getattr(self.app, "link_warning", ""), getattr(self.app, "sync_warning", "")) if w]
+        warning = "\n".join(warnings)
         if self._said == (message, error) and self._warned == warning:
             return
         self._said, self._warned = (message, error), warning
         self.set_class(error, "-error")
         lines = message.split("\n") if message else []
-        content = lines_of([*lines, warning] if warning else lines)
+        content = lines_of([*lines, *warnings])
         width = self.content_size.width
         if width and self.is_mounted:
             from textual.visual import visualize

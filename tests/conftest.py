@@ -103,9 +103,11 @@ def make_app(tmp_path):
     from fixtures.agents import ensure_agent, preset_pin
 
     def make(store, mode: str = "training", backends=(), knobs=None, pin: bool = True,
-             purpose: str | None = "Instruction d'une demande", agent: str = "agent", gate=None, keymap=None):
+             purpose: str | None = "Instruction d'une demande", agent: str = "agent", gate=None, keymap=None,
+             mobile: dict | None = None):
         """``gate``: a threading.Event the service's opening of the store waits for; ``keymap``: the
-        configuration's [keys], as checked (counter.domain.keys.check_keymap)."""
+        configuration's [keys], as checked (counter.domain.keys.check_keymap); ``mobile``: the
+        roaming bus's Runtime fields (bus, central_url, link_probe_seconds)."""
         # The test agent has a PIN already (fixtures.agents.TEST_PIN): no PIN setup at start.
         if pin:
             preset_pin(store, agent)
@@ -113,7 +115,7 @@ def make_app(tmp_path):
             ensure_agent(store, agent)
         clock = FixedClock(TODAY)
         runtime = Runtime(mode=mode, data_dir=tmp_path, database_url=str(store.url), clock=clock,
-                          agent_login=agent, emulators=knobs or {}, keymap=keymap or {})
+                          agent_login=agent, emulators=knobs or {}, keymap=keymap or {}, **(mobile or {}))
         if backends == "training":
             backends = build_backends(runtime)
         # The service asks the agencies (dossiers, visits) and runs the outbox relay and

@@ -78,13 +78,14 @@ def _audit_credential(runtime, name: str) -> None:
 
 
 def _backend_names(runtime) -> list[str]:
-    """The names a secret may be stored for: the backends, and on a roaming bus
-    ([mobile]) the town database's password."""
-    from counter.config import TRAINING_BACKENDS, load_settings
-    from counter.credentials import MOBILE_CENTRAL
+    """The names a secret may be stored under: the backends, and on the roaming bus the
+    town's database password (``mobile.central``)."""
+    from counter.config import TRAINING_BACKENDS
 
     names = list(runtime.backends if runtime.backends is not None else TRAINING_BACKENDS)
-    if runtime.config_path is not None and load_settings(runtime.config_path).mobile is not None:
+    if runtime.mobile:
+        from counter.credentials import MOBILE_CENTRAL
+
         names.append(MOBILE_CENTRAL)
     return names
 

@@ -41,6 +41,8 @@ STATUS_LABELS: Mapping[Status, str] = {
     Status.BAD_RESPONSE: "réponse illisible",
     Status.NOT_APPLICABLE: "sans objet",
 }
+# Instead of the status's label, for a section the roaming bus could not reach offline.
+OFFLINE_LABEL = "indisponible hors ligne"
 
 
 # -- who is asked about ---------------------------------------------------------
@@ -203,8 +205,10 @@ class Provenance:
     elapsed_ms: float = 0.0
     as_of: date | None = None  # the agency's own date for the data
     message: str = ""  # French, for the agent
-    cached: bool = False
+    cached: bool = False  # answered from a cache: ``fetched_at`` is when the agency answered
     retry_in: float | None = None  # seconds, when rate limited
+    # The roaming bus's link to the town was down and the agency could not be reached.
+    offline: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ import math
 from datetime import date
 
 from counter.domain.facts import (
+    OFFLINE_LABEL,
     STATUS_LABELS,
     CrecheSituation,
     EajeInputs,
@@ -116,18 +117,26 @@ def describe(fact: Fact, today: date) -> list[str]:
 STATUS_MARKS = {Status.OK: "✓", Status.NOT_APPLICABLE: "–", Status.NOT_FOUND: "?"}
 
 
+def cached_at(fetched_at) -> str:
+    """« en cache, au 12/03 à 14:05 »: when the agency gave the answer a cache holds
+    (the terminal's local time)."""
+    local = fetched_at.astimezone() if fetched_at.tzinfo else fetched_at
+    return f"en cache, au {local:%d/%m à %H:%M}"
+
+
 def status_line(provenance: Provenance, source_label: str | None = None) -> str:
     """``✓ API Particulier · a répondu · au 01/08/2026 · 230 ms`` (+ en cache, retry).
 
     The mark says it in monochrome too: ✓ answered, ✗ failed, ? unknown, – not applicable.
     """
     mark = STATUS_MARKS.get(provenance.status, "✗")
-    parts = [f"{mark} {source_label or provenance.source}", STATUS_LABELS[provenance.status]]
+    label = OFFLINE_LABEL if provenance.offline else STATUS_LABELS[provenance.status]
+    parts = [f"{mark} {source_label or provenance.source}", label]
     if provenance.as_of:
         parts.append(f"au {d(provenance.as_of)}")
     parts.append(f"{provenance.elapsed_ms:.0f} ms")
     if provenance.cached:
-        parts.append(f"en cache depuis {provenance.fetched_at.astimezone():%H:%M}")
+        parts.append(cached_at(provenance.fetched_at))
     if provenance.retry_in is not None and provenance.status is Status.RATE_LIMITED:
         parts.append(f"réessayer dans {delay(provenance.retry_in)}")
     return " · ".join(parts)

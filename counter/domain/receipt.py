@@ -32,6 +32,23 @@ CODE_GROUPS = (4, 4)  # 40 random bits
 PROVISIONAL_RANK_NOTE = ("Le rang sur la liste d'attente de la crèche est provisoire : la mairie le confirme "
                          "à réception de la demande.")
 
+# On the roaming bus (docs/tour.md) places and ranks are taken by the town's database
+# when the bus's visits are sent back, not on board: every request of a kind that holds
+# places or ranks is provisional until then, online or not.
+BUS_PROVISIONAL = ("Inscription provisoire ({which}) : confirmée au retour du bus en mairie ; si la place "
+                   "n'est plus libre, l'enfant est placé en liste d'attente et la famille est prévenue.")
+
+
+def bus_provisional_note(numbers: list[int], total: int) -> str:
+    """The receipt's note for the requests ``numbers`` (1-based) made on the bus."""
+    if total <= 1:
+        which = "cette demande"
+    elif len(numbers) == 1:
+        which = f"demande {numbers[0]}"
+    else:
+        which = "demandes " + ", ".join(map(str, numbers[:-1])) + f" et {numbers[-1]}"
+    return BUS_PROVISIONAL.format(which=which)
+
 
 @dataclass(frozen=True)
 class ReceiptLine:

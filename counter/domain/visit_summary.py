@@ -13,7 +13,7 @@ from datetime import date
 from counter.domain.kinds import kind_of
 from counter.domain.library import library_category
 from counter.domain.papers import Paper
-from counter.domain.receipt import Receipt, ReceiptLine, state_wording
+from counter.domain.receipt import Receipt, ReceiptLine, bus_provisional_note, state_wording
 from counter.domain.rules import TownRules
 from counter.domain.visits import Request, VisitDraft
 
@@ -135,10 +135,15 @@ def suggest_library(member, student: bool, facts: VisitFacts, rules: TownRules, 
 
 
 def receipt_of(confirmation, summary: Summary, context, town: str, agent: str, today: date,
-               training: bool) -> Receipt:
+               training: bool, bus: str = "") -> Receipt:
+    """The receipt of a confirmed visit; ``bus``: confirmed on the roaming bus, whose
+    requests holding places or ranks are provisional until central takes them."""
     lines = []
     notes = []
-    for outcome, item in zip(confirmation.outcomes, summary.items, strict=True):
+    provisional = []
+    for number, (outcome, item) in enumerate(zip(confirmation.outcomes, summary.items, strict=True), 1):
+        if bus and kind_of(outcome.request).capacity != "none":
+            provisional.append(number)
         state_label, detail = state_wording(kind_of(outcome.request).value, outcome.state.value, outcome.rank)
         if outcome.note:
             notes.append(outcome.note)
@@ -147,6 +152,8 @@ def receipt_of(confirmation, summary: Summary, context, town: str, agent: str, t
             state_label=state_label, detail=detail, prices=item.prices,
             papers=tuple((p.label, p.confirmed_by) for p in item.papers),
         ))
+    if provisional:
+        notes.insert(0, bus_provisional_note(provisional, len(lines)))
     where = f" — {context.address.one_line()}" if context.address else ""
     return Receipt(code=confirmation.code, issued_on=today, town=town, agent=agent,
                    household=f"Foyer {context.household}{where}", lines=tuple(lines), notes=tuple(notes),

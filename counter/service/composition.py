@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from counter.runtime import Runtime
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
     from counter.backend import Backend
     from counter.services.dossier import DossierService
@@ -81,14 +81,52 @@ def _open_store(runtime: Runtime) -> Store:
 
 
 def secret_names(runtime: Runtime) -> list[str]:
-    """The enabled backends that need a secret from the keyring: real agencies
-    (emulated ones in-process need none, so the training defaults need none)."""
-    if runtime.backends is None:
-        return []
-    from counter import registry
+    """The keyring entries the service reads before it serves: the enabled backends
+    that need a secret (real agencies; emulated ones in-process need none, so the
+    training defaults need none), and on the bus the town's database password when
+    its URL holds none (``mobile.central``)."""
+    names = []
+    if runtime.backends is not None:
+        from counter import registry
 
-    return [name for name, settings in runtime.backends.items()
-            if settings.enabled and settings.base_url is not None and registry.load(settings.kind).needs_secret]
+        names = [name for name, settings in runtime.backends.items()
+                 if settings.enabled and settings.base_url is not None and registry.load(settings.kind).needs_secret]
+    if runtime.mobile and central_needs_secret(runtime.central_url):
+        from counter.service.link import CENTRAL_SECRET
+
+        names.append(CENTRAL_SECRET)
+    return names
+
+
+def central_needs_secret(url: str) -> bool:
+    """A PostgreSQL URL of the town's database without its password."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "postgresql" and not parsed.password
+
+
+# What a counter service runs in the background besides serving, by name (the
+# tasks of ServiceCore): delivering the outbox to the agencies, the crèche waiting
+# lists from the town, the family system's change feed.
+BACKGROUND_WORK = ("outbox-relay", "waiting-lists", "family-sync")
+
+
+def background_work(runtime: Runtime) -> tuple[str, ...]:
+    """Which of BACKGROUND_WORK this service runs. The bus ([mobile]) runs none: its
+    outbox is never relayed (central writes and delivers the messages when it
+    confirms the bus's visits, after `counter tour sync`) and its replica takes no
+    feed (central does). The family feed still needs a family system configured
+    (ServiceCore.sync_configured) and [sync] enabled."""
+    return () if runtime.mobile else BACKGROUND_WORK
+
+
+def link_restored_hooks(runtime: Runtime) -> list:
+    """The callbacks the bus's link monitor runs when the link to the town's database
+    comes up (each ``callback(monitor)``, sync or async; ``monitor.central_url()``
+    gives the URL with its password). None yet: the automatic `counter tour sync`
+    (counter.services.tour_sync) is to be added here."""
+    return []
 
 
 def read_backend_secrets(runtime: Runtime):
@@ -168,11 +206,12 @@ def delivery_targets(runtime: Runtime) -> dict[str, str]:
 
 
 def attach_dossier(services: Services, runtime: Runtime, backends: list[Backend] | None = None,
-                   secrets=None) -> None:
+                   secrets=None, offline: Callable[[], bool] | None = None) -> None:
+    """``offline``: whether the bus's link is down now (its agencies' failures are said so)."""
     from counter.services.dossier import DossierService
 
     backends = build_backends(runtime, secrets) if backends is None else backends
-    services.dossier = DossierService(services.store, backends, runtime.clock)
+    services.dossier = DossierService(services.store, backends, runtime.clock, offline=offline)
 
 
 def open_services(runtime: Runtime) -> Services:

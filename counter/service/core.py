@@ -1,6 +1,7 @@
 """What the service owns for as long as it runs: the store, the agencies (with
 their caches and rate limits), the outbox relay, the waiting-list sync and the
-visits terminals have open (their agencies' answers).
+visits terminals have open (their agencies' answers); on the roaming bus, the
+link monitor instead of the relay and the syncs (docs/tour.md).
 
 Handlers receive the core and the actor (the peer's account and role); roles
 are checked by the services underneath, as they always were.
@@ -72,6 +73,17 @@ class ServiceCore:
         from counter.service.open_visits import OpenVisits
 
         self.open_visits = OpenVisits()
+        self.link = self._link_monitor()  # the bus's link to the town's database; None elsewhere
+
+    def _link_monitor(self):
+        runtime = self.runtime
+        if not runtime.mobile:
+            return None
+        from counter.service.link import CENTRAL_SECRET, LinkMonitor
+
+        secrets = getattr(runtime.secrets, "secrets", None) or {}
+        return LinkMonitor(runtime.central_url, probe_seconds=runtime.link_probe_seconds,
+                           clock=lambda: self.utc_now(), password=secrets.get(CENTRAL_SECRET))
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -117,10 +129,10 @@ class ServiceCore:
             return
         try:
             attach_dossier(services, self.runtime, backends=self._given_backends,
-                           secrets=self.runtime.secrets)
+                           secrets=self.runtime.secrets, offline=self.is_offline)
         except Exception:  # noqa: BLE001 — a broken plugin must not take the service down
             log.exception("building the backends failed")
-            attach_dossier(services, self.runtime, backends=[])
+            attach_dossier(services, self.runtime, backends=[], offline=self.is_offline)
             self.notices.append("Les sources externes n'ont pas pu être configurées : voir « counter doctor ».")
         finally:
             self._agencies.set()
@@ -138,6 +150,12 @@ class ServiceCore:
                 log.exception("restoring the receipts' files failed")
 
     async def start(self) -> None:
+        if self.link is not None:  # the bus: its link is watched from the start, store or not
+            if self.background:  # what runs when the link comes up (the tour sync, later)
+                from counter.service.composition import link_restored_hooks
+
+                self.link.on_link_restored.extend(link_restored_hooks(self.runtime))
+            self._tasks.append(asyncio.create_task(self.link.run_forever(), name="link"))
         await asyncio.to_thread(self.open)
         if self.services is None:
             return
@@ -152,9 +170,17 @@ class ServiceCore:
         await asyncio.to_thread(self.with_agencies)
         if not self.background or self.services is None:
             return
-        self._tasks.append(asyncio.create_task(self._relay_outbox(), name="outbox-relay"))
-        self._tasks.append(asyncio.create_task(self._sync_waiting_lists(), name="waiting-lists"))
-        if self.sync_configured() and self.runtime.sync_enabled:
+        from counter.service.composition import background_work
+
+        work = background_work(self.runtime)
+        if self.runtime.mobile:
+            log.info("bus %s: no outbox relay, waiting-list or family sync here (central runs them "
+                     "after `counter tour sync`)", self.runtime.bus)
+        if "outbox-relay" in work:
+            self._tasks.append(asyncio.create_task(self._relay_outbox(), name="outbox-relay"))
+        if "waiting-lists" in work:
+            self._tasks.append(asyncio.create_task(self._sync_waiting_lists(), name="waiting-lists"))
+        if "family-sync" in work and self.sync_configured() and self.runtime.sync_enabled:
             self._tasks.append(asyncio.create_task(self._sync_families(), name="family-sync"))
 
     async def stop(self) -> None:
@@ -224,7 +250,7 @@ class ServiceCore:
     def sync_configured(self) -> bool:
         """A production service with a family system (a ``city`` backend at an address)."""
         backends = self.runtime.backends
-        if self.runtime.training or not backends:
+        if self.runtime.training or self.runtime.mobile or not backends:  # the bus: central pulls the feed
             return False
         return any(getattr(s, "kind", None) == "city" and getattr(s, "base_url", None) and s.enabled
                    for s in backends.values())
@@ -247,6 +273,15 @@ class ServiceCore:
         from counter.domain.family_feed import sync_warning
 
         return sync_warning(status)
+
+    def is_offline(self) -> bool:
+        """The bus's link to the town's database is down (never at a town hall's counter)."""
+        return self.link is not None and self.link.is_offline()
+
+    def offline_since(self):
+        """Since when the bus's link is down (aware UTC, the service's clock); None when up,
+        not probed yet, or not a bus."""
+        return self.link.offline_since if self.link is not None else None
 
     def wake_outbox(self) -> None:
         """Deliver now rather than at the relay's next round. Handlers run in worker

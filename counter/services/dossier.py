@@ -17,8 +17,8 @@ import logging
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, text
@@ -67,11 +67,19 @@ class _Opening:
     answers: dict[tuple[str, str], SectionAnswer] = field(default_factory=dict)  # the latest of each
 
 
+# While the bus's link is down, an agency that could not be reached is said so,
+# not as a generic failure (docs/tour.md).
+UNREACHABLE = frozenset({Status.UNAVAILABLE, Status.TIMEOUT})
+OFFLINE_MESSAGE = "Le bus est hors ligne : « r » pour réessayer quand la liaison revient."
+
+
 class DossierService:
-    def __init__(self, store: Store, backends: Sequence[Backend], clock) -> None:
+    def __init__(self, store: Store, backends: Sequence[Backend], clock,
+                 offline: Callable[[], bool] | None = None) -> None:
         self.store = store
         self.backends = {b.name: b for b in backends}
         self.clock = clock
+        self.offline = offline or (lambda: False)  # the bus's link is down (counter.service.link)
         self._openings: OrderedDict[str, _Opening] = OrderedDict()
         self._openings_lock = threading.Lock()  # consultations on the loop, comparisons in threads
 
@@ -249,6 +257,13 @@ class DossierService:
         return tuple(conflicts(subject, answers))
 
     async def _ask(self, ref: SectionRef, subject: Subject, refresh: bool) -> SectionAnswer:
+        answer = await self._fetch(ref, subject, refresh)
+        provenance = answer.provenance
+        if provenance.status in UNREACHABLE and not provenance.cached and self.offline():
+            return SectionAnswer(replace(provenance, offline=True, message=OFFLINE_MESSAGE), answer.facts)
+        return answer
+
+    async def _fetch(self, ref: SectionRef, subject: Subject, refresh: bool) -> SectionAnswer:
         backend = self.backends[ref.source]
         started = datetime.now(UTC)
         try:

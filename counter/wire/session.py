@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from counter.domain.rules import TownRules
 
@@ -42,3 +42,7 @@ class Session:
     sync_warning: str = ""
     # [keys] of the service's configuration, checked there: (binding id, key(s)) pairs.
     keymap: tuple[tuple[str, str], ...] = ()
+    # [mobile]: the bus's name ("" at a town hall's counter) and, while the bus's link to
+    # the town's database is down, since when (UTC, the service's clock); None when up.
+    bus: str = ""
+    offline_since: datetime | None = None

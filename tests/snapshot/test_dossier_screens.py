@@ -51,3 +51,39 @@ def test_dossier(snap_compare, town_store, make_app, case, size):
     app = make_app(town_store, backends="training", knobs=knobs)
     slow = tuple(name for name, k in knobs.items() if k.latency_ms)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=opening_dossier("giraud anne", slow))
+
+
+def test_dossier_on_the_bus_offline(snap_compare, town_store, make_app, monkeypatch):
+    """The roaming bus with its link down (the town's database: a port nobody listens
+    on) and the CAF's emulator down: « indisponible hors ligne » in that section, and
+    « Hors ligne depuis 10:15 » on the status line (the service's clock and the zone fixed)."""
+    import socket
+    import time
+    from datetime import UTC, date, datetime
+    from datetime import time as dtime
+    from zoneinfo import ZoneInfo
+
+    from counter import clock
+
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    # Lost today at 10:15, Paris time: the line says the time alone, whatever the date of the run.
+    lost = datetime.combine(date.today(), dtime(10, 15), tzinfo=ZoneInfo("Europe/Paris")).astimezone(UTC)
+    monkeypatch.setattr(clock, "utc_now", lambda: lost)
+    with socket.socket() as closed:  # a port that was free: nothing listens there now
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    mobile = {"bus": "bus-1", "central_url": f"postgresql://counter@127.0.0.1:{port}/town"}
+    app = make_app(town_store, backends="training", knobs=CASES["caf_down"], mobile=mobile)
+    app.BUS_SESSION_REFRESH_SECONDS = 0.2  # the session saying offline comes at once
+    opening = opening_dossier("giraud anne")
+
+    async def run_before(pilot) -> None:
+        await until(pilot, lambda: app.link_warning, "the offline line")
+        await opening(pilot)
+
+    try:
+        assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=run_before)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -116,7 +116,8 @@ def confirm(core, actor, args):
     summary = summarise(draft, context, facts, rules, today)
 
     def receipt_for(confirmation):
-        return receipt_of(confirmation, summary, context, runtime.town_name, actor.login, today, runtime.training)
+        return receipt_of(confirmation, summary, context, runtime.town_name, actor.login, today, runtime.training,
+                          bus=runtime.bus)
 
     payloads = payload_builder(core.ready_services().store, context, today, rules.library)
     # The receipt is stored by the confirming transaction; its files come after.
