@@ -122,10 +122,10 @@ def background_work(runtime: Runtime) -> tuple[str, ...]:
 
 
 def link_restored_hooks(runtime: Runtime) -> list:
-    """The callbacks the bus's link monitor runs when the link to the town's database
-    comes up (each ``callback(monitor)``, sync or async; ``monitor.central_url()``
-    gives the URL with its password). None yet: the automatic `counter tour sync`
-    (counter.services.tour_sync) is to be added here."""
+    """More callbacks for the bus's link monitor to run when the link to the town's
+    database comes up (each ``callback(monitor)``, sync or async; ``monitor.central_url()``
+    gives the URL with its password), after the tour sync that ServiceCore starts
+    itself (counter.service.tour_auto). None yet."""
     return []
 
 

@@ -74,6 +74,7 @@ class ServiceCore:
 
         self.open_visits = OpenVisits()
         self.link = self._link_monitor()  # the bus's link to the town's database; None elsewhere
+        self.tour = None  # the bus's automatic tour sync (counter.service.tour_auto), once started
 
     def _link_monitor(self):
         runtime = self.runtime
@@ -151,10 +152,15 @@ class ServiceCore:
 
     async def start(self) -> None:
         if self.link is not None:  # the bus: its link is watched from the start, store or not
-            if self.background:  # what runs when the link comes up (the tour sync, later)
+            if self.background:  # what runs when the link comes up: the tour sync, first
                 from counter.service.composition import link_restored_hooks
+                from counter.service.tour_auto import TourSyncer
 
-                self.link.on_link_restored.extend(link_restored_hooks(self.runtime))
+                link = self.link
+                self.tour = TourSyncer(self.runtime, lambda: self.services.store if self.services else None,
+                                       link.central_url, lambda: self.utc_now())
+                link.on_link_restored.append(self.tour.kick)
+                link.on_link_restored.extend(link_restored_hooks(self.runtime))
             self._tasks.append(asyncio.create_task(self.link.run_forever(), name="link"))
         await asyncio.to_thread(self.open)
         if self.services is None:
@@ -285,7 +291,11 @@ class ServiceCore:
 
     def wake_outbox(self) -> None:
         """Deliver now rather than at the relay's next round. Handlers run in worker
-        threads: the relay's event is set on its own loop."""
+        threads: the relay's event is set on its own loop. On the bus, whose outbox is
+        never relayed, send what was just confirmed back to the town's database if the
+        link is up (the town's counter delivers it)."""
+        if self.tour is not None and self.link is not None and self.link.online:
+            self.tour.kick()
         relay, loop = self._relay, self._loop
         if relay is not None and loop is not None:
             try:
