@@ -123,9 +123,8 @@ def _central_url(url: str) -> tuple[str, str | None]:
 
 def _sync(runtime, args) -> int:
     from counter.service.composition import delivery_targets
-    from counter.services.tour_sync import TourBusy, TourError, sync_tour
+    from counter.services.tour_sync import TourBusy, TourError, central_store, sync_tour
     from counter.store import migrate
-    from counter.store.engine import Store
     from counter.store.failures import admin_message
 
     mobile = _mobile(runtime)
@@ -140,7 +139,7 @@ def _sync(runtime, args) -> int:
     central = None
     try:
         try:
-            central = Store(url)
+            central = central_store(url)
             current = migrate.current_revision(central) == migrate.HEAD
         except Exception as exc:  # noqa: BLE001 — the link is down, the password refused…
             note = f" ({keyring_note})" if keyring_note else ""

@@ -37,6 +37,11 @@ class TourSyncer:
         self.last_error: str | None = None  # English, for the log and the tests
         self.last_finished: datetime | None = None
         self.finished = threading.Event()  # set after each sync (tests wait on it rather than sleep)
+        from counter.services.tour_sync import holder_name
+
+        # One holder for the service's life: a sync cut by a dead link could not release
+        # its lease; the next one, once the link is back, takes it up again.
+        self.holder = holder_name(runtime.bus or "bus")
 
     def kick(self, *_args) -> None:
         """Sync now in a thread of its own (never on the event loop), or once more after
@@ -64,8 +69,7 @@ class TourSyncer:
     def sync_once(self):
         """One sync (blocking); its report, or None when it could not run."""
         from counter.service.composition import delivery_targets
-        from counter.services.tour_sync import TourBusy, sync_tour
-        from counter.store.engine import Store
+        from counter.services.tour_sync import TourBusy, central_store, sync_tour
         from counter.store.failures import admin_message
 
         replica = self._replica()
@@ -74,11 +78,11 @@ class TourSyncer:
             return None
         central = None
         try:
-            central = Store(self._central_url())
+            central = central_store(self._central_url())
             rules = self.runtime.rules
             report = sync_tour(replica, central, self.runtime.clock, agent=self.runtime.agent_login or "tour",
                                targets=delivery_targets(self.runtime),
-                               library=rules.library if rules is not None else None)
+                               library=rules.library if rules is not None else None, holder=self.holder)
         except TourBusy:
             self.last_error = "another tour sync is running"
             log.info("tour sync: another sync holds the lease; tried again later")

@@ -52,6 +52,7 @@ log = logging.getLogger("counter.tour")
 
 LEASE_NAME = "tour"  # SyncState.name
 LEASE = timedelta(minutes=5)  # renewed by every item
+LINK_DEAD_AFTER = 20.0  # seconds without an answer from the town's database: the link is dead
 AUDIT_BATCH = 200  # audit entries per central transaction (each with its own key)
 # The request fields that name a person of the household (ids mapped to central's);
 # the other ids (schools, crèches) are the town's reference tables, copied as they are.
@@ -145,9 +146,28 @@ def holder_name(bus: str) -> str:
     return named(f"tour-{bus}")
 
 
+def central_store(url: str, *, dead_after: float = LINK_DEAD_AFTER) -> Store:
+    """The town's database as the bus reaches it, over a link that may die silently
+    (4G out of reach: no reset, packets just stop). PostgreSQL's connection is given
+    TCP keepalives and a user time-out, so that a query on a dead link fails after
+    ``dead_after`` seconds instead of waiting for ever — with the sync's thread,
+    and the lease it holds. Options the URL sets itself are kept."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        wanted = {"keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2",
+                  "keepalives_count": str(max(1, int(dead_after // 4))),
+                  "tcp_user_timeout": str(int(dead_after * 1000))}
+        parsed = parsed.update_query_dict({k: v for k, v in wanted.items() if k not in parsed.query})
+    return Store(parsed)
+
+
 def sync_tour(replica: Store, central: Store, clock=None, *, host: str | None = None, agent: str = "tour",
-              targets: dict[str, str] | None = None, library=None) -> SyncReport:
-    """Send back what the bus did (see the module's docstring). ``agent``: who runs the
+              targets: dict[str, str] | None = None, library=None, holder: str | None = None) -> SyncReport:
+    """Send back what the bus did (see the module's docstring). ``holder``: the lease's
+    holder name (the bus's service keeps one, to take its own lease up again after a
+    dead link; by default a new one, as `counter tour sync` needs). ``agent``: who runs the
     sync, in central's ``tour.*`` audit entries; ``targets`` and ``library``: the town's
     delivery targets and library rules for the visits' outbox messages (their
     defaults as VisitService's). Raises TourError (TourBusy, LeaseLost) or a database
@@ -156,7 +176,7 @@ def sync_tour(replica: Store, central: Store, clock=None, *, host: str | None = 
     if migrate.current_revision(central) != migrate.HEAD:
         raise TourError("the town's database schema is not current: it must be upgraded first "
                         "(counter db upgrade, with the town's configuration)")
-    holder = holder_name(facts.bus)
+    holder = holder or holder_name(facts.bus)
     _acquire(central, holder)
     error = None
     try:
@@ -181,7 +201,11 @@ def _acquire(central: Store, holder: str) -> None:
                 session.add(SyncState(name=LEASE_NAME))
     except IntegrityError:  # another sync created the row at the same moment
         pass
-    free = or_(SyncState.holder.is_(None), SyncState.lease_until.is_(None), SyncState.lease_until <= now)
+    # A lease is free when nobody holds it, when it ran out, or when it is our own: the
+    # bus's service keeps one holder name, and takes its lease up again after a link
+    # that died in the middle of a sync (it could not release it).
+    free = or_(SyncState.holder.is_(None), SyncState.lease_until.is_(None), SyncState.lease_until <= now,
+               SyncState.holder == holder)
     with central.write() as session:
         taken = session.execute(update(SyncState).where(SyncState.name == LEASE_NAME, free)
                                 .values(holder=holder, lease_until=now + LEASE, last_attempt_at=now))
