@@ -6,7 +6,10 @@ Modes, as a mobile link fails:
 - ``reset``: every connection is closed at once and new ones are closed on arrival
   (the link is gone and the system says so);
 - ``blackhole``: connections are accepted and held, nothing passes either way
-  (the link is gone and nobody says so: only a time-out tells).
+  (the link is gone and nobody says so: only a time-out tells);
+- ``down``: nothing listens any more (a connection is refused) and every open one
+  is closed: out of coverage, as a probe of the link sees it. ``up()`` listens
+  again on the same port.
 
 One thread with a selector; ``close()`` stops it. Counters say how many
 connections were accepted and how many bytes went each way.
@@ -40,6 +43,7 @@ class LinkProxy:
         self._wake_r, self._wake_w = socket.socketpair()
         self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._stopping = False
+        self._changed = threading.Event()  # the loop applied a mode
         self._thread = threading.Thread(target=self._run, name="link-proxy", daemon=True)
         self._thread.start()
 
@@ -53,6 +57,8 @@ class LinkProxy:
         with self._lock:
             self.mode, self.delay = "up", delay
         self._wake()
+        self._changed.wait(5)  # listening again before the test goes on
+        self._changed.clear()
 
     def reset(self) -> None:
         with self._lock:
@@ -63,6 +69,13 @@ class LinkProxy:
         with self._lock:
             self.mode = "blackhole"
         self._wake()
+
+    def down(self) -> None:
+        with self._lock:
+            self.mode = "down"
+        self._wake()
+        self._changed.wait(5)
+        self._changed.clear()
 
     def close(self) -> None:
         self._stopping = True
@@ -90,17 +103,28 @@ class LinkProxy:
                     if key.data == "wake":
                         self._wake_r.recv(1024)
                         self._apply_mode()
+                        self._changed.set()
                     elif key.fileobj is self._listener:
                         self._accept()
                     else:
                         self._forward(key.fileobj)
         finally:
             for sock in [*self._pairs, *self._held, self._listener, self._wake_r, self._wake_w]:
-                sock.close()
+                if sock is not None:
+                    sock.close()
             self._selector.close()
 
     def _apply_mode(self) -> None:
-        if self.mode == "reset":
+        if self.mode == "down":
+            if self._listener is not None:
+                self._selector.unregister(self._listener)
+                self._listener.close()
+                self._listener = None
+        elif self._listener is None:
+            self._listener = socket.create_server(("127.0.0.1", self.port))  # SO_REUSEADDR: the same port
+            self._listener.setblocking(False)
+            self._selector.register(self._listener, selectors.EVENT_READ, None)
+        if self.mode in ("reset", "down"):
             for sock in list(self._pairs):
                 self._drop(sock)
             for sock in self._held:

@@ -43,6 +43,12 @@ class TourSyncer:
         # its lease; the next one, once the link is back, takes it up again.
         self.holder = holder_name(runtime.bus or "bus")
 
+    @property
+    def busy(self) -> bool:
+        """A sync is running or asked for."""
+        with self._lock:
+            return self._running
+
     def kick(self, *_args) -> None:
         """Sync now in a thread of its own (never on the event loop), or once more after
         the sync under way. Accepts and ignores a link monitor (its callbacks' signature)."""

@@ -540,7 +540,8 @@ class _Sync:
                 state = done.state.value
                 rows.append({"bus": bus_row.id, "central": done.registration_id, "kind": bus_row.kind,
                              "bus_state": bus_row.state, "state": state, "bus_rank": bus_row.rank,
-                             "rank": done.rank, "changed": state != bus_row.state or done.rank != bus_row.rank})
+                             "rank": done.rank, "changed": state != bus_row.state or done.rank != bus_row.rank,
+                             "note": done.note})  # the kind's French word on it (« Plus de place… »)
             outcome.update(base, status="confirmed", visit=visit_id, registrations=rows)
             self._record(session, "visit", local_id, key, visit_id, outcome)
 

@@ -60,3 +60,13 @@ def test_a_blackhole_holds_everything_until_the_client_gives_up(echo):
             _ask(link.address, timeout=0.3)
         link.up()
         assert _ask(link.address) == b"ping"
+
+
+def test_down_refuses_connections_until_up_listens_again_on_the_same_port(echo):
+    with LinkProxy(echo) as link:
+        port = link.port
+        link.down()
+        with pytest.raises(ConnectionRefusedError):
+            _ask(link.address)
+        link.up()
+        assert link.port == port and _ask(link.address) == b"ping"
