@@ -182,7 +182,10 @@ def _summary(report) -> None:
          f"audit entries {report.count('audit')}")
     if report.reused:
         echo(f"{report.reused} item(s) the town's database already had (an earlier sync cut short): not applied again")
-    if not report.items:
+    if report.deferred:
+        echo(f"{report.deferred} visit(s) made on board during this sync, for a family made meanwhile: "
+             "left for the next sync (run it again)")
+    if not report.items and not report.deferred:
         echo("nothing new to send" + (f" ({report.skipped} item(s) sent before)" if report.skipped else ""))
     _lines([(i.key, i.outcome) for i in report.items])
 

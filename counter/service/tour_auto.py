@@ -101,6 +101,9 @@ class TourSyncer:
             if central is not None:
                 central.dispose()
         self.last_report, self.last_error, self.last_finished = report, None, self._clock()
+        if report.deferred:  # the agent went on working during the sync: what it needs is on the list now
+            with self._lock:
+                self._again = True
         sent = len(report.items)
         if sent:
             log.info("tour sync: %d item(s) sent, %d refused or blocked, %d registration(s) placed otherwise",

@@ -270,3 +270,44 @@ def test_two_syncs_never_run_at_once(store, town, buses):
 def test_only_a_replica_is_synced(store, town, tmp_path):
     with pytest.raises(TourError, match="not a bus's replica"):
         sync_tour(store, store, CLOCK)
+
+
+def test_a_visit_for_a_family_made_during_the_sync_waits_for_the_next_one_never_blocked(store, town, buses,
+                                                                                          monkeypatch):
+    """The agent goes on working while the bus sends back: a family and its visit made
+    after the sync read its list of families must not be lost as « blocked »."""
+    from counter.services import tour_sync
+
+    bus1 = buses[0]
+    household, child = new_family_on(bus1, town["street"])
+    first_code, _ = school_visit_on(bus1, household, child, town["school"])
+    read = tour_sync._Sync._bus_rows
+    made = {}
+
+    def agent_goes_on(self, sql, top, **params):
+        rows = read(self, sql, top, **params)
+        if "FROM household" in sql and not made:  # just after the families were listed
+            other = PersonInput(birth_name="Lindqvist", given_names="Ebba", sex="F", birth_date="03/04/1992",
+                                birth_country_code="99106", role="parent")
+            kid = PersonInput(birth_name="Lindqvist", given_names="Nils", sex="M", birth_date="05/06/2021",
+                              birth_insee_code="45234", role="child")
+            made["household"] = FamilyService(bus1, "agent-bus", host="bus", clock=CLOCK).create(
+                town["street"], 30, None, None, [other, kid])
+            with bus1.engine.connect() as connection:
+                made["child"] = connection.execute(text(
+                    "SELECT person_id FROM household_member WHERE household_id = :h AND role = 'child'"),
+                    {"h": made["household"]}).scalar_one()
+            made["code"], _ = school_visit_on(bus1, made["household"], made["child"], town["school"])
+        return rows
+
+    monkeypatch.setattr(tour_sync._Sync, "_bus_rows", agent_goes_on)
+    first = sync_tour(bus1, store, CLOCK, host="mairie")
+    assert first.deferred == 1 and first.count("visit", "blocked") == 0
+    assert scalar(store, "SELECT count(*) FROM visit WHERE code = :c", c=first_code) == 1
+    assert scalar(store, "SELECT count(*) FROM tour_applied WHERE key LIKE :k", k=f"%{made['code']}") == 0
+
+    monkeypatch.setattr(tour_sync._Sync, "_bus_rows", read)
+    second = sync_tour(bus1, store, CLOCK, host="mairie")
+    assert second.deferred == 0 and second.count("household", "created") == 1
+    assert second.count("visit", "confirmed") == 1
+    assert scalar(store, "SELECT count(*) FROM visit WHERE code = :c", c=made["code"]) == 1
