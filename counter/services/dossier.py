@@ -29,6 +29,7 @@ from counter.domain.dates import BirthDate
 from counter.domain.dossier import DossierUpdate
 from counter.domain.names import split_given_names
 from counter.services.households import HouseholdService
+from counter.services.tour_dossiers import LIVE_ANSWERS, stored_answer
 from counter.store.engine import Store
 
 __all__ = ["ConsultationRefused", "DossierService", "SectionRef"]
@@ -75,11 +76,14 @@ OFFLINE_MESSAGE = "Le bus est hors ligne : « r » pour réessayer quand la liai
 
 class DossierService:
     def __init__(self, store: Store, backends: Sequence[Backend], clock,
-                 offline: Callable[[], bool] | None = None) -> None:
+                 offline: Callable[[], bool] | None = None, tour_answers: bool = False) -> None:
         self.store = store
         self.backends = {b.name: b for b in backends}
         self.clock = clock
         self.offline = offline or (lambda: False)  # the bus's link is down (counter.service.link)
+        # The bus: a section whose agency fails is answered from the answers taken along
+        # (counter.services.tour_dossiers), marked as cached with the agency's date.
+        self.tour_answers = tour_answers
         self._openings: OrderedDict[str, _Opening] = OrderedDict()
         self._openings_lock = threading.Lock()  # consultations on the loop, comparisons in threads
 
@@ -96,6 +100,19 @@ class DossierService:
         sources = sorted({f"{r.source}.{r.section}" for r in refs})
         audit.record(self.store, actor, "dossier.consult", "person", person_id,
                      {"purpose": purpose, "sources": sources})
+
+    def record_tour_consultation(self, actor, person_id: int, refs: Sequence[SectionRef], bus: str) -> None:
+        """Audit the town's own consultation of a person whose household has an appointment
+        on a bus's tour (`counter tour prepare --appointments`): as an agent's consultation
+        is (who — the account running the prepare —, from where, whom, which sources), with
+        the purpose TOUR_PURPOSE and the bus. No agent's role is asked: the town's service
+        account holds the agencies' credentials and runs it."""
+        from counter.domain.purposes import TOUR_PURPOSE
+        from counter.services import audit
+
+        sources = sorted({f"{r.source}.{r.section}" for r in refs})
+        audit.record(self.store, actor, "dossier.consult", "person", person_id,
+                     {"purpose": TOUR_PURPOSE, "sources": sources, "bus": bus})
 
     def sections(self) -> list[SectionRef]:
         return [
@@ -259,6 +276,11 @@ class DossierService:
     async def _ask(self, ref: SectionRef, subject: Subject, refresh: bool) -> SectionAnswer:
         answer = await self._fetch(ref, subject, refresh)
         provenance = answer.provenance
+        if self.tour_answers and provenance.status not in LIVE_ANSWERS:
+            kept = await asyncio.to_thread(stored_answer, self.store, subject.person_id, ref.source, ref.section,
+                                           self.clock.today())
+            if kept is not None:
+                return kept
         if provenance.status in UNREACHABLE and not provenance.cached and self.offline():
             return SectionAnswer(replace(provenance, offline=True, message=OFFLINE_MESSAGE), answer.facts)
         return answer
