@@ -131,10 +131,12 @@ def _dossiers(runtime, central, bus: str):
     def ask(households):
         from counter.service.composition import build_backends
         from counter.services.audit import Actor
+        from counter.services.dossier import DossierService
         from counter.services.tour_dossiers import take_along
 
         actor = Actor.here(runtime.agent_login, "")
-        return take_along(central, lambda: build_backends(runtime), runtime.clock, actor, households, bus)
+        return take_along(lambda: DossierService(central, build_backends(runtime), runtime.clock), actor,
+                          households, bus)
 
     return ask
 

@@ -213,8 +213,14 @@ def attach_dossier(services: Services, runtime: Runtime, backends: list[Backend]
     from counter.services.dossier import DossierService
 
     backends = build_backends(runtime, secrets) if backends is None else backends
-    services.dossier = DossierService(services.store, backends, runtime.clock, offline=offline,
-                                      tour_answers=bool(runtime.mobile))
+    kept = None
+    if runtime.mobile:
+        from counter.services.tour_dossiers import stored_answer
+
+        def kept(person_id: int, source: str, section: str):
+            return stored_answer(services.store, person_id, source, section, runtime.clock.today())
+
+    services.dossier = DossierService(services.store, backends, runtime.clock, offline=offline, kept_answers=kept)
 
 
 def open_services(runtime: Runtime) -> Services:

@@ -29,7 +29,6 @@ from counter.domain.dates import BirthDate
 from counter.domain.dossier import DossierUpdate
 from counter.domain.names import split_given_names
 from counter.services.households import HouseholdService
-from counter.services.tour_dossiers import LIVE_ANSWERS, stored_answer
 from counter.store.engine import Store
 
 __all__ = ["ConsultationRefused", "DossierService", "SectionRef"]
@@ -72,18 +71,23 @@ class _Opening:
 # not as a generic failure (docs/tour.md).
 UNREACHABLE = frozenset({Status.UNAVAILABLE, Status.TIMEOUT})
 OFFLINE_MESSAGE = "Le bus est hors ligne : « r » pour réessayer quand la liaison revient."
+# Answers shown as the agency gave them; any other status is the agency failing, and on
+# the bus an answer taken along takes its place (kept_answers).
+LIVE_ANSWERS = frozenset({Status.OK, Status.NOT_FOUND, Status.NOT_APPLICABLE})
 
 
 class DossierService:
     def __init__(self, store: Store, backends: Sequence[Backend], clock,
-                 offline: Callable[[], bool] | None = None, tour_answers: bool = False) -> None:
+                 offline: Callable[[], bool] | None = None,
+                 kept_answers: Callable[[int, str, str], SectionAnswer | None] | None = None) -> None:
         self.store = store
         self.backends = {b.name: b for b in backends}
         self.clock = clock
         self.offline = offline or (lambda: False)  # the bus's link is down (counter.service.link)
-        # The bus: a section whose agency fails is answered from the answers taken along
-        # (counter.services.tour_dossiers), marked as cached with the agency's date.
-        self.tour_answers = tour_answers
+        # The bus: (person id, source, section) -> the answer taken along for it, marked as
+        # cached with the agency's date, or None (counter.services.tour_dossiers.stored_answer);
+        # it answers a section whose agency fails.
+        self.kept_answers = kept_answers
         self._openings: OrderedDict[str, _Opening] = OrderedDict()
         self._openings_lock = threading.Lock()  # consultations on the loop, comparisons in threads
 
@@ -276,9 +280,8 @@ class DossierService:
     async def _ask(self, ref: SectionRef, subject: Subject, refresh: bool) -> SectionAnswer:
         answer = await self._fetch(ref, subject, refresh)
         provenance = answer.provenance
-        if self.tour_answers and provenance.status not in LIVE_ANSWERS:
-            kept = await asyncio.to_thread(stored_answer, self.store, subject.person_id, ref.source, ref.section,
-                                           self.clock.today())
+        if self.kept_answers is not None and provenance.status not in LIVE_ANSWERS:
+            kept = await asyncio.to_thread(self.kept_answers, subject.person_id, ref.source, ref.section)
             if kept is not None:
                 return kept
         if provenance.status in UNREACHABLE and not provenance.cached and self.offline():

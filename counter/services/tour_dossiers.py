@@ -31,9 +31,6 @@ from counter.store.engine import Store
 
 # The statuses that are an agency's answer, worth taking along.
 KEPT_STATUSES = frozenset({Status.OK, Status.NOT_FOUND})
-# Live answers that are answers (shown as they are); any other status is the agency
-# failing, and on the bus a stored answer takes its place (counter.services.dossier).
-LIVE_ANSWERS = KEPT_STATUSES | {Status.NOT_APPLICABLE}
 # A stored answer is shown on the day the prepare stored it and the next one (a tour that
 # ends late, a bus that comes back the next morning), never after.
 KEPT_DAYS = 1
@@ -151,14 +148,13 @@ async def fetch_answers(dossier, actor, households: Sequence[int], bus: str) -> 
     return kept
 
 
-def take_along(central: Store, make_backends: Callable[[], list], clock, actor, households: Sequence[int],
-               bus: str) -> list[StoredAnswer]:
-    """``fetch_answers`` from a command (no event loop running): the backends are made by
-    ``make_backends`` inside the loop that uses them, and closed after."""
-    from counter.services.dossier import DossierService
+def take_along(make_dossier: Callable[[], object], actor, households: Sequence[int], bus: str) -> list[StoredAnswer]:
+    """``fetch_answers`` from a command (no event loop running): the DossierService (over
+    the town's database) is made by ``make_dossier`` inside the loop that uses its
+    backends, and closed after."""
 
     async def run() -> list[StoredAnswer]:
-        dossier = DossierService(central, make_backends(), clock)
+        dossier = make_dossier()
         try:
             return await fetch_answers(dossier, actor, households, bus)
         finally:

@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import stat
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from counter.backend import Status
 from counter.clock import FixedClock
 from counter.domain.facts_text import cached_at, status_line
 from counter.runtime import Runtime
-from counter.service.composition import build_backends
+from counter.service.composition import attach_dossier, build_backends, make_services
 from counter.services import audit
 from counter.services.audit import Actor
 from counter.services.dossier import DossierService
@@ -73,7 +74,8 @@ def dossiers(store, tmp_path, bus: str = "bus-1"):
     emulated ones, over their real httpx adapters) asked through the dossier's fan-out."""
     setup = runtime(tmp_path, str(store.url), PREPARED_ON)
     actor = Actor.here(ADMIN, "")
-    return lambda households: take_along(store, lambda: build_backends(setup), setup.clock, actor, households, bus)
+    return lambda households: take_along(lambda: DossierService(store, build_backends(setup), setup.clock), actor,
+                                         households, bus)
 
 
 def prepare(store, families, tmp_path, appointments, name="replica.sqlite3"):
@@ -157,16 +159,16 @@ def test_a_household_off_the_route_or_unknown_is_refused_and_nothing_is_written(
 
 
 async def consulted(replica_path, person_id: int, today: date, tmp_path, offline: bool, **knobs):
+    """The bus's service's dossier, as its composition builds it (a [mobile] runtime), on the replica."""
     replica = Store(f"sqlite:///{replica_path}")
-    setup = runtime(tmp_path, str(replica.url), today, **knobs)
-    service = DossierService(replica, build_backends(setup), setup.clock, offline=lambda: offline,
-                             tour_answers=True)
+    setup = replace(runtime(tmp_path, str(replica.url), today, **knobs), bus="bus-1", central_url="sqlite:///x")
+    services = make_services(replica, setup)
+    attach_dossier(services, setup, build_backends(setup), offline=lambda: offline)
     try:
-        subject = service.subject(person_id)
-        return {(a.provenance.source, a.provenance.section): a async for a in service.consult(subject)}
+        subject = services.dossier.subject(person_id)
+        return {(a.provenance.source, a.provenance.section): a async for a in services.dossier.consult(subject)}
     finally:
-        await service.aclose()
-        replica.dispose()
+        await services.aclose()
 
 
 async def test_on_board_the_agencies_unreachable_the_dossier_shows_what_was_taken_along(store, families, tmp_path):
