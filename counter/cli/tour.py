@@ -1,4 +1,4 @@
-"""`counter tour prepare|sync|report`: the roaming bus's data (administrators, English; docs/tour.md).
+"""`counter tour prepare|sync|report|purge-dossiers`: the roaming bus's data (administrators, English; docs/tour.md).
 
 Direct on the databases, like ``counter sync``:
 
@@ -11,6 +11,8 @@ Direct on the databases, like ``counter sync``:
   configuration, what this bus heard back; with the town's, what every bus sent
   (``--bus`` to choose one). Codes, ids, states and central's messages only: no
   names, no dates of birth (the receipt code finds the family at the counter).
+- ``purge-dossiers`` runs with the bus's configuration: it deletes the dossiers of the
+  day's appointments that ``prepare --appointments`` took along in the replica.
 
 Exit statuses: 0 done; 1 it could not (a database unreachable, another sync
 running) — what a sync applied stays, the next one resumes; 2 a usage or
@@ -37,8 +39,13 @@ def register(subparsers) -> argparse.ArgumentParser:
     prepare.add_argument("--bus", required=True, metavar="NAME", help="the bus's name, as in its [mobile] bus")
     prepare.add_argument("--street", action="append", type=common.at_most(common.MAX_ID), metavar="ID",
                          dest="streets", help="only the families of this street (repeat for the day's route)")
+    prepare.add_argument("--appointments", metavar="FILE",
+                         help="household ids with an appointment on the tour, one a line ('#' comments): "
+                              "their dossiers are asked of the agencies now and travel with the bus")
     actions.add_parser("sync", help="send what was done on board to the town's database (--config: the bus's "
                                     "configuration)")
+    actions.add_parser("purge-dossiers", help="delete the appointments' dossiers the bus took along (--config: "
+                                              "the bus's configuration)")
     report = actions.add_parser("report", help="what the last syncs changed or refused")
     report.add_argument("--bus", metavar="NAME", help="only this bus (with the town's configuration)")
     report.add_argument("--limit", type=common.at_most(100_000), default=500, metavar="N",
@@ -47,7 +54,8 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(runtime, args) -> int:
-    return {"prepare": _prepare, "sync": _sync, "report": _report}[args.tour_command](runtime, args)
+    return {"prepare": _prepare, "sync": _sync, "report": _report,
+            "purge-dossiers": _purge_dossiers}[args.tour_command](runtime, args)
 
 
 # -- prepare ------------------------------------------------------------------------------------
@@ -63,13 +71,19 @@ def _prepare(runtime, args) -> int:
         echo("counter tour prepare: this is a bus's configuration ([mobile]); give the town's service "
              "configuration (--config)", err=True)
         return EXIT_USAGE
+    appointments = None
+    if args.appointments is not None:
+        appointments = _read_appointments(args.appointments)
+        if appointments is None:
+            return EXIT_USAGE
     central = common.open_current_store(runtime)
     if central is None:
         return EXIT_FAILED
     path = Path(args.replica).expanduser().absolute()
     try:
         report = prepare_replica(central, f"sqlite:///{path}", bus=args.bus, streets=args.streets,
-                                 clock=runtime.clock, agent=runtime.agent_login)
+                                 clock=runtime.clock, agent=runtime.agent_login, appointments=appointments,
+                                 dossiers=_dossiers(runtime, central, args.bus))
     except PrepareError as exc:
         echo(f"counter tour prepare: {exc}; nothing written", err=True)
         return EXIT_USAGE if exc.usage else EXIT_FAILED
@@ -85,8 +99,71 @@ def _prepare(runtime, args) -> int:
     echo(f"replica for {report.bus} written to {report.path} in {report.seconds:.1f} s ({route}): "
          f"{counts.get('household', 0)} households, {counts.get('person', 0)} persons, "
          f"{counts.get('registration', 0)} live registrations")
+    if report.counts.get("appointments") is not None:
+        echo(f"dossiers of {report.counts['appointments']} appointment household(s) taken along: "
+             f"{report.counts.get('tour_dossier', 0)} agency answers (shown on board until the day after; "
+             "'counter tour purge-dossiers' deletes them)")
     echo("it holds personal data: keep it on the bus's encrypted disk, and purge it after the tour "
          "(docs/administration.md, Roaming bus)")
+    return EXIT_OK
+
+
+def _read_appointments(name: str) -> tuple[int, ...] | None:
+    """The household ids of the appointments file, or None after saying why (one line)."""
+    from counter.files import UnreadableFile, read_small_text
+    from counter.services.tour_dossiers import MAX_FILE_BYTES, AppointmentsError, parse_appointments
+
+    if not name.strip():
+        echo("counter tour prepare: --appointments needs the path of the appointments file", err=True)
+        return None
+    path = Path(name).expanduser()
+    try:
+        return parse_appointments(read_small_text(path, "the appointments file", MAX_FILE_BYTES), str(path))
+    except (UnreadableFile, AppointmentsError) as exc:
+        echo(f"counter tour prepare: {exc}; nothing written", err=True)
+        return None
+
+
+def _dossiers(runtime, central, bus: str):
+    """How the prepare asks the agencies for the appointments' dossiers: the service's
+    own backends (the keyring's credentials), each consultation audited on central
+    for the account running the command."""
+    def ask(households):
+        from counter.service.composition import build_backends
+        from counter.services.audit import Actor
+        from counter.services.dossier import DossierService
+        from counter.services.tour_dossiers import take_along
+
+        actor = Actor.here(runtime.agent_login, "")
+        return take_along(lambda: DossierService(central, build_backends(runtime), runtime.clock), actor,
+                          households, bus)
+
+    return ask
+
+
+# -- purge-dossiers -----------------------------------------------------------------------------
+
+
+def _purge_dossiers(runtime, args) -> int:
+    from counter.services.tour_dossiers import purge
+
+    if _mobile(runtime) is None:
+        echo("counter tour purge-dossiers: give the bus's configuration (--config) with a [mobile] table: "
+             "the dossiers taken along are in its replica", err=True)
+        return EXIT_USAGE
+    replica = common.open_current_store(runtime)
+    if replica is None:
+        return EXIT_FAILED
+    try:
+        deleted = purge(replica)
+    except Exception as exc:  # noqa: BLE001 — the replica locked or damaged: nothing deleted
+        from counter.store.failures import admin_message
+
+        echo(f"counter tour purge-dossiers: database error: {admin_message(exc)}; nothing deleted", err=True)
+        return EXIT_FAILED
+    finally:
+        replica.dispose()
+    echo(f"{deleted} dossier answer(s) taken along deleted" if deleted else "no dossier answer to delete")
     return EXIT_OK
 
 

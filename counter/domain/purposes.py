@@ -13,6 +13,10 @@ PURPOSES = (
     "Mise à jour du dossier",
 )
 VISIT_PURPOSE = "visite"  # a visit's own fact gathering (the registrations' prices and papers)
+# The town's own consultation, before the roaming bus leaves, of the households that have an
+# appointment on its tour (`counter tour prepare --appointments`): no agent's purpose, so
+# never one a terminal may give (is_known refuses it).
+TOUR_PURPOSE = "rendez-vous de tournée"
 
 
 def is_known(purpose: str) -> bool:

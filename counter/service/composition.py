@@ -207,11 +207,20 @@ def delivery_targets(runtime: Runtime) -> dict[str, str]:
 
 def attach_dossier(services: Services, runtime: Runtime, backends: list[Backend] | None = None,
                    secrets=None, offline: Callable[[], bool] | None = None) -> None:
-    """``offline``: whether the bus's link is down now (its agencies' failures are said so)."""
+    """``offline``: whether the bus's link is down now (its agencies' failures are said so).
+    On the bus, a failing agency's section is answered from the dossiers taken along
+    (counter.services.tour_dossiers)."""
     from counter.services.dossier import DossierService
 
     backends = build_backends(runtime, secrets) if backends is None else backends
-    services.dossier = DossierService(services.store, backends, runtime.clock, offline=offline)
+    kept = None
+    if runtime.mobile:
+        from counter.services.tour_dossiers import stored_answer
+
+        def kept(person_id: int, source: str, section: str):
+            return stored_answer(services.store, person_id, source, section, runtime.clock.today())
+
+    services.dossier = DossierService(services.store, backends, runtime.clock, offline=offline, kept_answers=kept)
 
 
 def open_services(runtime: Runtime) -> Services:

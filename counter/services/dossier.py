@@ -71,15 +71,23 @@ class _Opening:
 # not as a generic failure (docs/tour.md).
 UNREACHABLE = frozenset({Status.UNAVAILABLE, Status.TIMEOUT})
 OFFLINE_MESSAGE = "Le bus est hors ligne : « r » pour réessayer quand la liaison revient."
+# Answers shown as the agency gave them; any other status is the agency failing, and on
+# the bus an answer taken along takes its place (kept_answers).
+LIVE_ANSWERS = frozenset({Status.OK, Status.NOT_FOUND, Status.NOT_APPLICABLE})
 
 
 class DossierService:
     def __init__(self, store: Store, backends: Sequence[Backend], clock,
-                 offline: Callable[[], bool] | None = None) -> None:
+                 offline: Callable[[], bool] | None = None,
+                 kept_answers: Callable[[int, str, str], SectionAnswer | None] | None = None) -> None:
         self.store = store
         self.backends = {b.name: b for b in backends}
         self.clock = clock
         self.offline = offline or (lambda: False)  # the bus's link is down (counter.service.link)
+        # The bus: (person id, source, section) -> the answer taken along for it, marked as
+        # cached with the agency's date, or None (counter.services.tour_dossiers.stored_answer);
+        # it answers a section whose agency fails.
+        self.kept_answers = kept_answers
         self._openings: OrderedDict[str, _Opening] = OrderedDict()
         self._openings_lock = threading.Lock()  # consultations on the loop, comparisons in threads
 
@@ -96,6 +104,19 @@ class DossierService:
         sources = sorted({f"{r.source}.{r.section}" for r in refs})
         audit.record(self.store, actor, "dossier.consult", "person", person_id,
                      {"purpose": purpose, "sources": sources})
+
+    def record_tour_consultation(self, actor, person_id: int, refs: Sequence[SectionRef], bus: str) -> None:
+        """Audit the town's own consultation of a person whose household has an appointment
+        on a bus's tour (`counter tour prepare --appointments`): as an agent's consultation
+        is (who — the account running the prepare —, from where, whom, which sources), with
+        the purpose TOUR_PURPOSE and the bus. No agent's role is asked: the town's service
+        account holds the agencies' credentials and runs it."""
+        from counter.domain.purposes import TOUR_PURPOSE
+        from counter.services import audit
+
+        sources = sorted({f"{r.source}.{r.section}" for r in refs})
+        audit.record(self.store, actor, "dossier.consult", "person", person_id,
+                     {"purpose": TOUR_PURPOSE, "sources": sources, "bus": bus})
 
     def sections(self) -> list[SectionRef]:
         return [
@@ -259,6 +280,10 @@ class DossierService:
     async def _ask(self, ref: SectionRef, subject: Subject, refresh: bool) -> SectionAnswer:
         answer = await self._fetch(ref, subject, refresh)
         provenance = answer.provenance
+        if self.kept_answers is not None and provenance.status not in LIVE_ANSWERS:
+            kept = await asyncio.to_thread(self.kept_answers, subject.person_id, ref.source, ref.section)
+            if kept is not None:
+                return kept
         if provenance.status in UNREACHABLE and not provenance.cached and self.offline():
             return SectionAnswer(replace(provenance, offline=True, message=OFFLINE_MESSAGE), answer.facts)
         return answer

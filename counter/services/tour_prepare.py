@@ -20,7 +20,7 @@ import re
 import socket
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from counter.clock import utc_now
 from counter.store import migrate
 from counter.store.engine import Store, StoreError, normalise_url
+from counter.services.tour_dossiers import AppointmentsError, StoredAnswer, check_appointments, write_answers
 from counter.store.indexing import add_tokens, compact_search_index
 
 BUS_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")  # as [mobile] bus (counter.settings.MobileSettings)
@@ -42,7 +43,8 @@ REFERENCE = ("street", "town_address", "school", "school_sector", "sector_rule",
              "agent", "school_capacity")
 # What is never copied: the outbox (the bus never delivers), the audit chain (the bus
 # starts its own), drafts and receipts (visit rows go without them), the change feed's
-# state, duplicate reviews, and another tour's bookkeeping.
+# state, duplicate reviews, and another tour's bookkeeping. The dossiers of the day's
+# appointments (tour_dossier) are no copy: the agencies are asked for them (--appointments).
 
 
 class PrepareError(Exception):
@@ -65,14 +67,21 @@ class PrepareReport:
 
 
 def prepare_replica(central: Store, replica_url: str, *, bus: str, streets: Sequence[int] | None = None,
-                    clock=None, agent: str = "tour", host: str | None = None) -> PrepareReport:
+                    clock=None, agent: str = "tour", host: str | None = None,
+                    appointments: Sequence[int] | None = None,
+                    dossiers: Callable[[Sequence[int]], list[StoredAnswer]] | None = None) -> PrepareReport:
     """Make the bus's replica at ``replica_url`` (a new SQLite file) from ``central``.
 
     ``streets``: only the households living on these streets (the day's route), with
     their members, persons and addresses; None: all of them. ``clock`` is unused
     beyond symmetry with the sync (the times recorded are UTC instants). The copy
     is recorded in central's audit trail (``tour.prepare``: the bus, the route and
-    counts, no personal data). Raises PrepareError, leaving nothing behind."""
+    counts, no personal data). Raises PrepareError, leaving nothing behind.
+
+    ``appointments``: the households with an appointment on the tour (each must be on
+    the route); ``dossiers(appointments)`` asks the agencies for their dossiers
+    (counter.services.tour_dossiers.take_along) and its answers are written into the
+    replica's ``tour_dossier`` in the transaction that records the tour."""
     del clock
     started = time.perf_counter()
     if not BUS_NAME.match(bus or ""):
@@ -86,6 +95,11 @@ def prepare_replica(central: Store, replica_url: str, *, bus: str, streets: Sequ
         if not route:
             raise PrepareError("no street given for the route")
         _check_streets(central, route)
+    if appointments is not None:
+        try:
+            check_appointments(central, appointments, route)
+        except AppointmentsError as exc:
+            raise PrepareError(str(exc)) from None
     _check_directory(path.parent)
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     _remove_sqlite_files(partial)
@@ -95,8 +109,12 @@ def prepare_replica(central: Store, replica_url: str, *, bus: str, streets: Sequ
         try:
             migrate.upgrade(replica)
             counts, highest = _copy(central, replica, route)
+            answers = dossiers(appointments) if appointments and dossiers is not None else []
             with replica.write_connection() as connection:
                 _record_meta(connection, central, bus, route, highest)
+                counts["tour_dossier"] = write_answers(connection, answers, utc_now())
+            if appointments is not None:
+                counts["appointments"] = len(appointments)
             with replica.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
@@ -351,6 +369,8 @@ def _audit_prepare(central: Store, bus: str, route, counts: dict[str, int], agen
     details = {"bus": bus, "route": "all" if route is None else list(route),
                "persons": counts.get("person", 0), "households": counts.get("household", 0),
                "registrations": counts.get("registration", 0)}
+    if "appointments" in counts:  # the dossiers taken along (each consultation has its own entry)
+        details.update(appointments=counts["appointments"], dossier_answers=counts.get("tour_dossier", 0))
     with central.write() as session:
         session.add(AuditEntry(agent=agent, host=host or socket.gethostname(), action="tour.prepare",
                                target_type="tour", target_id=bus, details=json.dumps(details, sort_keys=True)))

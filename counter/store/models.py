@@ -416,6 +416,25 @@ class TourSynced(SQLModel, table=True):
     synced_at: datetime = Field(default_factory=_now)
 
 
+class TourDossier(SQLModel, table=True):
+    """The bus's replica: one agency's answer for one person of a household with an
+    appointment on the tour, fetched by ``counter tour prepare --appointments``
+    (counter.services.tour_dossiers); shown on board when the agency cannot be reached."""
+
+    __tablename__ = "tour_dossier"
+    __table_args__ = (Index("ux_tour_dossier_section", "person_id", "source", "section", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int
+    household_id: int  # the appointment's household
+    source: str = Field(max_length=60)  # the backend's name
+    section: str = Field(max_length=60)
+    status: str = Field(max_length=20)  # ok | not_found
+    fetched_at: datetime  # when the agency gave the answer
+    stored_at: datetime = Field(default_factory=_now)  # when the prepare stored it: the age limit's start
+    answer: str = Field(sa_column=Column(String, nullable=False))  # the SectionAnswer, JSON (counter.wire.codec)
+
+
 class StoreMeta(SQLModel, table=True):
     """Facts about the database itself (``dataset``: training | production)."""
 
