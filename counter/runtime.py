@@ -68,6 +68,16 @@ class Runtime:
     bus: str = ""
     central_url: str = ""  # the town's database as configured (its password may be in the keyring)
     link_probe_seconds: int = 15  # between two tries of the link while it is down
+    # The front desk: site, tickets or not, reasons, redirections, needs (counter.domain.front_desk).
+    front_desk: Any = None  # None: the defaults (FrontDesk()), or the bus's name as its site
+
+    def desk(self):
+        """The site's front desk, the defaults when the configuration says nothing."""
+        from counter.domain.front_desk import FrontDesk
+
+        if self.front_desk is not None:
+            return self.front_desk
+        return FrontDesk(site=self.bus) if self.bus else FrontDesk()
 
     @property
     def training(self) -> bool:
@@ -169,6 +179,7 @@ def resolve(config_arg: str | None = None, env: Mapping[str, str] | None = None,
         sync_interval_minutes=settings.sync.interval_minutes,
         sync_warn_after_hours=settings.sync.warn_after_hours,
         **_mobile(settings),
+        front_desk=settings.front_desk(),
         **overrides,
     )
 

@@ -113,6 +113,8 @@ class ServiceSettings(Strict):
     mode: int = 0o660
     # Processes that rank searches (0: in the service itself). Unset: one per core, up to 4.
     search_processes: int | None = Field(default=None, ge=0, le=8)
+    # This site's name in the statistics and on tickets (a town hall, an annex, a bus).
+    site: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.'-]{0,39}$")
 
     @field_validator("socket")
     @classmethod
@@ -311,6 +313,55 @@ class SyncSettings(Strict):
     warn_after_hours: int = Field(default=24, ge=1, le=24 * 30)  # agents are warned past this age
 
 
+class ChoiceSettings(Strict):
+    """One entry of a front-desk list: the code stored and counted, the label shown."""
+
+    code: str = Field(pattern=r"^[a-z0-9_-]{1,20}$")
+    label: str = Field(min_length=1, max_length=40)
+
+
+def _choices(value: list, what: str) -> list:
+    seen = set()
+    for choice in value:
+        if choice.code in seen:
+            raise ValueError(f"{what}: the code {choice.code!r} is given twice")
+        seen.add(choice.code)
+    if not value:
+        raise ValueError(f"{what}: at least one entry")
+    return value
+
+
+def _default_choices(name: str) -> list:
+    from counter.domain import front_desk
+
+    return [ChoiceSettings(code=c.code, label=c.label) for c in getattr(front_desk, name)]
+
+
+class VisitSettings(Strict):
+    """[visits]: why families come and where they are sent (docs/front-desk.md)."""
+
+    reasons: list[ChoiceSettings] = Field(default_factory=lambda: _default_choices("REASONS"), max_length=30)
+    redirections: list[ChoiceSettings] = Field(default_factory=lambda: _default_choices("REDIRECTIONS"),
+                                               max_length=30)
+
+    @field_validator("reasons", "redirections")
+    @classmethod
+    def _unique(cls, value: list, info: ValidationInfo) -> list:
+        return _choices(value, info.field_name)
+
+
+class QueueSettings(Strict):
+    """[queue]: the reception issues tickets that the agents call (docs/front-desk.md)."""
+
+    enabled: bool = False
+    needs: list[ChoiceSettings] = Field(default_factory=lambda: _default_choices("NEEDS"), max_length=30)
+
+    @field_validator("needs")
+    @classmethod
+    def _unique(cls, value: list, info: ValidationInfo) -> list:
+        return _choices(value, info.field_name)
+
+
 class MobileSettings(Strict):
     """[mobile]: this counter travels (the roaming bus, docs/tour.md). Its [database] is
     the replica made by `counter tour prepare`; what is done on board goes back to the
@@ -348,6 +399,8 @@ class Settings(Strict):
     printing: PrintingSettings = Field(default_factory=PrintingSettings)
     sync: SyncSettings = Field(default_factory=SyncSettings)
     mobile: MobileSettings | None = None  # the roaming bus (docs/tour.md)
+    visits: VisitSettings = Field(default_factory=VisitSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
     # The terminals' keys a site changes: binding id -> key(s) (counter.domain.keys).
     keys: dict[str, str] = Field(default_factory=dict)
 
@@ -382,6 +435,17 @@ class Settings(Strict):
         if self.mobile is not None and self.database is not None and not self.database.url.startswith("sqlite"):
             raise ValueError("[mobile]: the bus's [database] is its SQLite replica (counter tour prepare)")
         return self
+
+    def front_desk(self):
+        """The site's front desk (counter.domain.front_desk.FrontDesk)."""
+        from counter.domain.front_desk import SITE, Choice, FrontDesk
+
+        def listed(entries) -> tuple:
+            return tuple(Choice(e.code, e.label) for e in entries)
+
+        site = self.service.site or (self.mobile.bus if self.mobile is not None else SITE)
+        return FrontDesk(site=site, queue=self.queue.enabled, reasons=listed(self.visits.reasons),
+                         redirections=listed(self.visits.redirections), needs=listed(self.queue.needs))
 
     def town_rules(self) -> TownRules:
         library = self.library

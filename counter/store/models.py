@@ -5,7 +5,7 @@ Rows, not domain objects: services turn them into the frozen views of
 """
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
@@ -251,6 +251,56 @@ class Visit(SQLModel, table=True):
     confirmed_at: datetime | None = None
     # The receipt handed over (JSON, counter.domain.receipt), written with the confirmation.
     receipt: str | None = None
+    # The front desk (migration 0010, docs/front-desk.md): where, the ticket it served,
+    # when the family arrived (the ticket's issue), when the visit ended (its reasons
+    # recorded), why they came (reason codes, comma-separated) and how it ended.
+    site: str = Field(default="", max_length=40)
+    ticket_id: int | None = None
+    arrived_at: datetime | None = None
+    ended_at: datetime | None = Field(default=None, index=True)
+    reasons: str = Field(default="", max_length=200)
+    outcome: str | None = Field(default=None, max_length=20)  # done | redirected | come_back
+    outcome_detail: str | None = Field(default=None, max_length=120)  # where to, from a list: never a name
+
+
+class Ticket(SQLModel, table=True):
+    """A ticket the reception issued: its number on the site that day, why the family
+    came, a need (language, accessibility), appointment or walk-in; called by an agent
+    and served by a visit (migration 0010)."""
+
+    __tablename__ = "ticket"
+    __table_args__ = (UniqueConstraint("site", "day", "number", name="ux_ticket_number"),
+                      Index("ix_ticket_state", "site", "state"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    site: str = Field(max_length=40)
+    day: date
+    number: int
+    issued_at: datetime = Field(default_factory=_now)
+    issued_by: str = Field(max_length=64)
+    reasons: str = Field(default="", max_length=200)  # reason codes, comma-separated
+    need: str | None = Field(default=None, max_length=40)  # a need code (language, accessibility)
+    appointment: bool = False
+    state: str = Field(default="waiting", max_length=12)  # waiting | called | served | gone
+    called_at: datetime | None = None
+    called_by: str | None = Field(default=None, max_length=64)
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
+
+
+class AgencyCall(SQLModel, table=True):
+    """One answer an agency gave a dossier: for the supervisor's answer rates and
+    latencies (migration 0010). No person, no subject: source, section, status, time."""
+
+    __tablename__ = "agency_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=_now, index=True)
+    site: str = Field(default="", max_length=40)
+    source: str = Field(max_length=60)
+    section: str = Field(max_length=60)
+    status: str = Field(max_length=20)
+    elapsed_ms: float
+    cached: bool = False
 
 
 # One live school registration per child and school year (see migration 0002).
