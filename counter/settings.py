@@ -432,6 +432,10 @@ class Settings(Strict):
             raise ValueError("missing key 'database' (production needs [database] url = …)")
         if self.mode == "training" and self.database is not None:
             raise ValueError("training mode uses its own database: remove [database]")
+        if self.mode == "training" and self.mobile is not None:
+            # Training plays the bus under a scenario (`counter train bus-itinerant`), its
+            # town hall being the training database: [mobile] is a real bus's.
+            raise ValueError("training mode has no [mobile]: the bus is played by 'counter train bus-itinerant'")
         if self.mobile is not None and self.database is not None and not self.database.url.startswith("sqlite"):
             raise ValueError("[mobile]: the bus's [database] is its SQLite replica (counter tour prepare)")
         return self

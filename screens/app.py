@@ -70,6 +70,9 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
     SESSION_REFRESH_SECONDS = 60.0
     # …on the roaming bus: its link comes and goes, and the agent sees it within seconds.
     BUS_SESSION_REFRESH_SECONDS = 5.0
+    # How long the bus's agent sees what its sending back to the town hall changed.
+    TOUR_NOTICE_SECONDS = 60.0
+    _tour_notice = ""  # the last one shown
 
     def __init__(self, terminal: Terminal) -> None:
         super().__init__()
@@ -308,6 +311,28 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
 
         return AwaitComplete(nothing()).call_next(self)
 
+    def action_switch_link(self) -> None:
+        """Training's bus: the trainer cuts the link to the town hall, or restores it."""
+        session = self.session
+        if session is not None and session.link_switch and not self.locked:
+            self.switch_link(session.offline_since is not None)
+
+    @work(thread=True, exclusive=True, group="training-link", exit_on_error=False)
+    def switch_link(self, up: bool) -> None:
+        from screens.base import failure_message
+
+        try:
+            self.counter.switch_link(up)
+            session = self.counter.session()
+        except Exception as exc:  # noqa: BLE001 — said in French (failure_message)
+            message = failure_message(exc, unreachable="Liaison inchangée : service du guichet injoignable.")
+            self.call_from_thread(self.notify, message, severity="error", timeout=8, markup=False)
+            return
+        self.call_from_thread(self._session_refreshed, session)
+        said = ("Liaison avec la mairie rétablie (formation) : ce qui a été saisi à bord part à la mairie."
+                if up else "Liaison avec la mairie coupée (formation) : le bus travaille sur sa copie.")
+        self.call_from_thread(self.notify, said, timeout=8, markup=False)
+
     def action_audit(self) -> None:
         if self.session is not None and not self.locked:
             self.open_audit()
@@ -434,6 +459,11 @@ class CounterApp(TypeAhead, DraftSaving, App[None]):
         # Against the terminal's own date: offline_since is the service's real clock, not a
         # scenario's day.
         self.link_warning = offline_line(session.offline_since, session.bus)
+        # The bus's last sending back to the town hall: told once, as it arrives.
+        if session.tour_notice and session.tour_notice != self._tour_notice:
+            self.notify(session.tour_notice, title="Bus : envoi à la mairie", severity="warning",
+                        timeout=self.TOUR_NOTICE_SECONDS, markup=False)
+        self._tour_notice = session.tour_notice or self._tour_notice
 
     def _apply_keymap(self, session: Session) -> None:
         """The site's [keys], checked by the service: the footer and the keys follow them."""

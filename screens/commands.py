@@ -25,6 +25,14 @@ class CounterCommands(Provider):
         if app.scenario is not None:
             commands.append(("Scénario de formation", "La situation et l'objectif du scénario (F1)",
                              app.action_scenario_help))
+        session = app.session
+        if session is not None and session.link_switch:  # training's bus only
+            if session.offline_since is not None:
+                commands.append(("Liaison avec la mairie : rétablir", "Formation : le bus retrouve le réseau "
+                                 "et envoie à la mairie ce qui a été saisi à bord", app.action_switch_link))
+            else:
+                commands.append(("Liaison avec la mairie : couper", "Formation : le bus perd le réseau "
+                                 "et travaille sur sa copie", app.action_switch_link))
         if not app.ready:
             commands.append(("Réessayer l'ouverture de la base", "Reconnecter la base de données", app.action_retry_services))
         return commands

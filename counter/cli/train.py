@@ -47,11 +47,25 @@ def _training_only(runtime, command: str) -> bool:
     return False
 
 
+BUS_DIR = "training/bus"  # the training buses' replicas (fixtures.bus), removed by --reset
+BUS_PROBE_SECONDS = 5  # a training bus's link is a switch: probed again at once when flipped
+
+
 def under_scenario(runtime, scenario):
-    """The training runtime living the scenario: its day, its agencies, its title."""
+    """The training runtime living the scenario: its day, its agencies, its title. A
+    scenario on the roaming bus (``[bus]``) makes this counter the bus: its database is
+    a replica under the data directory (prepared at the service's start, fixtures.bus)
+    and its town hall's database ("central") is the training database it had."""
     from counter.clock import FixedClock
 
-    return replace(runtime, scenario=scenario, clock=FixedClock(scenario.day))
+    lived = replace(runtime, scenario=scenario, clock=FixedClock(scenario.day))
+    if scenario.bus is None:
+        return lived
+    if not runtime.training or runtime.mobile:  # [mobile] is a real bus's: never mixed with training
+        raise ValueError("a bus scenario runs in training mode without [mobile]")
+    replica = runtime.data_dir / BUS_DIR / f"{scenario.name}-{scenario.bus.name}.sqlite3"
+    return replace(lived, bus=scenario.bus.name, central_url=runtime.database_url,
+                   database_url=f"sqlite:///{replica}", link_probe_seconds=BUS_PROBE_SECONDS)
 
 
 def train(runtime, args: argparse.Namespace) -> int:
@@ -96,8 +110,10 @@ def reset(runtime) -> int:
     if stop_private_services(runtime.data_dir):
         echo("Service de formation de ce poste arrêté : les guichets ouverts se reconnectent à la ville neuve.")
     base = runtime.data_dir / REPLAY_BASE
+    # The training buses' replicas were prepared from the old town: they go with it.
+    buses = sorted((runtime.data_dir / BUS_DIR).glob("*.sqlite3*")) if (runtime.data_dir / BUS_DIR).is_dir() else []
     for path in (*(database.with_name(database.name + s) for s in ("", "-wal", "-shm", "-journal")),
-                 base):
+                 base, *buses):
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
@@ -166,11 +182,12 @@ def replay(runtime, args: argparse.Namespace) -> int:
 
     if not _training_only(runtime, "replay"):
         return EXIT_USAGE
+    scenario = None
     try:
         script = load_script(Path(args.script))
         size = parse_size(args.size or script.size or "80x24")
         if script.scenario:
-            runtime = under_scenario(runtime, load(script.scenario))
+            scenario = load(script.scenario)
     except (ReplayError, ScenarioError) as exc:
         echo(f"counter replay : {exc}", err=True, limit=2000)
         return exc.exit_status
@@ -211,6 +228,8 @@ def replay(runtime, args: argparse.Namespace) -> int:
             # The same agent on every screenshot, whoever runs the replay.
             played = replace(runtime, data_dir=Path(work), database_url=f"sqlite:///{copy}",
                              agent_login=REPLAY_AGENT)
+            if scenario is not None:  # after the copy is chosen: a bus's town hall is the copy
+                played = under_scenario(played, scenario)
             outcome = asyncio.run(run(build_app(played), script, size, out))
     except OSError as exc:
         echo(f"counter replay : impossible d'écrire {exc.filename or out} ({exc.strerror or exc}).", err=True)

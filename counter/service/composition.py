@@ -54,6 +54,10 @@ def open_store(runtime: Runtime) -> Store:
 
 
 def _open_store(runtime: Runtime) -> Store:
+    if runtime.training and runtime.mobile:  # the bus scenario: a replica of the training town
+        from fixtures.bus import open_training_bus
+
+        return open_training_bus(runtime)
     if runtime.training:
         from fixtures.training import prepare_training_store
 

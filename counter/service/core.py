@@ -36,6 +36,10 @@ class NotAnAgent(Exception):
     """The peer's account is not an active agent of this counter (French message)."""
 
 
+class TrainingOnly(Exception):
+    """A training device asked of a service that has none (French message)."""
+
+
 class NotReady(Exception):
     """The database could not be opened; the message says why (French)."""
 
@@ -73,18 +77,24 @@ class ServiceCore:
         from counter.service.open_visits import OpenVisits
 
         self.open_visits = OpenVisits()
+        self.training_link = None  # training's bus: the switch the trainer flips (link.TrainingLink)
         self.link = self._link_monitor()  # the bus's link to the town's database; None elsewhere
+        self._service_loop: asyncio.AbstractEventLoop | None = None  # the loop start() ran on
         self.tour = None  # the bus's automatic tour sync (counter.service.tour_auto), once started
 
     def _link_monitor(self):
         runtime = self.runtime
         if not runtime.mobile:
             return None
-        from counter.service.link import CENTRAL_SECRET, LinkMonitor
+        from counter.service.link import CENTRAL_SECRET, LinkMonitor, TrainingLink, endpoint_of
 
+        probe = None
+        if runtime.training:  # no network in training: the trainer cuts and restores the link
+            self.training_link = TrainingLink(endpoint_of(runtime.central_url))
+            probe = self.training_link.probe
         secrets = getattr(runtime.secrets, "secrets", None) or {}
         return LinkMonitor(runtime.central_url, probe_seconds=runtime.link_probe_seconds,
-                           clock=lambda: self.utc_now(), password=secrets.get(CENTRAL_SECRET))
+                           clock=lambda: self.utc_now(), password=secrets.get(CENTRAL_SECRET), probe=probe)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -151,6 +161,7 @@ class ServiceCore:
                 log.exception("restoring the receipts' files failed")
 
     async def start(self) -> None:
+        self._service_loop = asyncio.get_running_loop()
         if self.link is not None:  # the bus: its link is watched from the start, store or not
             if self.background:  # what runs when the link comes up: the tour sync, first
                 from counter.service.composition import link_restored_hooks
@@ -288,6 +299,29 @@ class ServiceCore:
         """Since when the bus's link is down (aware UTC, the service's clock); None when up,
         not probed yet, or not a bus."""
         return self.link.offline_since if self.link is not None else None
+
+    def switch_training_link(self, up: bool) -> None:
+        """Training's bus: the trainer cuts or restores the link; probed at once (from a
+        handler's thread), so that the session says it and a restored link sends back."""
+        if self.training_link is None or self.link is None or self._service_loop is None:
+            raise TrainingOnly("La liaison ne se coupe qu'en formation, dans le scénario du bus itinérant.")
+        self.training_link.up = up
+        asyncio.run_coroutine_threadsafe(self.link.probe_once(), self._service_loop).result(timeout=30)
+
+    def tour_notice(self) -> str:
+        """French, for the agents of the bus: what the last automatic sync that sent something
+        changed (a registration the town hall placed otherwise); "" when nothing to say."""
+        sent = self.tour.last_sent if self.tour is not None else None
+        if sent is None:
+            return ""
+        from counter.domain.mobile import Placed, tour_notice
+
+        report, finished = sent
+        placed = [Placed(str(item.outcome.get("code", "")), str(registration.get("state", "")),
+                         registration.get("rank"))
+                  for item, registration in report.changed]
+        return tour_notice(finished, report.count("household", "created", "joined"),
+                           report.count("visit", "confirmed"), placed, len(report.refused))
 
     def wake_outbox(self) -> None:
         """Deliver now rather than at the relay's next round. Handlers run in worker

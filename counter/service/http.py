@@ -73,7 +73,10 @@ def _refusals() -> tuple[type[BaseException], ...]:
     from counter.services.registrations import RegistrationError
     from counter.services.visits import VisitError
 
-    return (VisitError, FamilyError, RegistrationError, AgentError, ConsultationRefused, DuplicateError)
+    from counter.service.core import TrainingOnly
+
+    return (VisitError, FamilyError, RegistrationError, AgentError, ConsultationRefused, DuplicateError,
+            TrainingOnly)
 
 
 def build_http_app(core) -> Starlette:

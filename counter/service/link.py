@@ -96,6 +96,20 @@ async def reachable(endpoint: Endpoint, timeout: float = CONNECT_TIMEOUT) -> boo
     return True
 
 
+class TrainingLink:
+    """Training's bus (scenario ``bus-itinerant``): there is no 4G to lose, so the link
+    is a switch the trainer flips from the terminal's palette. It starts cut (the bus
+    is on the road); the town hall's training database must still be there for the
+    link to be up, as the probe of a SQLite central checks."""
+
+    def __init__(self, endpoint: Endpoint, up: bool = False) -> None:
+        self.endpoint = endpoint
+        self.up = up
+
+    async def probe(self) -> bool:
+        return self.up and await reachable(self.endpoint)
+
+
 Restored = Callable[["LinkMonitor"], Awaitable[None] | None]
 
 

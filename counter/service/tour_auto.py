@@ -37,6 +37,9 @@ class TourSyncer:
         self.last_error: str | None = None  # English, for the log and the tests
         self.last_finished: datetime | None = None
         self.finished = threading.Event()  # set after each sync (tests wait on it rather than sleep)
+        # (report, when it finished) of the last sync that sent families or visits: what the
+        # bus's agents are told (ServiceCore.tour_notice). One tuple: read from other threads.
+        self.last_sent: tuple | None = None
         from counter.services.tour_sync import holder_name
 
         # One holder for the service's life: a sync cut by a dead link could not release
@@ -105,7 +108,8 @@ class TourSyncer:
             with self._lock:
                 self._again = True
         sent = len(report.items)
-        if sent:
+        if any(item.kind != "audit" for item in report.items):
+            self.last_sent = (report, self.last_finished)
             log.info("tour sync: %d item(s) sent, %d refused or blocked, %d registration(s) placed otherwise",
                      sent, len(report.refused), len(report.changed))
         return report

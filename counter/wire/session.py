@@ -46,3 +46,8 @@ class Session:
     # the town's database is down, since when (UTC, the service's clock); None when up.
     bus: str = ""
     offline_since: datetime | None = None
+    # Training's bus (scenario bus-itinerant): the trainer may cut and restore its link.
+    link_switch: bool = False
+    # The bus: what the last sync that sent families or visits to the town hall changed
+    # (French, counter.domain.mobile.tour_notice); "" when nothing to tell.
+    tour_notice: str = ""

@@ -16,6 +16,10 @@ def test_reset_recreates_the_training_database_from_the_fixtures(isolated_enviro
     database = training / "counter.sqlite3"
     shutil.copyfile(town_database, database)
     shutil.copyfile(town_database, training / "replay-base.sqlite3")
+    bus = training / "bus"  # the bus scenario's replica, taken from this town
+    bus.mkdir(mode=0o700)
+    for name in ("bus-itinerant-bus-1.sqlite3", "bus-itinerant-bus-1.sqlite3-wal"):
+        (bus / name).write_bytes(b"")
     store = Store(f"sqlite:///{database}")
     with store.engine.begin() as connection:  # what a group of trainees leaves behind
         connection.execute(text("UPDATE person SET birth_name = 'ESSAI' WHERE id = 1"))
@@ -34,3 +38,4 @@ def test_reset_recreates_the_training_database_from_the_fixtures(isolated_enviro
         assert connection.execute(text("SELECT count(*) FROM visit")).scalar_one() == 0
     store.dispose()
     assert not (training / "replay-base.sqlite3").exists()  # rebuilt by the next replay
+    assert list(bus.iterdir()) == []  # prepared again from the new town by the next `counter train bus-itinerant`

@@ -144,3 +144,31 @@ def test_descriptions_are_reflowed_into_paragraphs():
 def test_the_scenario_folder_holds_only_scenarios():
     for path in SCENARIO_DIR.glob("*.toml"):
         load_file(path)
+
+
+def test_train_bus_itinerant_runs_a_private_service_that_is_the_bus(private_home, monkeypatch):
+    """`counter train bus-itinerant`: the private service is the bus, offline on its replica
+    of the training town; the trainer's switch restores the link."""
+    import time
+
+    import counter.terminal
+    from screens.app import CounterApp
+
+    seen = {}
+    monkeypatch.setattr(counter.terminal, "has_terminal", lambda: True)
+    monkeypatch.setattr(CounterApp, "run", lambda self: seen.setdefault("app", self))
+    assert main(["train", "bus-itinerant"]) == 0
+    client = seen["app"].terminal.connect()
+    try:
+        session = client.session()
+        assert session.bus == "bus-1" and session.link_switch and session.scenario.name == "bus-itinerant"
+        deadline = time.monotonic() + 30
+        while session.offline_since is None and time.monotonic() < deadline:  # its first probe
+            time.sleep(0.05)
+            session = client.session()
+        assert session.offline_since is not None
+        client.switch_link(True)  # probed at once
+        assert client.session().offline_since is None
+    finally:
+        client.close()
+    assert (private_home / "training" / "bus" / "bus-itinerant-bus-1.sqlite3").is_file()

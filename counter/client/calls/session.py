@@ -16,3 +16,7 @@ class SessionCalls:
 
     def set_pin(self, pin: str) -> None:
         self.connection.call(api.SET_PIN, api.PinArgs(pin))
+
+    def switch_link(self, up: bool) -> None:
+        """Training's bus: cut (False) or restore (True) its link to the town hall."""
+        self.connection.call(api.TRAINING_LINK, api.LinkArgs(up))

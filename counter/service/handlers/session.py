@@ -27,7 +27,14 @@ def session(core, actor, _args) -> Session:
         host=core.host, theme=runtime.theme, scenario=info, sources_ready=core.agencies_ready, notices=tuple(core.notices),
         sync_warning=core.sync_warning(), keymap=tuple(sorted(runtime.keymap.items())),
         bus=runtime.bus, offline_since=core.offline_since(),
+        link_switch=core.training_link is not None, tour_notice=core.tour_notice(),
     )
+
+
+@handles(api.TRAINING_LINK)
+def training_link(core, actor, args) -> None:
+    # Training only (core.TrainingOnly elsewhere): the trainees' own bus, no real link.
+    core.switch_training_link(bool(args.up))
 
 
 @handles(api.UNLOCK)

@@ -24,3 +24,11 @@ class PinArgs:
 UNLOCK = endpoint("lock.unlock", PinArgs, Unlock)
 SET_PIN = endpoint("lock.set_pin", PinArgs, None)
 
+
+
+@dataclass(frozen=True, slots=True)
+class LinkArgs:
+    up: bool  # restore (True) or cut (False) the training bus's link to the town hall
+
+
+TRAINING_LINK = endpoint("training.link", LinkArgs, None)
