@@ -42,9 +42,10 @@ def town(town_database, tmp_path, monkeypatch):
 
 
 def bus_config(tmp_path, town) -> str:
-    """The bus's (training: its database is its data directory's, where the replica is made)."""
+    """The bus's: its [database] is the replica (a training configuration has no [mobile])."""
     config = tmp_path / "bus.toml"
-    config.write_text(f'mode = "training"\ndata_dir = "{tmp_path / "bus-data"}"\n'
+    replica = tmp_path / "bus-data" / "training" / "counter.sqlite3"
+    config.write_text(f'data_dir = "{tmp_path / "bus-data"}"\n[database]\nurl = "sqlite:///{replica}"\n'
                       f'[mobile]\nbus = "bus-1"\ncentral_url = "{town["url"]}"\n', encoding="utf-8")
     return str(config)
 
@@ -80,6 +81,12 @@ def test_prepare_with_appointments_then_purge(town, tmp_path, capsys):
     assert f"{answers} agency answers" in out
     assert stat.S_IMODE(os.stat(replica).st_mode) == 0o600
 
+    # The town here is the training one (its agencies emulated): a real bus's replica is
+    # production data, as the bus's production configuration requires.
+    store = Store(f"sqlite:///{replica}")
+    with store.write_connection() as connection:
+        connection.exec_driver_sql("UPDATE store_meta SET value = 'production' WHERE key = 'dataset'")
+    store.dispose()
     bus = bus_config(tmp_path, town)
     assert run(["--config", bus, "tour", "purge-dossiers"]) == 0
     assert capsys.readouterr().out.strip() == f"{answers} dossier answer(s) taken along deleted"
