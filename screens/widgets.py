@@ -172,16 +172,18 @@ class StatusLine(Static):
         # Thin clients: the same words again send nothing, and new words of the
         # same height are repainted without a layout of the screen (a layout
         # repaints every scroll bar and the footer too).
-        # The app's warnings beneath the screen's words: the bus offline first (it
-        # changes what the agent may promise), then the family system's sync.
-        warnings = [w for w in (getattr(self.app, "link_warning", ""), getattr(self.app, "sync_warning", "")) if w]
+        # The bus offline above the screen's words (the line holds three rows at most:
+        # a long message must not push it out of sight — it changes what the agent
+        # may promise), the family system's sync beneath them.
+        link, sync = getattr(self.app, "link_warning", ""), getattr(self.app, "sync_warning", "")
+        warnings = [w for w in (link, sync) if w]
         warning = "\n".join(warnings)
         if self._said == (message, error) and self._warned == warning:
             return
         self._said, self._warned = (message, error), warning
         self.set_class(error, "-error")
         lines = message.split("\n") if message else []
-        content = lines_of([*lines, *warnings])
+        content = lines_of([*([link] if link else []), *lines, *([sync] if sync else [])])
         width = self.content_size.width
         if width and self.is_mounted:
             from textual.visual import visualize
