@@ -71,9 +71,10 @@ def _refusals() -> tuple[type[BaseException], ...]:
     from counter.services.duplicate_review import DuplicateError
     from counter.services.families import FamilyError
     from counter.services.registrations import RegistrationError
+    from counter.domain.front_desk import FrontDeskError
     from counter.services.visits import VisitError
 
-    return (VisitError, FamilyError, RegistrationError, AgentError, ConsultationRefused, DuplicateError)
+    return (VisitError, FrontDeskError, FamilyError, RegistrationError, AgentError, ConsultationRefused, DuplicateError)
 
 
 def build_http_app(core) -> Starlette:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from counter.domain.front_desk import FrontDesk
 from counter.domain.rules import TownRules
 
 
@@ -46,3 +47,6 @@ class Session:
     # the town's database is down, since when (UTC, the service's clock); None when up.
     bus: str = ""
     offline_since: datetime | None = None
+    # The site's front desk: its name, whether the reception issues tickets ([queue] enabled),
+    # the reasons, redirections and needs the agents choose from (docs/front-desk.md).
+    desk: FrontDesk = field(default_factory=FrontDesk)
