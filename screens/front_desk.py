@@ -18,7 +18,7 @@ from counter.domain.front_desk import (DONE, MAX_REASONS, REDIRECTED, TICKET_STA
                                        VisitEnd, check_end, check_ticket, reasons_label)
 from screens.base import CounterScreen, WorkerFailures, service_worker
 from screens.results import Column, ResultsTable
-from screens.widgets import StatusLine, lines_of
+from screens.widgets import StatusLine, lines_of, quit_unshown
 
 MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -257,6 +257,7 @@ class QueueScreen(CounterScreen[None]):
                 tooltip="Terminer la visite de votre ticket sans inscription (motifs, issue)."),
         Binding("x", "gone", "Parti", id="queue.gone", tooltip="Votre ticket appelé : la famille n'est pas venue."),
         Binding("escape", "back", "Retour", id="queue.back", tooltip="Revenir à la recherche (F4 sur la famille)."),
+        quit_unshown("queue"),
     ]
 
     def __init__(self) -> None:

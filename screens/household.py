@@ -38,7 +38,7 @@ class HouseholdScreen(CounterScreen[None]):
                 tooltip="Ouvrir le dossier du membre sélectionné (aussi : Entrée)."),
         Binding("f4", "start_visit", "Visite", id="household.visit",
                 tooltip="Commencer une visite : inscriptions école, crèche, bibliothèque."),
-        Binding("t", "end_visit", "Fin sans inscr.", id="household.end",
+        Binding("t", "end_visit", "Fin", id="household.end",
                 tooltip="Terminer une visite sans inscription (information) : motifs et issue."),
         Binding("n", "reveal_nir", "Voir le NIR", id="household.reveal_nir",
                 tooltip="Afficher 30 secondes le NIR complet du membre sélectionné (consultation tracée)."),

@@ -39,7 +39,7 @@ BINDINGS: dict[str, dict[str, str]] = {
     "receipt": {"receipt.print": "p", "receipt.end": "m", "receipt.done": "escape"},
     # The front desk (screens/front_desk.py): the waiting list, a ticket, the end of a visit.
     "queue": {"queue.issue": "t", "queue.call": "a", "queue.call_selected": "n", "queue.end": "f", "queue.gone": "x",
-              "queue.back": "escape"},
+              "queue.back": "escape", "queue.quit": "ctrl+q"},
     "ticket": {**{f"ticket.reason_{n}": str(n) for n in range(1, 10)}, "ticket.need": "b",
                "ticket.appointment": "r", "ticket.issue": "enter", "ticket.cancel": "escape"},
     "end_visit": {**{f"end_visit.reason_{n}": str(n) for n in range(1, 10)}, "end_visit.done": "r",

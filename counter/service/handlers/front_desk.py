@@ -31,8 +31,10 @@ def issue(core, actor, args):
         path = save_ticket(lines, runtime.data_dir, runtime.desk().site, runtime.clock.today(), ticket.number)
     except OSError:
         return Issued(ticket, False, "Ticket non imprimé : le répertoire des tickets n'est pas accessible en écriture.")
-    printed = print_receipt(path, (runtime.rules or default_rules()).printer, document="Le ticket",
-                            sent="Ticket envoyé")
+    printer = (runtime.rules or default_rules()).printer
+    if not printer or not printer.strip():  # said shortly: the reception issues tickets all day
+        return Issued(ticket, False, "Non imprimé : aucune imprimante configurée ([printing] printer).")
+    printed = print_receipt(path, printer, document="Le ticket", sent="Ticket envoyé")
     return Issued(ticket, printed.ok, printed.message)
 
 
