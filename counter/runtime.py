@@ -73,11 +73,12 @@ class Runtime:
 
     def desk(self):
         """The site's front desk, the defaults when the configuration says nothing."""
-        from counter.domain.front_desk import FrontDesk
+        from counter.domain.front_desk import SITE, FrontDesk
 
         if self.front_desk is not None:
             return self.front_desk
-        return FrontDesk(site=self.bus) if self.bus else FrontDesk()
+        # Training without a configuration file: the queue is on, for the trainees to practise it.
+        return FrontDesk(site=self.bus or SITE, queue=self.training)
 
     @property
     def training(self) -> bool:

@@ -355,11 +355,23 @@ class QueueSettings(Strict):
 
     enabled: bool = False
     needs: list[ChoiceSettings] = Field(default_factory=lambda: _default_choices("NEEDS"), max_length=30)
+    # What the waiting room's display says for an agent (login -> « Guichet 2 »); else the login.
+    desks: dict[str, str] = Field(default_factory=dict, max_length=100)
 
     @field_validator("needs")
     @classmethod
     def _unique(cls, value: list, info: ValidationInfo) -> list:
         return _choices(value, info.field_name)
+
+    @field_validator("desks")
+    @classmethod
+    def _desks(cls, value: dict) -> dict:
+        for login, label in value.items():
+            if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}", login):
+                raise ValueError(f"desks: {login[:40]!r} is not an agent's login")
+            if not re.fullmatch(r"[^\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]{1,30}", label):
+                raise ValueError(f"desks: the label of {login!r} is 1 to 30 printable characters")
+        return value
 
 
 class MobileSettings(Strict):
@@ -449,7 +461,8 @@ class Settings(Strict):
 
         site = self.service.site or (self.mobile.bus if self.mobile is not None else SITE)
         return FrontDesk(site=site, queue=self.queue.enabled, reasons=listed(self.visits.reasons),
-                         redirections=listed(self.visits.redirections), needs=listed(self.queue.needs))
+                         redirections=listed(self.visits.redirections), needs=listed(self.queue.needs),
+                         desks=tuple(sorted(self.queue.desks.items())))
 
     def town_rules(self) -> TownRules:
         library = self.library

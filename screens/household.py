@@ -38,6 +38,8 @@ class HouseholdScreen(CounterScreen[None]):
                 tooltip="Ouvrir le dossier du membre sélectionné (aussi : Entrée)."),
         Binding("f4", "start_visit", "Visite", id="household.visit",
                 tooltip="Commencer une visite : inscriptions école, crèche, bibliothèque."),
+        Binding("t", "end_visit", "Fin", id="household.end",
+                tooltip="Terminer une visite sans inscription (information) : motifs et issue."),
         Binding("n", "reveal_nir", "Voir le NIR", id="household.reveal_nir",
                 tooltip="Afficher 30 secondes le NIR complet du membre sélectionné (consultation tracée)."),
     ]
@@ -182,6 +184,12 @@ class HouseholdScreen(CounterScreen[None]):
 
         visit_id = self.app.counter.start_visit(household_id=household_id)
         self.app.call_from_thread(self.app.push_screen, VisitScreen(visit_id))
+
+    def action_end_visit(self) -> None:
+        if self.view is not None:
+            from screens.front_desk import end_visit
+
+            end_visit(self, household_id=self.view.id)
 
     def action_back(self) -> None:
         self.dismiss()

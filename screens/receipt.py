@@ -25,6 +25,8 @@ def print_saved(app, receipt) -> tuple[bool, str]:
 class ReceiptScreen(CounterScreen[None]):
     BINDINGS = [
         Binding("p", "print", "Imprimer", id="receipt.print", tooltip="Imprimer le récépissé (imprimante configurée)."),
+        Binding("m", "end_visit", "Motifs", id="receipt.end", show=False,
+                tooltip="Les motifs et l'issue de la visite (demandés à la confirmation)."),
         Binding("escape", "done", "Terminer", id="receipt.done", tooltip="Revenir à la recherche pour la famille suivante."),
     ]
     DEFAULT_CSS = """
@@ -32,11 +34,14 @@ class ReceiptScreen(CounterScreen[None]):
     ReceiptScreen #receipt-box { height: 1fr; }
     """
 
-    def __init__(self, receipt, saved) -> None:
-        """``saved``: where the service wrote its files (ReceiptFiles), None if it could not."""
+    def __init__(self, receipt, saved, visit_id: int | None = None) -> None:
+        """``saved``: where the service wrote its files (ReceiptFiles), None if it could not;
+        ``visit_id``: the visit just confirmed, whose end (reasons, outcome) is asked at once."""
         super().__init__()
         self.receipt = receipt
         self.saved = saved
+        self.visit_id = visit_id
+        self.ended = False  # the visit's reasons recorded (or the agent chose « plus tard »)
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="receipt-box"):
@@ -53,6 +58,28 @@ class ReceiptScreen(CounterScreen[None]):
             self.query_one(StatusLine).say(f"Enregistré dans les récépissés : {where} (et .txt)")
         self.query_one("#receipt-box").focus()
 
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "end_visit":
+            return self.visit_id is not None  # a receipt shown again (F9) has no visit to end here
+        return True
+
+    def action_end_visit(self, leave: bool = False) -> None:
+        """The visit's end (reasons, outcome) in a modal; ``leave``: then the next family."""
+        if self.visit_id is not None:
+            from screens.front_desk import end_visit
+
+            def recorded(_visit_id: int) -> None:
+                self.ended = True
+                if leave:
+                    self.app.action_new_search()
+
+            end_visit(self, visit_id=self.visit_id, then=recorded, later=self._later if leave else None)
+
+    def _later(self) -> None:
+        """« Plus tard » chosen while leaving: the agent is not asked twice."""
+        self.ended = True
+        self.app.action_new_search()
+
     def saved_where(self) -> str | None:
         """The PDF's place under the receipts directory; None when it could not be written."""
         return self.saved.shown if self.saved is not None else None
@@ -67,6 +94,11 @@ class ReceiptScreen(CounterScreen[None]):
         self.app.call_from_thread(self.say, message, error=not ok)
 
     def action_done(self) -> None:
+        if self.visit_id is not None and not self.ended:
+            # Offered once as the agent finishes; a second Escape leaves whatever happened to it.
+            self.ended = True
+            self.action_end_visit(leave=True)
+            return
         self.app.action_new_search()
 
 

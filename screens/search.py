@@ -83,6 +83,9 @@ class SearchScreen(CounterScreen[None]):
                 tooltip="Les envois vers les systèmes de la mairie et de la médiathèque (superviseur)."),
         Binding("f7", "page(-1)", "Précédents", id="search.previous", show=False),
         Binding("f8", "page(1)", "Suivants", id="search.next", show=False),
+        # The front desk's waiting list (when the site issues tickets, [queue] enabled).
+        Binding("f12", "open_queue", "Accueil", id="search.queue", show=False,
+                tooltip="La file d'attente : émettre un ticket, appeler le suivant."),
     ]
 
     def __init__(self) -> None:
@@ -260,6 +263,16 @@ class SearchScreen(CounterScreen[None]):
         from screens.registrations import RegistrationsScreen
 
         self.app.push_screen(RegistrationsScreen())
+
+    def action_open_queue(self) -> None:
+        from screens.front_desk import QueueScreen, desk_of
+
+        if self.app.session is None:
+            return
+        if not desk_of(self.app).queue:
+            self.say("Pas de file d'attente sur ce site : l'administrateur l'active dans [queue].", error=True)
+            return
+        self.app.push_screen(QueueScreen())
 
     def action_outbox(self) -> None:
         from screens.outbox import OutboxScreen

@@ -65,6 +65,8 @@ class VisitScreen(CounterScreen[None]):
         Binding("ctrl+s", "confirm", "Valider", id="visit.confirm", priority=True,
                 tooltip="Relire le récapitulatif et confirmer la visite."),
         Binding("ctrl+d", "abandon", "Abandon", id="visit.abandon", tooltip="Abandonner cette visite."),
+        Binding("t", "end_visit", "Terminer", id="visit.end", show=False,
+                tooltip="Terminer la visite sans inscription (information) : motifs et issue."),
         Binding("escape", "back", "Retour", id="visit.back", tooltip="Revenir (la visite reste en brouillon)."),
         quit_unshown("visit"),
     ]
@@ -372,7 +374,19 @@ class VisitScreen(CounterScreen[None]):
     def _confirmed(self, confirmed) -> None:
         from screens.receipt import ReceiptScreen
 
-        self.app.switch_screen(ReceiptScreen(confirmed.receipt, confirmed.files))
+        # The visit's end (reasons, outcome) is asked over the receipt (screens/front_desk.py).
+        self.app.switch_screen(ReceiptScreen(confirmed.receipt, confirmed.files, visit_id=self.visit_id))
+
+    def action_end_visit(self) -> None:
+        if self.draft is None:
+            return
+        if self.draft.requests:
+            self.say("Des demandes sont saisies : Ctrl+S pour les confirmer (les motifs sont demandés ensuite), "
+                     "ou retirez-les pour terminer sans inscription.", error=True)
+            return
+        from screens.front_desk import end_visit
+
+        end_visit(self, visit_id=self.visit_id, then=lambda _visit: self.dismiss())
 
     def action_abandon(self) -> None:
         def done(ok: bool | None) -> None:

@@ -90,6 +90,46 @@ def _stored_receipt():
     return run_before
 
 
+def _front_desk(final: str):
+    """The waiting list with tickets 1 (called by the agent) and 2, or one of its modals."""
+
+    async def run_before(pilot) -> None:
+        from screens.front_desk import EndVisit, IssueTicket, QueueScreen
+
+        app = pilot.app
+        await until(pilot, lambda: app.ready and app.session is not None, "services")
+        if final == "end_visit":
+            await _household("delaunay jade 2024")(pilot)
+            await pilot.press("t")
+            await until(pilot, lambda: isinstance(app.screen, EndVisit), "the end of the visit")
+            await pilot.press("2", "o")
+            await pilot.pause()
+            return
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.view is not None, "queue")
+        for keys in (("3", "4", "b", "r"), ("1",)):
+            await pilot.press("t")
+            await until(pilot, lambda: isinstance(app.screen, IssueTicket), "the ticket")
+            if final == "issue_ticket" and len(keys) == 1:
+                await pilot.press("1", "2", "b", "b")
+                await pilot.pause()
+                return
+            await pilot.press(*keys, "enter")
+            await until(pilot, lambda: isinstance(app.screen, QueueScreen) and "émis" in _status(app), "issued")
+        await until(pilot, lambda: len(app.screen.view.tickets) == 2, "two tickets")
+        await pilot.press("a")
+        await until(pilot, lambda: app.screen.view.mine is not None, "the call")
+        await pilot.pause()
+
+    return run_before
+
+
+def _status(app) -> str:
+    from screens.widgets import StatusLine
+
+    return str(app.screen.query_one(StatusLine).render())
+
+
 def _visit_screen(final: str):
     def build(store):
         from tests.snapshot import test_visit_screens as visits
@@ -158,6 +198,9 @@ JOURNEYS = {j.name: j for j in [
     Journey("new_family", _family("new_family")),
     Journey("member_form", _family("member_form")),
     Journey("likely_duplicates", _family("likely_duplicates")),
+    Journey("queue", lambda s: _front_desk("queue")),
+    Journey("issue_ticket", lambda s: _front_desk("issue_ticket")),
+    Journey("end_visit", lambda s: _front_desk("end_visit")),
 ]}
 
 

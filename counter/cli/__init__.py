@@ -141,6 +141,10 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
             return admin.run(args)
         except KeyboardInterrupt:
             return 130
+    if args.command == "queue":  # the waiting room's display: a client of the service
+        from counter.cli import queue
+
+        return queue.run(args)
     if args.command is None:  # the agent's terminal: a client of the service
         from counter.cli.tui import run_terminal
 

@@ -8,8 +8,8 @@ import argparse
 import sys
 
 from counter import __version__
-from counter.cli import (agents, credentials, db, duplicates, export, fixtures, imports, outbox, serve, sync, tour,
-                         train, trust)
+from counter.cli import (agents, credentials, db, duplicates, export, fixtures, imports, outbox, queue, serve, sync,
+                         tour, train, trust)
 from counter.cli.common import EXIT_USAGE
 from counter.terminal import echo
 
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.register(commands)
     outbox.register(commands)
     sync.register(commands)
+    queue.register(commands)
     tour.register(commands)
     duplicates.register(commands)
     trust.register(commands)

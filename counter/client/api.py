@@ -14,6 +14,7 @@ from counter.client.calls.audit import AuditCalls
 from counter.client.calls.dossier import DossierCalls
 from counter.client.calls.duplicates import DuplicateCalls
 from counter.client.calls.families import FamilyCalls
+from counter.client.calls.front_desk import FrontDeskCalls
 from counter.client.calls.outbox import OutboxCalls
 from counter.client.calls.people import PeopleCalls
 from counter.client.calls.registrations import RegistrationCalls
@@ -24,7 +25,7 @@ from counter.client.connection import Connection
 
 
 class CounterClient(SessionCalls, PeopleCalls, DossierCalls, VisitCalls, FamilyCalls, RegistrationCalls,
-                    OutboxCalls, AuditCalls, AdminCalls, DuplicateCalls, SyncCalls):
+                    OutboxCalls, AuditCalls, AdminCalls, DuplicateCalls, SyncCalls, FrontDeskCalls):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 

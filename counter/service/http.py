@@ -66,6 +66,8 @@ def problem_of(exc: BaseException, training: bool = False) -> Problem:
 
 def _refusals() -> tuple[type[BaseException], ...]:
     """The core's own refusals (a rule says no, with a French message)."""
+    from counter.domain.front_desk import FrontDeskError
+    from counter.service.core import TrainingOnly
     from counter.services.agents import AgentError
     from counter.services.dossier import ConsultationRefused
     from counter.services.duplicate_review import DuplicateError
@@ -73,10 +75,8 @@ def _refusals() -> tuple[type[BaseException], ...]:
     from counter.services.registrations import RegistrationError
     from counter.services.visits import VisitError
 
-    from counter.service.core import TrainingOnly
-
-    return (VisitError, FamilyError, RegistrationError, AgentError, ConsultationRefused, DuplicateError,
-            TrainingOnly)
+    return (VisitError, FrontDeskError, FamilyError, RegistrationError, AgentError, ConsultationRefused,
+            DuplicateError, TrainingOnly)
 
 
 def build_http_app(core) -> Starlette:

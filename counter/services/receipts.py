@@ -267,29 +267,32 @@ def _fit_cp1252(_pdf, text: str) -> str:
 # -- printing ------------------------------------------------------------------------
 
 
-def print_receipt(pdf_path: Path, printer: str | None, timeout: float = PRINT_TIMEOUT_S) -> PrintResult:
-    """Send the PDF to ``printer`` with ``lp``; a French message either way."""
+def print_receipt(pdf_path: Path, printer: str | None, timeout: float = PRINT_TIMEOUT_S, *,
+                  document: str = "Le récépissé", sent: str = "Récépissé envoyé") -> PrintResult:
+    """Send the file (the receipt's PDF, a ticket's text) to ``printer`` with ``lp``; a French
+    message either way, naming ``document`` (« Le récépissé », « Le ticket »)."""
+    kept = f"{document} est enregistré dans"
     where = str(Path(pdf_path).absolute())  # absolute: never read by lp as an option
     if not printer or not printer.strip():
-        return PrintResult(False, f"Aucune imprimante configurée : le récépissé est enregistré dans {where}.")
+        return PrintResult(False, f"Aucune imprimante configurée : {kept[:1].lower()}{kept[1:]} {where}.")
     lp = shutil.which("lp")
     if lp is None:
         return PrintResult(False, "Impression impossible : la commande « lp » (CUPS) est absente de ce poste. "
-                                  f"Le récépissé est enregistré dans {where}.")
+                                  f"{kept} {where}.")
     try:
         done = subprocess.run([lp, "-d", printer, where], capture_output=True, text=True,
                               timeout=timeout, check=False, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return PrintResult(False, f"L'imprimante « {printer} » ne répond pas (délai de {timeout:g} s dépassé). "
-                                  f"Le récépissé est enregistré dans {where}.")
+                                  f"{kept} {where}.")
     except OSError as exc:
         return PrintResult(False, f"Impression impossible ({exc.strerror or type(exc).__name__}). "
-                                  f"Le récépissé est enregistré dans {where}.")
+                                  f"{kept} {where}.")
     if done.returncode != 0:
         reason = _first_line(done.stderr) or f"code {done.returncode}"
         return PrintResult(False, f"L'impression sur « {printer} » a échoué : {reason}. "
-                                  f"Le récépissé est enregistré dans {where}.")
-    return PrintResult(True, f"Récépissé envoyé à l'imprimante « {printer} ».")
+                                  f"{kept} {where}.")
+    return PrintResult(True, f"{sent} à l'imprimante « {printer} ».")
 
 
 def _first_line(text: str) -> str:

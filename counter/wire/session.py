@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from counter.domain.front_desk import FrontDesk
 from counter.domain.rules import TownRules
 
 
@@ -51,3 +52,6 @@ class Session:
     # The bus: what the last sync that sent families or visits to the town hall changed
     # (French, counter.domain.mobile.tour_notice); "" when nothing to tell.
     tour_notice: str = ""
+    # The site's front desk: its name, whether the reception issues tickets ([queue] enabled),
+    # the reasons, redirections and needs the agents choose from (docs/front-desk.md).
+    desk: FrontDesk = field(default_factory=FrontDesk)

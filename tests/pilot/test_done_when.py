@@ -22,6 +22,7 @@ from registrations.creche.form import CrecheForm
 from registrations.library.form import LibraryForm
 from registrations.school.form import SchoolForm
 from screens.household import HouseholdScreen
+from screens.front_desk import EndVisit
 from screens.receipt import ReceiptScreen
 from screens.registrations import RegistrationsScreen
 from screens.visit import ConfirmVisit, VisitScreen
@@ -118,8 +119,10 @@ async def test_done_when_two_children_and_the_mothers_card_arrive_once_after_the
         assert (await another_round(service)).total == 0  # another round: nothing is sent again
 
         # F9 shows the town's rank now that the town has the application.
+        await pilot.press("escape")  # the visit's end is offered (issue 16): « plus tard »
+        await until(pilot, lambda: isinstance(app.screen, EndVisit), "the visit's end")
         await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, ReceiptScreen), "search")
+        await until(pilot, lambda: not isinstance(app.screen, (ReceiptScreen, EndVisit)), "search")
         await app.push_screen(RegistrationsScreen(receipt.code))
         await until(pilot, lambda: isinstance(app.screen, RegistrationsScreen)
                     and len(app.screen._views) == 3, "the visit's registrations")

@@ -15,7 +15,7 @@ ESSENTIAL = {
     "search_empty": ["f6 Famille", "f9 Inscr.", "f10 Envois", "^q Quitter", "^p Commandes"],
     "search_results": ["f2 Foyer", "f3 Dossier", "f4 Visite", "f9 Inscr.", "f10 Envois", "^q Quitter",
                        "^p Commandes"],
-    "household": ["esc Retour", "f3 Dossier", "f4 Visite", "^q Quitter", "^p Commandes"],
+    "household": ["esc Retour", "f3 Dossier", "f4 Visite", "t Fin", "^q Quitter", "^p Commandes"],
     "household_young_children": ["esc Retour", "f3 Dossier", "f4 Visite"],
     "dossier": ["esc Retour", "r Actualiser", "^r Tout actualiser", "m Corriger", "^p Commandes"],
     "corrections": ["esc Annuler"],
@@ -34,6 +34,9 @@ ESSENTIAL = {
     "new_family": ["f2 Ajouter membre", "^s Créer le foyer", "esc Annuler", "^p Commandes"],
     "member_form": ["^s Enregistrer", "esc Annuler"],
     "likely_duplicates": ["m C'est la même personne", "d Personne différente", "esc Revenir"],
+    "queue": ["t Ticket", "a Appeler", "n Ce n°", "f Terminer", "x Parti", "esc Retour"],
+    "issue_ticket": ["b Besoin", "r RDV", "Émettre", "esc Annuler"],
+    "end_visit": ["r Réglé", "o Orienté", "p Papiers", "Enregistrer", "esc Plus tard"],
 }
 
 
@@ -63,4 +66,5 @@ async def test_the_footer_at_80x24_shows_the_keys_of_the_screen(town_store, make
         # The header (title) and the bottom line are both on screen: nothing pushed out.
         assert "Guichet unique" in lines[0] or name in ("corrections", "summary", "declare_qf", "cancel_dialog",
                                                          "school_form", "creche_form", "library_form",
-                                                         "member_form", "likely_duplicates")
+                                                         "member_form", "likely_duplicates", "issue_ticket",
+                                                         "end_visit")

@@ -16,7 +16,9 @@ from registrations.creche.form import CrecheForm
 from registrations.library.form import LibraryForm
 from registrations.school.form import SchoolForm
 from screens.household import HouseholdScreen
+from screens.front_desk import EndVisit
 from screens.receipt import ReceiptScreen
+from screens.search import SearchScreen
 from screens.visit import ConfirmVisit, VisitScreen
 from tests.pilot.helpers import started, type_text, until
 
@@ -125,8 +127,15 @@ async def test_three_registrations_one_confirmation_one_receipt(town_store, make
                 return c.execute(text("SELECT count(*) FROM outbox WHERE state = 'delivered'")).scalar_one()
 
         await until(pilot, lambda: delivered() == 3, "three deliveries")
+        # Finishing: the visit's reasons and outcome are asked (issue 16); registrations, Enter.
         await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, ReceiptScreen), "next family")
+        await until(pilot, lambda: isinstance(app.screen, EndVisit), "the visit's end")
+        await pilot.press("1", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen), "next family")
+        with town_store.engine.connect() as c:
+            ended = c.execute(text("SELECT state, reasons, outcome, ended_at IS NOT NULL FROM visit "
+                                   "WHERE id = :id"), {"id": visit.visit_id}).one()
+        assert tuple(ended) == ("confirmed", "inscriptions", "done", True)
 
     with town_store.engine.connect() as c:
         states = c.execute(text("SELECT kind, state, delivery FROM registration ORDER BY id")).all()

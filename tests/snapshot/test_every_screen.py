@@ -13,7 +13,8 @@ from tests.journeys import JOURNEYS, app_for
 SIZE = (80, 24)
 # Pictured in their own modules: search, household, dossier, visit forms,
 # summary, receipt, F9, its cancel dialog, F10, new family, member form.
-OTHERS = ["household_young_children", "corrections", "address_picker", "declare_qf", "stored_receipt"]
+OTHERS = ["household_young_children", "corrections", "address_picker", "declare_qf", "stored_receipt",
+          "queue", "issue_ticket", "end_visit"]
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ def session(core, actor, _args) -> Session:
         rules=runtime.rules or default_rules(), has_pin=LockService(services.store).has_pin(actor.login),
         host=core.host, theme=runtime.theme, scenario=info, sources_ready=core.agencies_ready, notices=tuple(core.notices),
         sync_warning=core.sync_warning(), keymap=tuple(sorted(runtime.keymap.items())),
-        bus=runtime.bus, offline_since=core.offline_since(),
+        bus=runtime.bus, offline_since=core.offline_since(), desk=runtime.desk(),
         link_switch=core.training_link is not None, tour_notice=core.tour_notice(),
     )
 

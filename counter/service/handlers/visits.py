@@ -42,10 +42,12 @@ def _context(core, actor, visits, visit_id: int, fresh: bool = False):
 
 @handles(api.VISIT_START)
 def start(core, actor, args) -> int:
-    visits = _visits(core, actor)
+    from counter.service.handlers.front_desk import desk_service
+
+    # The visit opened on the agent's ticket, if they serve one (counter.services.front_desk), else a new one.
     if args.household_id is not None:
-        return visits.start(household_id=args.household_id)
-    return visits.start(person_id=args.person_id)
+        return desk_service(core, actor).start(args.household_id, None)
+    return desk_service(core, actor).start(None, args.person_id)
 
 
 @handles(api.VISIT_OPEN)

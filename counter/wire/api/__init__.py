@@ -4,6 +4,7 @@ from counter.wire.api.admin import *  # noqa: F403
 from counter.wire.api.audit import *  # noqa: F403
 from counter.wire.api.dossier import *  # noqa: F403
 from counter.wire.api.duplicates import *  # noqa: F403
+from counter.wire.api.front_desk import *  # noqa: F403
 from counter.wire.api.outbox import *  # noqa: F403
 from counter.wire.api.people import *  # noqa: F403
 from counter.wire.api.receipts import *  # noqa: F403

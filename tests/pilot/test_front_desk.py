@@ -1,0 +1,86 @@
+"""The front desk by keyboard at 80x24: a ticket issued in a few keys, called, the
+visit opened on it by F4 on the family, ended with its reasons in one or two keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from screens.front_desk import EndVisit, IssueTicket, QueueScreen
+from screens.household import HouseholdScreen
+from screens.search import SearchScreen
+from screens.visit import VisitScreen
+from tests.pilot.helpers import started, status_text, table_rows, type_text, until
+
+HOUSEHOLD = 1403  # the DELAUNAY household of the fictional town
+
+
+def rows(store, sql: str, **params):
+    with store.engine.connect() as c:
+        return c.execute(text(sql), params).all()
+
+
+async def test_ticket_call_visit_reasons(town_store, make_app):
+    app = make_app(town_store, backends="training")
+    async with started(app, (80, 24)) as pilot:
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.view is not None, "queue")
+        # Ticket 1: CAF and CPAM, an interpreter, an appointment; ticket 2: registrations.
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, IssueTicket), "ticket modal")
+        await pilot.press("3", "4", "b", "r", "enter")
+        await until(pilot, lambda: "Ticket 1 émis" in status_text(app), "ticket 1")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, IssueTicket), "ticket modal")
+        await pilot.press("enter")  # no reason: refused in French, nothing issued
+        assert "au moins un motif" in str(app.screen.query_one("#error").render())
+        await pilot.press("1", "enter")
+        await until(pilot, lambda: "Ticket 2 émis" in status_text(app), "ticket 2")
+        await until(pilot, lambda: len(app.screen.view.tickets) == 2, "the list")
+        shown = table_rows(app, "#tickets")
+        assert [r[0] for r in shown] == ["1", "2"]
+        assert shown[0][2:5] == ["CAF, CPAM / C2S", "Interprète", "oui"]
+        # The next ticket is called: the visit opens on it.
+        await pilot.press("a")
+        await until(pilot, lambda: app.screen.view.mine is not None, "the agent's ticket")
+        assert app.screen.view.mine.number == 1
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen), "search")
+        await type_text(pilot, "delaunay jade 2024")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and app.screen.view is not None, "household")
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, VisitScreen) and app.screen.context is not None, "visit")
+        visit_id = app.screen.visit_id
+        (ticket_visit,) = rows(town_store, "SELECT visit_id FROM ticket WHERE number = 1")
+        assert ticket_visit[0] == visit_id  # the visit opened on the ticket
+        # Information only: « t », the ticket's reasons proposed, « p » (papers to bring), Enter.
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, EndVisit), "end modal")
+        assert app.screen.chosen == ["caf", "cpam"]
+        await pilot.press("p", "enter")
+        await until(pilot, lambda: isinstance(app.screen, HouseholdScreen), "back at the household")
+    (visit,) = rows(town_store, "SELECT state, household_id, site, reasons, outcome, outcome_detail, arrived_at, "
+                                "ended_at FROM visit WHERE id = :id", id=visit_id)
+    assert visit[:6] == ("ended", HOUSEHOLD, "mairie", "caf,cpam", "come_back", None)
+    assert visit.arrived_at is not None and visit.ended_at is not None
+    assert rows(town_store, "SELECT number, state FROM ticket ORDER BY number") == [(1, "served"), (2, "waiting")]
+    actions = [r[0] for r in rows(town_store, "SELECT action FROM audit_entry WHERE action IN "
+                                              "('ticket.issue', 'ticket.call', 'visit.end') ORDER BY id")]
+    assert actions == ["ticket.issue", "ticket.issue", "ticket.call", "visit.end"]
+
+
+async def test_a_visit_for_information_from_the_household(town_store, make_app):
+    app = make_app(town_store)
+    async with started(app, (80, 24)) as pilot:
+        await type_text(pilot, "delaunay jade 2024")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and app.screen.view is not None, "household")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, EndVisit), "end modal")
+        await pilot.press("enter")  # no reason ticked: refused, nothing written
+        assert "au moins un motif" in str(app.screen.query_one("#error").render())
+        await pilot.press("6", "o", "o", "enter")  # identity papers; sent to the CPAM (second redirection)
+        await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and "Visite terminée" in status_text(app),
+                    "recorded")
+    assert rows(town_store, "SELECT state, household_id, reasons, outcome, outcome_detail FROM visit "
+                            "WHERE ended_at IS NOT NULL") == [("ended", HOUSEHOLD, "identite", "redirected", "cpam")]
