@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ from fixtures.agents import ensure_agent
 from registrations.school.kind import SchoolRequest
 from registrations.school.service import FULL_NOTE
 from tests.link_proxy import LinkProxy
+from tests.polling import wait_for
 from tests.store.test_tour_sync import CHILD, MOTHER, TODAY, YEAR, town  # noqa: F401 — fixture
 
 DEADLINE = 60.0  # only turns a hang into a failure
@@ -37,11 +37,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 
 
 def _wait(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+    wait_for(condition, what, deadline=DEADLINE)
 
 
 @contextlib.contextmanager

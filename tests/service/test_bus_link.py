@@ -16,6 +16,7 @@ from counter.clock import FixedClock
 from counter.service import link as link_module
 from counter.service.link import LinkMonitor, endpoint_of
 from tests.conftest import TODAY
+from tests.polling import wait_for
 
 DEADLINE = 30.0  # only turns a hang into a failure
 
@@ -63,11 +64,7 @@ class Ticking:
 
 
 def poll(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+    wait_for(condition, what, deadline=DEADLINE)
 
 
 async def test_the_monitor_follows_a_real_server_going_down_and_coming_back(central):

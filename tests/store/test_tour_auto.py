@@ -3,24 +3,20 @@ town's database comes up, and after a visit confirmed while it is up (docs/tour.
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
 from counter.clock import FixedClock
 from counter.services.tour_prepare import prepare_replica
 from counter.store.engine import Store
+from tests.polling import wait_for
 from tests.store.test_tour_sync import TODAY, new_family_on, scalar, school_visit_on, town  # noqa: F401 — fixture
 
 DEADLINE = 60.0  # only turns a hang into a failure
 
 
 def poll(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
+    wait_for(condition, what, deadline=DEADLINE)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from counter.services.tour_prepare import prepare_replica
 from counter.services.tour_sync import TourBusy, central_store, holder_name, sync_tour
 from counter.store.engine import Store
 from tests.link_proxy import LinkProxy
+from tests.polling import wait_for
 from tests.store.test_tour_sync import CLOCK, TABLES, counts, school_visit_on, town  # noqa: F401 — fixture
 
 FAMILIES = 4
@@ -88,11 +89,7 @@ def _sync_in_thread(central_url: str, replica, holder: str) -> tuple[threading.T
 
 
 def _wait(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
+    wait_for(condition, what, deadline=DEADLINE, every=0.005)
 
 
 def _everything_once(store, replica, codes: list[str]) -> None:
