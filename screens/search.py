@@ -81,6 +81,8 @@ class SearchScreen(CounterScreen[None]):
                 tooltip="Retrouver une inscription (code du récépissé ou nom) ; l'annuler (superviseur)."),
         Binding("f10", "outbox", "Envois", id="search.outbox",
                 tooltip="Les envois vers les systèmes de la mairie et de la médiathèque (superviseur)."),
+        Binding("f12", "statistics", "Stats", id="search.statistics", show=False,
+                tooltip="Les statistiques du guichet (superviseur : de tous ; agent : les vôtres)."),
         Binding("f7", "page(-1)", "Précédents", id="search.previous", show=False),
         Binding("f8", "page(1)", "Suivants", id="search.next", show=False),
     ]
@@ -260,6 +262,11 @@ class SearchScreen(CounterScreen[None]):
         from screens.registrations import RegistrationsScreen
 
         self.app.push_screen(RegistrationsScreen())
+
+    def action_statistics(self) -> None:
+        from screens.statistics import StatisticsScreen
+
+        self.app.push_screen(StatisticsScreen())
 
     def action_outbox(self) -> None:
         from screens.outbox import OutboxScreen

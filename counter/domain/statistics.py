@@ -113,6 +113,11 @@ def hour_label(hour: int) -> str:
     return f"{hour:02d}h"
 
 
+def number(value: int) -> str:
+    """French: « 2 910 » (a narrow no-break space between thousands)."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
 def minutes(seconds: float | None) -> str:
     """French: « 12 min », « 1 h 05 », « — » for none."""
     if seconds is None:
@@ -129,6 +134,15 @@ def milliseconds(value: float | None) -> str:
 
 def percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.0f} %"
+
+
+def agency_text(a: AgencyFigures) -> str:
+    """« 93 % 566/1 260 ms »: the answer rate, then the median and p90 latencies."""
+    if not a.calls:
+        return f"— ({a.cached} en cache)"
+    median = "—" if a.median_ms is None else number(round(a.median_ms))
+    p90 = "—" if a.p90_ms is None else number(round(a.p90_ms))
+    return f"{percent(a.rate)} {median}/{p90} ms"
 
 
 def day_text(day: date) -> str:
@@ -221,7 +235,7 @@ def charts(stats: Statistics) -> tuple[Bars, ...]:
 
     def counts(title: str, items: Sequence[Count]) -> Bars:
         return Bars(title, tuple(c.label for c in items), tuple(float(c.count) for c in items),
-                    tuple(str(c.count) for c in items))
+                    tuple(number(c.count) for c in items))
 
     result = [
         counts("Visites par heure", stats.by_hour),
@@ -237,10 +251,15 @@ def charts(stats: Statistics) -> tuple[Bars, ...]:
     result.append(Bars("Inscriptions par type et état",
                        tuple(f"{r.kind_label} {r.state_label}" for r in stats.registrations),
                        tuple(float(r.count) for r in stats.registrations),
-                       tuple(str(r.count) for r in stats.registrations)))
-    result.append(Bars("Organismes : taux de réponse (%)",
+                       tuple(number(r.count) for r in stats.registrations)))
+    result.append(Bars("Organismes : taux de réponse, latence médiane/p90",
                        tuple(a.source for a in stats.agencies),
                        tuple((a.rate or 0.0) * 100 for a in stats.agencies),
-                       tuple(f"{percent(a.rate)} · méd. {milliseconds(a.median_ms)} · p90 {milliseconds(a.p90_ms)}"
-                             for a in stats.agencies)))
+                       tuple(agency_text(a) for a in stats.agencies)))
+    for source in [a.source for a in stats.agencies]:
+        hours = [a for a in stats.agency_hours if a.source == source]
+        result.append(Bars(f"{source} par heure : réponses, latence médiane/p90",
+                           tuple(hour_label(a.hour or 0) for a in hours),
+                           tuple(a.median_ms or 0.0 for a in hours),
+                           tuple(agency_text(a) for a in hours)))
     return tuple(result)
