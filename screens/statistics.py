@@ -60,21 +60,6 @@ def period_words(kind: str, since: date, until: date) -> str:
     return f"semaine du {st.day_text(since)} au {st.day_text(until)}"
 
 
-def summary_lines(stats: Statistics) -> list[str]:
-    """The side panel: totals, written out (what the export says too)."""
-    lines = [f"Visites : {st.number(stats.visits)}"]
-    if stats.waiting_all is not None and stats.waiting_all.count:
-        lines.append(f"Attente ({st.number(stats.waiting_all.count)} tickets)")
-        lines.append(f"  méd. {st.minutes(stats.waiting_all.median)} · p90 {st.minutes(stats.waiting_all.p90)}")
-    if stats.handling_all is not None and stats.handling_all.count:
-        lines.append("Traitement")
-        lines.append(f"  méd. {st.minutes(stats.handling_all.median)} · p90 {st.minutes(stats.handling_all.p90)}")
-    lines.append(f"Inscriptions : {st.number(sum(r.count for r in stats.registrations))}")
-    if stats.outbox_pending is not None:
-        lines.append(f"Envois en attente : {st.number(stats.outbox_pending)}")
-    return lines
-
-
 class StatisticsScreen(CounterScreen[None]):
     CSS_PATH = "statistics.tcss"
     SUB_TITLE = "Statistiques"
@@ -182,7 +167,7 @@ class StatisticsScreen(CounterScreen[None]):
             f"{period_words(self._kind, q.since, q.until).capitalize()} ({st.period_text(q)}) · {site} · {who}\n"
             f"m/s/a période · ←/→ avant/après · l site{' · g agent' if stats.scope == st.ALL else ''}"
             f" · v graphique")
-        self.query_one("#summary", Static).update("\n".join(summary_lines(stats)))
+        self.query_one("#summary", Static).update("\n".join(st.summary_lines(stats)))
         self._draw()
 
     def _draw(self) -> None:

@@ -218,6 +218,21 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+def summary_lines(stats: Statistics) -> list[str]:
+    """The side panel: totals, written out (what the export says too)."""
+    lines = [f"Visites : {number(stats.visits)}"]
+    if stats.waiting_all is not None and stats.waiting_all.count:
+        lines.append(f"Attente ({number(stats.waiting_all.count)} tickets)")
+        lines.append(f"  méd. {minutes(stats.waiting_all.median)} · p90 {minutes(stats.waiting_all.p90)}")
+    if stats.handling_all is not None and stats.handling_all.count:
+        lines.append("Traitement")
+        lines.append(f"  méd. {minutes(stats.handling_all.median)} · p90 {minutes(stats.handling_all.p90)}")
+    lines.append(f"Inscriptions : {number(sum(r.count for r in stats.registrations))}")
+    if stats.outbox_pending is not None:
+        lines.append(f"Envois en attente : {number(stats.outbox_pending)}")
+    return lines
+
+
 # -- bars: what the screen and the PDF draw ---------------------------------------------------
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,7 @@ class DossierService:
         self.kept_answers = kept_answers
         self._openings: OrderedDict[str, _Opening] = OrderedDict()
         self._openings_lock = threading.Lock()  # consultations on the loop, comparisons in threads
+        self._writing: set[asyncio.Future] = set()  # agency calls being recorded (_record_calls)
 
     def record_consultation(self, actor, person_id: int, refs: Sequence[SectionRef], purpose: str) -> None:
         """Audit one consultation: who, from which counter, whom, which sources, why (ids and codes only).
@@ -220,9 +221,17 @@ class DossierService:
                  "source": p.source[:60], "section": p.section[:60], "status": str(p.status)[:20],
                  "elapsed_ms": float(p.elapsed_ms), "cached": bool(p.cached)} for p in answers]
         try:
-            asyncio.get_running_loop().run_in_executor(None, self._write_calls, rows)
+            written = asyncio.get_running_loop().run_in_executor(None, self._write_calls, rows)
         except RuntimeError:  # no loop (a command): written here
             self._write_calls(rows)
+            return
+        self._writing.add(written)
+        written.add_done_callback(self._writing.discard)
+
+    async def calls_written(self) -> None:
+        """Wait for the agency calls being written (closing, tests)."""
+        while self._writing:
+            await asyncio.gather(*list(self._writing), return_exceptions=True)
 
     def _write_calls(self, rows: list[dict]) -> None:
         from sqlalchemy import insert
@@ -336,6 +345,7 @@ class DossierService:
         return SectionAnswer(Provenance(ref.source, ref.section, ref.label, status, started, elapsed, message=message))
 
     async def aclose(self) -> None:
+        await self.calls_written()
         for backend in self.backends.values():
             try:
                 await backend.aclose()

@@ -210,14 +210,20 @@ def _weeks(values: dict[int, list[float]], query: st.StatsQuery) -> tuple[st.Wee
     result = []
     for monday in range(first, last + 1, 7):
         ordered = sorted(values.get(monday, ()))
-        result.append(st.WeekTimes(date.fromordinal(monday), len(ordered), st.percentile(ordered, 0.5),
-                                   st.percentile(ordered, 0.9)))
+        result.append(st.WeekTimes(date.fromordinal(monday), len(ordered), _tenth(st.percentile(ordered, 0.5)),
+                                   _tenth(st.percentile(ordered, 0.9))))
     return tuple(result)
 
 
 def _overall(values: dict[int, list[float]], query: st.StatsQuery) -> st.WeekTimes:
     ordered = sorted(v for week in values.values() for v in week)
-    return st.WeekTimes(query.since, len(ordered), st.percentile(ordered, 0.5), st.percentile(ordered, 0.9))
+    return st.WeekTimes(query.since, len(ordered), _tenth(st.percentile(ordered, 0.5)),
+                        _tenth(st.percentile(ordered, 0.9)))
+
+
+def _tenth(seconds: float | None) -> float | None:
+    """To a tenth of a second: what the database's date arithmetic is exact to."""
+    return None if seconds is None else round(seconds, 1)
 
 
 def _registrations(rows) -> tuple[st.RegistrationCount, ...]:
