@@ -85,15 +85,42 @@ def compute(store: Store, actor, query: st.StatsQuery, desk: FrontDesk | None = 
 
 def aggregate(store: Store, query: st.StatsQuery, scope: str, desk: FrontDesk,
               today: date | None = None) -> st.Statistics:
-    """The figures for ``query`` as given (no role: callers decide, see ``compute``)."""
+    """The figures for ``query`` as given (no role: callers decide, see ``compute``).
+
+    The visits are read and counted here while another thread reads the rest
+    (registrations, sites and agents when filtered, agencies, outbox) on its own
+    connection: the database works on one while Python counts the other."""
+    from concurrent.futures import ThreadPoolExecutor
+
     start, end = instants(query)
     visit_filter = [Visit.ended_at.is_not(None), Visit.ended_at >= start, Visit.ended_at < end]
     if query.site is not None:
         visit_filter.append(Visit.site == query.site)
     if query.agent is not None:
         visit_filter.append(Visit.agent_login == query.agent)
+    unfiltered = query.site is None and query.agent is None
     visits_sql = select(_epoch(store, Visit.created_at), _epoch(store, Visit.arrived_at),
-                        _epoch(store, Visit.ended_at), Visit.reasons, Visit.outcome).where(and_(*visit_filter))
+                        _epoch(store, Visit.ended_at), Visit.reasons, Visit.outcome, Visit.site,
+                        Visit.agent_login).where(and_(*visit_filter))
+    with ThreadPoolExecutor(1, thread_name_prefix="statistics") as pool:
+        others = pool.submit(_others, store, query, scope, start, end, unfiltered, today or date.today())
+        with store.engine.connect() as connection:
+            visit_rows = _fetch(connection, visits_sql)
+        figures, seen = _visits(visit_rows, desk, query)
+        reg_rows, pairs, agency, outbox_pending = others.result()
+    if unfiltered:
+        pairs = seen
+    sites = tuple(sorted({site for site, _ in pairs if site}))
+    agents = tuple(sorted({agent for _, agent in pairs if agent})) if scope == st.ALL else ()
+    return st.Statistics(
+        query=query, scope=scope, visits=len(visit_rows), **figures,
+        registrations=_registrations(reg_rows), agencies=agency[0], agency_hours=agency[1],
+        outbox_pending=outbox_pending, sites=sites, agents=agents,
+    )
+
+
+def _others(store: Store, query: st.StatsQuery, scope: str, start: datetime, end: datetime, unfiltered: bool,
+            today: date):
     reg_filter = [Registration.created_at >= start, Registration.created_at < end]
     if query.site is not None:
         reg_filter.append(Visit.site == query.site)
@@ -103,26 +130,18 @@ def aggregate(store: Store, query: st.StatsQuery, scope: str, desk: FrontDesk,
                 .join(Visit, Visit.id == Registration.visit_id).where(and_(*reg_filter))
                 .group_by(Registration.kind, Registration.state))
     in_period = [Visit.ended_at.is_not(None), Visit.ended_at >= start, Visit.ended_at < end]
+    pairs: set = set()
+    agency: tuple[tuple, tuple] = ((), ())
+    outbox_pending = None
     with store.engine.connect() as connection:
-        visit_rows = _fetch(connection, visits_sql)
         reg_rows = _fetch(connection, regs_sql)
-        sites = tuple(sorted(s for (s,) in _fetch(connection, select(Visit.site).distinct().where(and_(*in_period)))
-                             if s))
-        agents: tuple[str, ...] = ()
-        agency: tuple[tuple, tuple] = ((), ())
-        outbox_pending = None
+        if not unfiltered:  # the sites and agents of the whole period, for the screen's filters
+            pairs = set(_fetch(connection, select(Visit.site, Visit.agent_login).distinct().where(and_(*in_period))))
         if scope == st.ALL:
-            agents = tuple(sorted(a for (a,) in _fetch(
-                connection, select(Visit.agent_login).distinct().where(and_(*in_period))) if a))
-            agency = AGENCY_DAYS.figures(store, connection, query, today or date.today())
+            agency = AGENCY_DAYS.figures(store, connection, query, today)
             outbox_pending = connection.execute(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "pending")).scalar_one()
-    figures = _visits(visit_rows, desk, query)
-    return st.Statistics(
-        query=query, scope=scope, visits=len(visit_rows), **figures,
-        registrations=_registrations(reg_rows), agencies=agency[0], agency_hours=agency[1],
-        outbox_pending=outbox_pending, sites=sites, agents=agents,
-    )
+    return reg_rows, pairs, agency, outbox_pending
 
 
 def _fetch(connection, statement) -> list[tuple]:
@@ -171,7 +190,8 @@ def _visits(rows, desk: FrontDesk, query: st.StatsQuery) -> dict:
     outcomes: Counter[str] = Counter()
     local = _LocalTime()
     seen = local.seen
-    for created, arrived, ended, reason_text, outcome in rows:
+    who: Counter[tuple[str, str]] = Counter()
+    for created, arrived, ended, reason_text, outcome, site, agent in rows:
         quarter = int(created // 900)
         when = seen.get(quarter) or local(created)
         by_hour[when[0]] += 1
@@ -181,6 +201,7 @@ def _visits(rows, desk: FrontDesk, query: st.StatsQuery) -> dict:
             waiting[when[2]].append(created - arrived if created > arrived else 0.0)
         reason_texts[reason_text] += 1
         outcomes[outcome] += 1
+        who[site, agent] += 1
     reasons: Counter[str] = Counter()
     for text, count in reason_texts.items():
         for code in codes(text or ""):
@@ -201,7 +222,7 @@ def _visits(rows, desk: FrontDesk, query: st.StatsQuery) -> dict:
         "waiting": _weeks(waiting, query), "handling": _weeks(handling, query),
         "waiting_all": _overall(waiting, query), "handling_all": _overall(handling, query),
         "reasons": tuple(reason_counts), "outcomes": tuple(outcome_counts),
-    }
+    }, set(who)
 
 
 def _weeks(values: dict[int, list[float]], query: st.StatsQuery) -> tuple[st.WeekTimes, ...]:
@@ -209,14 +230,16 @@ def _weeks(values: dict[int, list[float]], query: st.StatsQuery) -> tuple[st.Wee
     last = query.until.toordinal() - query.until.weekday()
     result = []
     for monday in range(first, last + 1, 7):
-        ordered = sorted(values.get(monday, ()))
+        ordered = values.get(monday, [])
+        ordered.sort()  # in place: _overall then merges the sorted weeks
         result.append(st.WeekTimes(date.fromordinal(monday), len(ordered), _tenth(st.percentile(ordered, 0.5)),
                                    _tenth(st.percentile(ordered, 0.9))))
     return tuple(result)
 
 
 def _overall(values: dict[int, list[float]], query: st.StatsQuery) -> st.WeekTimes:
-    ordered = sorted(v for week in values.values() for v in week)
+    # The weeks are sorted already (_weeks runs first): sorting their concatenation merges runs.
+    ordered = sorted([v for week in values.values() for v in week])
     return st.WeekTimes(query.since, len(ordered), _tenth(st.percentile(ordered, 0.5)),
                         _tenth(st.percentile(ordered, 0.9)))
 
