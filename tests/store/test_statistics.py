@@ -284,3 +284,27 @@ async def test_the_dossier_records_each_agency_answer_and_no_person(store):
     assert all(r["elapsed_ms"] >= 0 for r in rows)
     assert set(rows[0]) == {"id", "at", "site", "source", "section", "status", "elapsed_ms", "cached"}
     assert "GIRAUD" not in repr(rows)
+
+
+def test_counter_stats_through_the_service_follows_the_peer_s_role(store, month, tmp_path, capsys):
+    from counter.cli import main
+
+    with serving(store, tmp_path) as (socket_path, peer):
+        capsys.readouterr()
+        args = ["--connect", str(socket_path), "stats", "--since", "2026-11-01", "--until", "2026-11-30",
+                "--agent", AGENTS[1], "--format", "json"]
+        assert main(args) == 0  # the peer is AGENTS[0], an agent
+        own = {(r["figure"], r["key"]): r["value"] for r in json.loads(capsys.readouterr().out)}
+        assert own[("filter", "agent")] == AGENTS[0]
+        peer["login"] = "chef"
+        assert main(args) == 0
+        theirs = {(r["figure"], r["key"]): r["value"] for r in json.loads(capsys.readouterr().out)}
+        assert theirs[("filter", "agent")] == AGENTS[1] and ("outbox_pending", "total") in theirs
+        assert main(["--connect", str(socket_path), "stats", "--since", "2026-11-31", "--until", "2026-12-01"]) == 2
+        peer["login"] = "stranger"
+        assert main(args) == 2
+        assert "refused" in capsys.readouterr().err
+    with store.engine.connect() as connection:
+        entries = [json.loads(d) for (d,) in connection.execute(
+            text("SELECT details FROM audit_entry WHERE action = 'statistics.export'")).all()]
+    assert {"since": "2026-11-01", "until": "2026-11-30", "site": "", "agent": AGENTS[0]} in entries
