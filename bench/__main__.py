@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("results")
-SECTIONS = ("startup", "terminal", "search", "service", "dossier", "booking", "family_import", "bus_link")
+SECTIONS = ("startup", "terminal", "search", "service", "dossier", "booking", "family_import", "bus_link",
+            "statistics")
 
 
 def _machine() -> dict:
@@ -305,6 +306,26 @@ def _family_import(args, report, summary) -> None:
                         f"<= {family_import.NOT_SLOWER}x", k["ratio_p95"] <= family_import.NOT_SLOWER)
 
 
+def _statistics(args, report, summary) -> None:
+    from bench import statistics
+
+    print("\nThe statistics over a year of visits (fixtures.activity.YEAR, SQLite): computed as the service does, "
+          "through the codec, its totals and first chart drawn at 80x24; reference: the bare driver reading the same rows")
+    r = statistics.measure()
+    report["statistics"] = r
+    print(f"  {r['visits']:,} visits, {r['agency_calls']:,} agency answers, {r['registrations']:,} registrations "
+          f"(loaded in {r['load_s']:.1f} s)")
+    print(f"  first time (no agency day kept)   {r['cold_ms']:7.0f} ms")
+    print(f"  again, median of {statistics.RUNS}               {r['warm_median_ms']:7.0f} ms   max {r['warm_max_ms']:.0f} ms"
+          f"   (target <= {r['target_ms']:.0f} ms)")
+    print(f"  bare rows, median                 {r['bare_rows_median_ms']:7.0f} ms")
+    print(f"  every chart drawn (11, plotext)   {r['every_chart_ms']:7.0f} ms")
+    summary.add("statistics, a year (~100k visits), again", r["warm_median_ms"], "ms", r["bare_rows_median_ms"],
+                f"<= {r['target_ms']:.0f} ms", r["warm_median_ms"] <= r["target_ms"])
+    summary.add("statistics, a year, first time", r["cold_ms"], "ms", r["bare_rows_median_ms"],
+                f"<= {r['target_ms']:.0f} ms", r["cold_ms"] <= r["target_ms"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", choices=SECTIONS, help="one benchmark only")
@@ -322,7 +343,7 @@ def main() -> None:
     began = time.perf_counter()
     for name, run in (("startup", _startup), ("terminal", _terminal), ("search", _search),
                       ("service", _service), ("dossier", _dossier), ("booking", _booking),
-                      ("family_import", _family_import), ("bus_link", _bus_link)):
+                      ("family_import", _family_import), ("bus_link", _bus_link), ("statistics", _statistics)):
         if args.only in (None, name):
             started = time.perf_counter()
             run(args, report, summary)

@@ -81,6 +81,10 @@ class SearchScreen(CounterScreen[None]):
                 tooltip="Retrouver une inscription (code du récépissé ou nom) ; l'annuler (superviseur)."),
         Binding("f10", "outbox", "Envois", id="search.outbox",
                 tooltip="Les envois vers les systèmes de la mairie et de la médiathèque (superviseur)."),
+        # F11, not F12 (the waiting list's): some terminal emulators take F11 for full
+        # screen; the palette's « Statistiques » always opens it, and [keys] moves it.
+        Binding("f11", "statistics", "Stats", id="search.statistics", show=False,
+                tooltip="Les statistiques du guichet (superviseur : de tous ; agent : les vôtres)."),
         Binding("f7", "page(-1)", "Précédents", id="search.previous", show=False),
         Binding("f8", "page(1)", "Suivants", id="search.next", show=False),
         # The front desk's waiting list (when the site issues tickets, [queue] enabled).
@@ -273,6 +277,11 @@ class SearchScreen(CounterScreen[None]):
             self.say("Pas de file d'attente sur ce site : l'administrateur l'active dans [queue].", error=True)
             return
         self.app.push_screen(QueueScreen())
+
+    def action_statistics(self) -> None:
+        from screens.statistics import StatisticsScreen
+
+        self.app.push_screen(StatisticsScreen())
 
     def action_outbox(self) -> None:
         from screens.outbox import OutboxScreen

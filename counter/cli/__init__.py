@@ -21,7 +21,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 # The supervisors' commands: through the counter service unless a configuration file is given.
-SERVICE_COMMANDS = ("agents", "audit", "purge", "export", "outbox", "duplicates")
+SERVICE_COMMANDS = ("agents", "audit", "purge", "export", "outbox", "duplicates", "stats")
 # What writing to a full disk, a closed or vanished output gives.
 OUTPUT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF, errno.EPIPE)
 
@@ -165,8 +165,8 @@ def _main(argv: Sequence[str] | None, agent_login: str | None) -> int:
 def _handler(command: str):
     """The function running ``command`` on the runtime (its module is loaded already:
     the parser that read the command imported it)."""
-    from counter.cli import (agents, credentials, db, duplicates, export, fixtures, imports, outbox, serve, sync,
-                             tour, train, trust)
+    from counter.cli import (agents, credentials, db, duplicates, export, fixtures, imports, outbox, serve, stats,
+                             sync, tour, train, trust)
 
     return {
         "doctor": db.doctor,
@@ -175,6 +175,7 @@ def _handler(command: str):
         "credentials": credentials.run,
         "fixtures": fixtures.run,
         "export": export.run,
+        "stats": stats.run,
         "outbox": outbox.run,
         "duplicates": duplicates.run,
         "import": imports.run,

@@ -1,6 +1,6 @@
 """The supervisors' commands through the counter service (no configuration file given).
 
-`counter agents|audit|purge|export|outbox|duplicates …` without ``--config`` talk to the
+`counter agents|audit|purge|export|outbox|duplicates|stats …` without ``--config`` talk to the
 service found by counter.client.locate, as the account running them: the
 service reads that account from the kernel and checks its role, as the direct
 commands check it on the database. Output, messages and exit statuses are those
@@ -60,6 +60,10 @@ def _command(client, args: argparse.Namespace) -> int:
         from counter.cli import export
 
         return export.remote(client, args)
+    if args.command == "stats":
+        from counter.cli import stats
+
+        return stats.remote(client, args)
     from counter.cli import trust
 
     return trust.remote(client, args)

@@ -8,8 +8,8 @@ import argparse
 import sys
 
 from counter import __version__
-from counter.cli import (agents, credentials, db, duplicates, export, fixtures, imports, outbox, queue, serve, sync,
-                         tour, train, trust)
+from counter.cli import (agents, credentials, db, duplicates, export, fixtures, imports, outbox, queue, serve, stats,
+                         sync, tour, train, trust)
 from counter.cli.common import EXIT_USAGE
 from counter.terminal import echo
 
@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(commands)
     train.register(commands)
     export.register(commands)
+    stats.register(commands)
     imports.register(commands)
     outbox.register(commands)
     sync.register(commands)

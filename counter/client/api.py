@@ -19,13 +19,15 @@ from counter.client.calls.outbox import OutboxCalls
 from counter.client.calls.people import PeopleCalls
 from counter.client.calls.registrations import RegistrationCalls
 from counter.client.calls.session import SessionCalls
+from counter.client.calls.statistics import StatisticsCalls
 from counter.client.calls.sync import SyncCalls
 from counter.client.calls.visits import VisitCalls
 from counter.client.connection import Connection
 
 
 class CounterClient(SessionCalls, PeopleCalls, DossierCalls, VisitCalls, FamilyCalls, RegistrationCalls,
-                    OutboxCalls, AuditCalls, AdminCalls, DuplicateCalls, SyncCalls, FrontDeskCalls):
+                    OutboxCalls, AuditCalls, AdminCalls, DuplicateCalls, SyncCalls, FrontDeskCalls,
+                    StatisticsCalls):
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
 

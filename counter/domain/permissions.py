@@ -21,11 +21,13 @@ class Action(enum.StrEnum):
     EXPORT = "export"  # registrations for the town's services
     TRAIN = "train"
     DUPLICATES = "duplicates"  # review likely duplicates: list, merge, dismiss
+    STATISTICS = "statistics"  # one's own figures (counter.services.statistics)
+    STATISTICS_ALL = "statistics.all"  # everyone's figures, the site's agencies and outbox
 
 
-_AGENT = frozenset({Action.SEARCH, Action.CONSULT, Action.REGISTER})
+_AGENT = frozenset({Action.SEARCH, Action.CONSULT, Action.REGISTER, Action.STATISTICS})
 _SUPERVISOR = _AGENT | {Action.OUTBOX, Action.AUDIT_VIEW, Action.AUDIT_EXPORT, Action.CANCEL,
-                        Action.AGENTS, Action.EXPORT, Action.DUPLICATES}
+                        Action.AGENTS, Action.EXPORT, Action.DUPLICATES, Action.STATISTICS_ALL}
 # A trainer runs training sessions: everything, but only on the training database.
 _TRAINER = _SUPERVISOR | {Action.TRAIN}
 
@@ -38,6 +40,8 @@ LABELS = {
     Action.AUDIT_EXPORT: "exporter le journal d'audit", Action.CANCEL: "annuler une inscription",
     Action.AGENTS: "gérer les agents", Action.EXPORT: "exporter les inscriptions",
     Action.TRAIN: "animer une formation", Action.DUPLICATES: "traiter les doublons",
+    Action.STATISTICS: "consulter les statistiques",
+    Action.STATISTICS_ALL: "consulter les statistiques de tous les agents",
 }
 
 

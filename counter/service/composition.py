@@ -224,7 +224,8 @@ def attach_dossier(services: Services, runtime: Runtime, backends: list[Backend]
         def kept(person_id: int, source: str, section: str):
             return stored_answer(services.store, person_id, source, section, runtime.clock.today())
 
-    services.dossier = DossierService(services.store, backends, runtime.clock, offline=offline, kept_answers=kept)
+    services.dossier = DossierService(services.store, backends, runtime.clock, offline=offline, kept_answers=kept,
+                                      site=runtime.desk().site)
 
 
 def open_services(runtime: Runtime) -> Services:

@@ -73,10 +73,11 @@ def _refusals() -> tuple[type[BaseException], ...]:
     from counter.services.duplicate_review import DuplicateError
     from counter.services.families import FamilyError
     from counter.services.registrations import RegistrationError
+    from counter.services.statistics import StatisticsError
     from counter.services.visits import VisitError
 
     return (VisitError, FrontDeskError, FamilyError, RegistrationError, AgentError, ConsultationRefused,
-            DuplicateError, TrainingOnly)
+            DuplicateError, TrainingOnly, StatisticsError)
 
 
 def build_http_app(core) -> Starlette:

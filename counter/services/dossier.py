@@ -79,8 +79,10 @@ LIVE_ANSWERS = frozenset({Status.OK, Status.NOT_FOUND, Status.NOT_APPLICABLE})
 class DossierService:
     def __init__(self, store: Store, backends: Sequence[Backend], clock,
                  offline: Callable[[], bool] | None = None,
-                 kept_answers: Callable[[int, str, str], SectionAnswer | None] | None = None) -> None:
+                 kept_answers: Callable[[int, str, str], SectionAnswer | None] | None = None,
+                 site: str = "") -> None:
         self.store = store
+        self.site = site  # this counter's site, on each agency call recorded (the statistics)
         self.backends = {b.name: b for b in backends}
         self.clock = clock
         self.offline = offline or (lambda: False)  # the bus's link is down (counter.service.link)
@@ -90,6 +92,7 @@ class DossierService:
         self.kept_answers = kept_answers
         self._openings: OrderedDict[str, _Opening] = OrderedDict()
         self._openings_lock = threading.Lock()  # consultations on the loop, comparisons in threads
+        self._writing: set[asyncio.Future] = set()  # agency calls being recorded (_record_calls)
 
     def record_consultation(self, actor, person_id: int, refs: Sequence[SectionRef], purpose: str) -> None:
         """Audit one consultation: who, from which counter, whom, which sources, why (ids and codes only).
@@ -196,12 +199,50 @@ class DossierService:
                 raise ValueError("an audited consultation needs its actor")
             await asyncio.to_thread(self.record_consultation, actor, subject.person_id, refs, purpose)
         tasks = [asyncio.ensure_future(self._ask(ref, subject, refresh)) for ref in refs]
+        answered: list[Provenance] = []
         try:
             for next_done in asyncio.as_completed(tasks):
-                yield await next_done
+                answer = await next_done
+                answered.append(answer.provenance)
+                yield answer
         finally:
             for task in tasks:
                 task.cancel()
+            if answered:
+                self._record_calls(answered)
+
+    def _record_calls(self, answers: list[Provenance]) -> None:
+        """The agencies' answers of one consultation, for the statistics: one write of a
+        few rows, in a thread once the last answer is sent (the agent never waits for it).
+        Source, section, status, time — no person, no subject."""
+        if self.store is None:  # a dossier without a store (tests of the fan-out)
+            return
+        rows = [{"at": p.fetched_at if not p.cached else datetime.now(UTC), "site": self.site,
+                 "source": p.source[:60], "section": p.section[:60], "status": str(p.status)[:20],
+                 "elapsed_ms": float(p.elapsed_ms), "cached": bool(p.cached)} for p in answers]
+        try:
+            written = asyncio.get_running_loop().run_in_executor(None, self._write_calls, rows)
+        except RuntimeError:  # no loop (a command): written here
+            self._write_calls(rows)
+            return
+        self._writing.add(written)
+        written.add_done_callback(self._writing.discard)
+
+    async def calls_written(self) -> None:
+        """Wait for the agency calls being written (closing, tests)."""
+        while self._writing:
+            await asyncio.gather(*list(self._writing), return_exceptions=True)
+
+    def _write_calls(self, rows: list[dict]) -> None:
+        from sqlalchemy import insert
+
+        from counter.store.models import AgencyCall
+
+        try:
+            with self.store.engine.begin() as connection:
+                connection.execute(insert(AgencyCall.__table__), rows)
+        except Exception as exc:  # noqa: BLE001 — a statistic lost never fails a dossier
+            log.warning("agency calls not recorded: %s", type(exc).__name__)
 
     # -- for the counter service's terminals ------------------------------------------
 
@@ -304,6 +345,7 @@ class DossierService:
         return SectionAnswer(Provenance(ref.source, ref.section, ref.label, status, started, elapsed, message=message))
 
     async def aclose(self) -> None:
+        await self.calls_written()
         for backend in self.backends.values():
             try:
                 await backend.aclose()

@@ -10,6 +10,7 @@ from counter.wire.api.people import *  # noqa: F403
 from counter.wire.api.receipts import *  # noqa: F403
 from counter.wire.api.registrations import *  # noqa: F403
 from counter.wire.api.session import *  # noqa: F403
+from counter.wire.api.statistics import *  # noqa: F403
 from counter.wire.api.sync import *  # noqa: F403
 from counter.wire.api.families import *  # noqa: F403
 from counter.wire.api.visits import *  # noqa: F403
