@@ -17,7 +17,7 @@ class CounterCommands(Provider):
             ("Inscriptions", "Retrouver ou annuler une inscription (F9)", partial(app.run_on_search, "registrations")),
             ("Envois en attente", "Suivre les envois aux systèmes de la mairie (F10, superviseur)",
              partial(app.run_on_search, "outbox")),
-            ("Statistiques", "Visites, attente, motifs, inscriptions, organismes (F11 ; agent : les vôtres)",
+            ("Statistiques", "Visites, attente, motifs, inscriptions, organismes (Ctrl+T ; agent : les vôtres)",
              partial(app.run_on_search, "statistics")),
             ("Verrouiller le poste", "Cacher l'écran jusqu'au code personnel (Ctrl+L)", app.action_lock),
             ("Journal d'audit", "Qui a consulté quoi, et pourquoi (superviseur)", app.action_audit),

@@ -81,9 +81,9 @@ class SearchScreen(CounterScreen[None]):
                 tooltip="Retrouver une inscription (code du récépissé ou nom) ; l'annuler (superviseur)."),
         Binding("f10", "outbox", "Envois", id="search.outbox",
                 tooltip="Les envois vers les systèmes de la mairie et de la médiathèque (superviseur)."),
-        # F11, not F12 (the waiting list's): some terminal emulators take F11 for full
-        # screen; the palette's « Statistiques » always opens it, and [keys] moves it.
-        Binding("f11", "statistics", "Stats", id="search.statistics", show=False,
+        # Ctrl+T (tableau de bord): F12 is the waiting list's, F11 is left to the sites
+        # (and taken by some terminal emulators); the palette's « Statistiques » opens it too.
+        Binding("ctrl+t", "statistics", "Stats", id="search.statistics", show=False,
                 tooltip="Les statistiques du guichet (superviseur : de tous ; agent : les vôtres)."),
         Binding("f7", "page(-1)", "Précédents", id="search.previous", show=False),
         Binding("f8", "page(1)", "Suivants", id="search.next", show=False),

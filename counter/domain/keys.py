@@ -25,7 +25,7 @@ BINDINGS: dict[str, dict[str, str]] = {
     "search": {"search.clear": "escape", "search.results": "down", "search.open": "f2", "search.dossier": "f3",
                "search.visit": "f4", "search.new_family": "f6", "search.registrations": "f9",
                "search.outbox": "f10", "search.previous": "f7", "search.next": "f8", "search.queue": "f12",
-               "search.statistics": "f11"},
+               "search.statistics": "ctrl+t"},
     "household": {"household.back": "escape", "household.dossier": "f3", "household.visit": "f4",
                   "household.end": "t", "household.reveal_nir": "n"},
     "dossier": {"dossier.back": "escape", "dossier.refresh": "r", "dossier.refresh_all": "ctrl+r",

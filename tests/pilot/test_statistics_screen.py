@@ -1,4 +1,4 @@
-"""The statistics screen, driven by keys: opened with F11 from the search screen, the
+"""The statistics screen, driven by keys: opened with Ctrl+T from the search screen, the
 periods and the site by keyboard; its totals are the export's; an agent sees their own
 figures only, without the agent filter."""
 
@@ -52,11 +52,11 @@ def _text(app, selector: str) -> str:
     return str(app.screen.query_one(selector).render())
 
 
-async def test_f11_opens_the_figures_and_the_keys_change_the_period_and_site(month_store, make_app, tmp_path, capsys):
+async def test_ctrl_t_opens_the_figures_and_the_keys_change_the_period_and_site(month_store, make_app, tmp_path, capsys):
     app = make_app(month_store)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.ready, "services")
-        await pilot.press("f11")
+        await pilot.press("ctrl+t")
         stats = await _figures(pilot)
         assert stats.query == st.StatsQuery(date(2026, 11, 1), date(2026, 11, 30)) and stats.scope == st.ALL
         assert f"Visites : {st.number(stats.visits)}" in _text(app, "#summary")
@@ -97,7 +97,7 @@ async def test_an_agent_sees_their_own_figures_without_the_agent_filter(month_st
 
     app = make_app(month_store, mode="production", agent=AGENTS[0])
     async with started(app) as pilot:
-        await pilot.press("f11")
+        await pilot.press("ctrl+t")
         stats = await _figures(pilot)
         assert stats.scope == st.OWN and stats.query.agent == AGENTS[0]
         assert stats.agencies == () and stats.outbox_pending is None
