@@ -101,20 +101,12 @@ def run(runtime, args: argparse.Namespace) -> int:
     query = check(args)
     if isinstance(query, int):
         return query
-    from counter.store import migrate
-    from counter.store.engine import Store, StoreError
+    from counter.cli.common import open_current_store
 
-    try:
-        store = Store(runtime.database_url)
-    except StoreError as exc:
-        echo(f"counter: {exc}", err=True)
+    store = open_current_store(runtime)
+    if store is None:
         return EXIT_FAILED
     try:
-        revision = migrate.current_revision(store)
-        if revision != migrate.HEAD:
-            echo(f"counter: the database schema is at {revision or 'none'}, expected {migrate.HEAD}: "
-                 "run 'counter db upgrade' first", err=True)
-            return EXIT_FAILED
         from counter.services import audit
         from counter.services.statistics import StatisticsError, compute
 

@@ -5,40 +5,17 @@ figures only, without the agent filter."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import date
 
 import pytest
 
 from counter.domain import statistics as st
 from screens.statistics import StatisticsScreen
+from tests.activity import month_store, utc  # noqa: F401 — fixtures
 from tests.pilot.helpers import started, until
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    from counter.services.statistics import AGENCY_DAYS
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    AGENCY_DAYS.clear()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-    AGENCY_DAYS.clear()
-
-
-@pytest.fixture
-def month_store(tmp_path):
-    from counter.store import migrate
-    from counter.store.engine import Store
-    from fixtures.activity import MONTH, load
-
-    store = Store(f"sqlite:///{tmp_path / 'activity.sqlite3'}")
-    migrate.upgrade(store)
-    load(store, MONTH)
-    yield store
-    store.dispose()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 async def _figures(pilot, previous=None):

@@ -4,38 +4,15 @@ the same hours."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
 from screens.statistics import StatisticsScreen
+from tests.activity import month_store, utc  # noqa: F401 — fixtures
 from tests.pilot.helpers import until
 
 
-@pytest.fixture(autouse=True)
-def utc_clock(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    from counter.services.statistics import AGENCY_DAYS
-
-    AGENCY_DAYS.clear()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-    AGENCY_DAYS.clear()
-
-
-@pytest.fixture
-def month_store(tmp_path):
-    from counter.store import migrate
-    from counter.store.engine import Store
-    from fixtures.activity import MONTH, load
-
-    store = Store(f"sqlite:///{tmp_path / 'activity.sqlite3'}")
-    migrate.upgrade(store)
-    load(store, MONTH)
-    yield store
-    store.dispose()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def statistics(chart: str | None = None):

@@ -26,23 +26,14 @@ from counter.services.audit import Actor, Forbidden
 from counter.services.statistics import AGENCY_DAYS, StatisticsError, compute
 from counter.store.models import Visit
 from fixtures.activity import AGENTS, MONTH, load
+from tests.activity import utc  # noqa: F401 — fixture
 
 NOVEMBER = StatsQuery(date(2026, 11, 1), date(2026, 11, 30))
 SUPERVISOR = Actor("chef", "supervisor")
 TODAY = date(2026, 11, 25)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    import time
-
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    AGENCY_DAYS.clear()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-    AGENCY_DAYS.clear()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 @pytest.fixture
