@@ -257,6 +257,8 @@ def _summary(report) -> None:
          f"persons added {report.count('person', 'added')}; visits {report.count('visit', 'confirmed')} confirmed, "
          f"{report.count('visit', 'refused')} refused, {report.count('visit', 'blocked')} blocked; "
          f"audit entries {report.count('audit')}")
+    if report.count("visit_end"):
+        echo(f"visits' ends (reasons, outcome, times for the statistics): {report.count('visit_end', 'ended')} sent")
     if report.reused:
         echo(f"{report.reused} item(s) the town's database already had (an earlier sync cut short): not applied again")
     if report.deferred:

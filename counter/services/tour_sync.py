@@ -296,6 +296,12 @@ class _Sync:
                                 "AND code IS NOT NULL ORDER BY confirmed_at, id", self.top["visit"])
         for row in visits:
             self._item("visit", row.id, f"{self.bus}:visit:{row.code}", self._apply_visit)
+        # The front desk's record of each visit ended on board (reasons, outcome, times):
+        # the town's statistics count the bus's visits too, information-only ones included.
+        ended = self._bus_rows("SELECT id FROM visit WHERE id > :top AND ended_at IS NOT NULL "
+                               "ORDER BY ended_at, id", self.top["visit"])
+        for row in ended:
+            self._item("visit_end", row.id, f"{self.bus}:visit-end:{row.id}", self._apply_visit_end)
         self._audit_entries()
         return self.report
 
@@ -570,6 +576,47 @@ class _Sync:
                                      "WHERE id = :id AND state = 'draft'"), {"id": visit_id, "now": utc_now()})
                 self._record(session, "visit", local_id, key, visit_id, outcome)
         return outcome, visit_id
+
+    def _apply_visit_end(self, local_id: int, key: str) -> tuple[dict, int | None]:
+        """A visit's end as the bus recorded it: written on the town's visit of that code (a
+        confirmed one, sent as its own item), or a new ended visit (information only)."""
+        from counter.store.models import Visit
+
+        with self.replica.engine.connect() as connection:
+            bus = connection.execute(text(
+                "SELECT code, state, household_id, person_id, agent_login, site, created_at, arrived_at, "
+                "ended_at, reasons, outcome, outcome_detail FROM visit WHERE id = :id").columns(
+                created_at=DateTime(), arrived_at=DateTime(), ended_at=DateTime()), {"id": local_id}).one()
+        fields = {"site": bus.site or self.bus, "arrived_at": as_utc(bus.arrived_at), "ended_at": as_utc(bus.ended_at),
+                  "reasons": bus.reasons or "", "outcome": bus.outcome, "outcome_detail": bus.outcome_detail}
+        if bus.code is not None:
+            visit_key = f"{self.bus}:visit:{bus.code}"
+            with self.central.engine.connect() as connection:
+                sent = connection.execute(text("SELECT central_id, outcome FROM tour_applied WHERE key = :k"),
+                                          {"k": visit_key}).first()
+            if sent is None:
+                raise _NotYet(visit_key)  # the visit itself goes first (this sync or the next)
+            if sent.central_id is None or json.loads(sent.outcome).get("status") != "confirmed":
+                return self._refuse("visit_end", local_id, key, {"status": "blocked", "by": visit_key})
+            with self.central.write() as session:
+                session.execute(update(Visit).where(Visit.id == sent.central_id, Visit.ended_at.is_(None))
+                                .values(**fields))
+                outcome = {"status": "ended", "visit": sent.central_id, "code": bus.code}
+                self._record(session, "visit_end", local_id, key, sent.central_id, outcome)
+            return outcome, sent.central_id
+        household, blocked = self._central_id("household", bus.household_id)
+        person, blocked_person = self._central_id("person", bus.person_id)
+        if blocked or blocked_person:
+            return self._refuse("visit_end", local_id, key, {"status": "blocked", "by": blocked or blocked_person})
+        with self.central.write() as session:
+            visit = Visit(household_id=household, person_id=person, agent_login=bus.agent_login, state="ended",
+                          created_at=as_utc(bus.created_at), updated_at=utc_now(), **fields)
+            session.add(visit)
+            session.flush()
+            central_id = visit.id
+            outcome = {"status": "ended", "visit": central_id}
+            self._record(session, "visit_end", local_id, key, central_id, outcome)
+        return outcome, central_id
 
     # -- the audit trail ----------------------------------------------------------------------
 

@@ -311,3 +311,32 @@ def test_a_visit_for_a_family_made_during_the_sync_waits_for_the_next_one_never_
     assert second.deferred == 0 and second.count("household", "created") == 1
     assert second.count("visit", "confirmed") == 1
     assert scalar(store, "SELECT count(*) FROM visit WHERE code = :c", c=made["code"]) == 1
+
+
+def test_the_visits_ended_on_board_reach_the_towns_statistics(store, town, buses):
+    """The front desk's record of each visit on board (reasons, outcome, times, the bus as
+    its site) goes back too — a confirmed visit's end onto the town's visit of that code, an
+    information-only visit as a visit of its own — once."""
+    from counter.domain.front_desk import FrontDesk, VisitEnd
+    from counter.services.front_desk import FrontDeskService
+
+    bus1 = buses[0]
+    desk = FrontDesk(site="bus-1")
+    household, child = new_family_on(bus1, town["street"])
+    code, _ = school_visit_on(bus1, household, child, town["school"])
+    visit_id = scalar(bus1, "SELECT id FROM visit WHERE code = :c", c=code)
+    ends = FrontDeskService(bus1, desk, "agent-bus", today=lambda: TODAY, host="bus")
+    ends.end(VisitEnd(("inscriptions",), "done"), visit_id)
+    ends.end(VisitEnd(("caf",), "redirected", "caf"), household_id=town["household"])
+
+    first = sync_tour(bus1, store, CLOCK, host="mairie")
+    assert first.count("visit_end", "ended") == 2
+    with store.engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT code, state, site, reasons, outcome, outcome_detail, ended_at IS NOT NULL AS ended FROM visit "
+            "WHERE site = 'bus-1' ORDER BY id")).all()
+    assert [(r.code, r.state, r.reasons, r.outcome, r.outcome_detail, r.ended) for r in rows] == [
+        (code, "confirmed", "inscriptions", "done", None, True),
+        (None, "ended", "caf", "redirected", "caf", True)]
+    again = sync_tour(bus1, store, CLOCK, host="mairie")
+    assert again.items == [] and scalar(store, "SELECT count(*) FROM visit WHERE site = 'bus-1'") == 2
