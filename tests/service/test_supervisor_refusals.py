@@ -5,9 +5,7 @@ account goes through (the identity is what decides)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import tempfile
 from pathlib import Path
 
 import httpx
@@ -16,32 +14,15 @@ from sqlalchemy import text
 
 from counter.client.api import CounterClient
 from counter.client.connection import Refused
-from counter.clock import FixedClock
-from counter.runtime import Runtime
-from counter.service.server import Service, ServiceThread
-from fixtures.agents import ensure_agent
+from tests.serving import store_service
 from tests.store.test_registrations_service import TODAY, world  # noqa: F401 (a fixture)
 
 AGENT, SUPERVISOR = "guichet1", "chef"
 
 
-@contextlib.contextmanager
 def serving(store, tmp_path):
     """The real service (production) in a thread; ``peer["login"]`` is who the kernel says connects."""
-    ensure_agent(store, AGENT, "agent")
-    ensure_agent(store, SUPERVISOR, "supervisor")
-    runtime = Runtime(mode="production", data_dir=tmp_path, database_url=str(store.url), clock=FixedClock(TODAY),
-                      agent_login=AGENT)
-    peer = {"login": AGENT}
-    with tempfile.TemporaryDirectory(prefix="svc") as short:  # a socket path has at most 107 bytes
-        socket_path = Path(short) / "s.sock"
-        service = Service(runtime, socket_path, identify=lambda uid: peer["login"], store=store, backends=[])
-        service.core.background = False
-        thread = ServiceThread(service).start()
-        try:
-            yield socket_path, peer
-        finally:
-            thread.stop()
+    return store_service(store, tmp_path, AGENT, SUPERVISOR, TODAY)
 
 
 def by_hand(socket_path: Path, name: str, body: dict) -> httpx.Response:

@@ -5,11 +5,9 @@ export and the PDF say what the screen says; the dossier records each agency ans
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -17,16 +15,14 @@ import httpx
 import pytest
 from sqlalchemy import insert, text
 
-from counter.clock import FixedClock
 from counter.domain import statistics as st
 from counter.domain.statistics import StatsQuery
-from counter.runtime import Runtime
-from counter.service.server import Service, ServiceThread
 from counter.services.audit import Actor, Forbidden
 from counter.services.statistics import AGENCY_DAYS, StatisticsError, compute
 from counter.store.models import Visit
 from fixtures.activity import AGENTS, MONTH, load
 from tests.activity import utc  # noqa: F401 — fixture
+from tests.serving import store_service
 
 NOVEMBER = StatsQuery(date(2026, 11, 1), date(2026, 11, 30))
 SUPERVISOR = Actor("chef", "supervisor")
@@ -122,24 +118,8 @@ def test_an_agent_gets_their_own_figures_and_nothing_of_the_site_s(store, month)
         compute(store, SUPERVISOR, StatsQuery(date(2026, 12, 1), date(2026, 11, 1)))
 
 
-@contextlib.contextmanager
 def serving(store, tmp_path):
-    from fixtures.agents import ensure_agent
-
-    ensure_agent(store, AGENTS[0], "agent")
-    ensure_agent(store, "chef", "supervisor")
-    runtime = Runtime(mode="production", data_dir=tmp_path, database_url=str(store.url), clock=FixedClock(TODAY),
-                      agent_login=AGENTS[0])
-    peer = {"login": AGENTS[0]}
-    with tempfile.TemporaryDirectory(prefix="svc") as short:
-        socket_path = Path(short) / "s.sock"
-        service = Service(runtime, socket_path, identify=lambda uid: peer["login"], store=store, backends=[])
-        service.core.background = False
-        thread = ServiceThread(service).start()
-        try:
-            yield socket_path, peer
-        finally:
-            thread.stop()
+    return store_service(store, tmp_path, AGENTS[0], "chef", TODAY)
 
 
 def test_a_hand_made_request_for_everyone_s_figures_gets_the_agent_s_own(store, month, tmp_path):
