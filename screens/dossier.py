@@ -130,7 +130,6 @@ class DossierScreen(CounterScreen[None]):
         self.load_sections()
 
     def today(self):
-        session = self.app.session
         return self.app.today()
 
     @service_worker(group="dossier-sections", failed="Dossier impossible à ouvrir : {reason}")

@@ -7,7 +7,6 @@ numbering from the service (counter.services.front_desk); no name is ever shown 
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
