@@ -315,15 +315,18 @@ def _statistics(args, report, summary) -> None:
     report["statistics"] = r
     print(f"  {r['visits']:,} visits, {r['agency_calls']:,} agency answers, {r['registrations']:,} registrations "
           f"(loaded in {r['load_s']:.1f} s)")
-    print(f"  first time (no agency day kept)   {r['cold_ms']:7.0f} ms")
+    print(f"  first time (no day kept yet)      {r['cold_ms']:7.0f} ms")
+    print(f"  after a restart, median of {statistics.RUNS}     {r['restart_median_ms']:7.0f} ms   "
+          f"max {r['restart_max_ms']:.0f} ms   (target <= {r['target_ms']:.0f} ms)")
     print(f"  again, median of {statistics.RUNS}               {r['warm_median_ms']:7.0f} ms   max {r['warm_max_ms']:.0f} ms"
           f"   (target <= {r['target_ms']:.0f} ms)")
     print(f"  bare rows, median                 {r['bare_rows_median_ms']:7.0f} ms")
     print(f"  every chart drawn (11, plotext)   {r['every_chart_ms']:7.0f} ms")
-    summary.add("statistics, a year (~100k visits), again", r["warm_median_ms"], "ms", r["bare_rows_median_ms"],
+    summary.add("statistics, a year (~100k visits), after restart", r["restart_max_ms"], "ms",
+                r["bare_rows_median_ms"], f"<= {r['target_ms']:.0f} ms", r["restart_max_ms"] <= r["target_ms"])
+    summary.add("statistics, a year, again", r["warm_median_ms"], "ms", r["bare_rows_median_ms"],
                 f"<= {r['target_ms']:.0f} ms", r["warm_median_ms"] <= r["target_ms"])
-    summary.add("statistics, a year, first time", r["cold_ms"], "ms", r["bare_rows_median_ms"],
-                f"<= {r['target_ms']:.0f} ms", r["cold_ms"] <= r["target_ms"])
+    summary.add("statistics, a year, first time (once)", r["cold_ms"], "ms", r["bare_rows_median_ms"])
 
 
 def main() -> None:

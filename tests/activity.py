@@ -11,15 +11,15 @@ import pytest
 
 @pytest.fixture
 def utc(monkeypatch):
-    from counter.services.statistics import AGENCY_DAYS
+    from counter.services.statistics import forget_remembered
 
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    AGENCY_DAYS.clear()
+    forget_remembered()
     yield
     monkeypatch.undo()
     time.tzset()
-    AGENCY_DAYS.clear()
+    forget_remembered()
 
 
 @pytest.fixture

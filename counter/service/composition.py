@@ -112,8 +112,10 @@ def central_needs_secret(url: str) -> bool:
 
 # What a counter service runs in the background besides serving, by name (the
 # tasks of ServiceCore): delivering the outbox to the agencies, the crèche waiting
-# lists from the town, the family system's change feed.
-BACKGROUND_WORK = ("outbox-relay", "waiting-lists", "family-sync")
+# lists from the town, the family system's change feed, the statistics' days of the
+# last year kept once (the supervisor's first opening after an upgrade then waits for
+# nothing but today).
+BACKGROUND_WORK = ("outbox-relay", "waiting-lists", "family-sync", "statistics-days")
 
 
 def background_work(runtime: Runtime) -> tuple[str, ...]:

@@ -199,6 +199,23 @@ class ServiceCore:
             self._tasks.append(asyncio.create_task(self._sync_waiting_lists(), name="waiting-lists"))
         if "family-sync" in work and self.sync_configured() and self.runtime.sync_enabled:
             self._tasks.append(asyncio.create_task(self._sync_families(), name="family-sync"))
+        if "statistics-days" in work:
+            self._tasks.append(asyncio.create_task(asyncio.to_thread(self.keep_statistics_days),
+                                                   name="statistics-days"))
+
+    def keep_statistics_days(self) -> None:
+        """The last year's days of statistics kept, where missing (blocking, once a start)."""
+        from counter.services.statistics import keep_days
+
+        services = self.services
+        if services is None:
+            return
+        try:
+            kept = keep_days(services.store, self.runtime.clock.today())
+        except Exception:  # noqa: BLE001 — the supervisor's first opening keeps them instead
+            log.warning("statistics' days not kept", exc_info=True)
+        else:
+            log.info("statistics: %d days were kept, %d read and kept now (visits and agencies)", *kept)
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -10,24 +10,27 @@ Privacy is decided here, whatever the client asks: aggregates only, no name; an
 agent (role ``agent``) gets their own figures — ``agent`` is replaced by their login
 — and none of the site's agency or outbox figures; supervisors (and trainers in
 training) get everyone's. The database returns numbers (epoch seconds computed in
-SQL), so a year of visits is read without building a datetime per row.
+SQL), so a day of visits is read without building a datetime per row, and the days
+that are over are summed from their kept tallies (counter.services.stats_days).
 """
 
 from __future__ import annotations
 
-import time
+import math
+from array import array
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
-
-import math
-import threading
+from functools import partial
+from itertools import chain
 
 from sqlalchemy import Float, and_, cast, extract, func, select
 
 from counter.domain import statistics as st
 from counter.domain.front_desk import FrontDesk, codes
 from counter.domain.permissions import allowed
+from counter.services.stats_days import (AGENCY, VISITS, AgencyHour, AgencyTotals, KeptDays, VisitTotals,
+                                         kept_days, tally_agency, tally_visits)
 from counter.store.engine import Store
 from counter.store.models import AgencyCall, OutboxMessage, Registration, Visit
 
@@ -87,40 +90,73 @@ def aggregate(store: Store, query: st.StatsQuery, scope: str, desk: FrontDesk,
               today: date | None = None) -> st.Statistics:
     """The figures for ``query`` as given (no role: callers decide, see ``compute``).
 
-    The visits are read and counted here while another thread reads the rest
-    (registrations, sites and agents when filtered, agencies, outbox) on its own
-    connection: the database works on one while Python counts the other."""
+    The days over are summed from their kept tallies (counter.services.stats_days),
+    today read afresh. The registrations (their states change any day) and the outbox
+    are counted by the database in another thread, on its own connection."""
     from concurrent.futures import ThreadPoolExecutor
 
-    start, end = instants(query)
-    visit_filter = [Visit.ended_at.is_not(None), Visit.ended_at >= start, Visit.ended_at < end]
-    if query.site is not None:
-        visit_filter.append(Visit.site == query.site)
-    if query.agent is not None:
-        visit_filter.append(Visit.agent_login == query.agent)
-    unfiltered = query.site is None and query.agent is None
-    visits_sql = select(_epoch(store, Visit.created_at), _epoch(store, Visit.arrived_at),
-                        _epoch(store, Visit.ended_at), Visit.reasons, Visit.outcome, Visit.site,
-                        Visit.agent_login).where(and_(*visit_filter))
+    today = today or date.today()
     with ThreadPoolExecutor(1, thread_name_prefix="statistics") as pool:
-        others = pool.submit(_others, store, query, scope, start, end, unfiltered, today or date.today())
-        with store.engine.connect() as connection:
-            visit_rows = _fetch(connection, visits_sql)
-        figures, seen = _visits(visit_rows, desk, query)
-        reg_rows, pairs, agency, outbox_pending = others.result()
-    if unfiltered:
-        pairs = seen
+        others = pool.submit(_others, store, query, scope)
+        visits = VISIT_DAYS.sum(store, query.since, query.until, today, read=partial(_read_visits, store),
+                                keep=_visit_filter(query), filters=(query.site, query.agent))
+        figures = _visits(visits, desk, query)
+        agency: tuple[tuple, tuple] = ((), ())
+        if scope == st.ALL:
+            totals = AGENCY_DAYS.sum(store, query.since, query.until, today, read=partial(_read_agency, store),
+                                     keep=_agency_filter(query), filters=(query.site,))
+            agency = _agency_figures(totals)
+        reg_rows, outbox_pending = others.result()
+    pairs = visits.pairs
+    if query.site is not None or query.agent is not None:  # the screen's filters list the whole period's
+        pairs = VISIT_DAYS.sum(store, query.since, query.until, today, read=partial(_read_visits, store),
+                               keep=_everything, filters=(None, None)).pairs
     sites = tuple(sorted({site for site, _ in pairs if site}))
     agents = tuple(sorted({agent for _, agent in pairs if agent})) if scope == st.ALL else ()
     return st.Statistics(
-        query=query, scope=scope, visits=len(visit_rows), **figures,
+        query=query, scope=scope, visits=visits.count, **figures,
         registrations=_registrations(reg_rows), agencies=agency[0], agency_hours=agency[1],
-        outbox_pending=outbox_pending, sites=sites, agents=agents,
+        outbox_pending=outbox_pending if scope == st.ALL else None, sites=sites, agents=agents,
     )
 
 
-def _others(store: Store, query: st.StatsQuery, scope: str, start: datetime, end: datetime, unfiltered: bool,
-            today: date):
+def _everything(_tally) -> bool:
+    return True
+
+
+def _visit_filter(query: st.StatsQuery):
+    site, agent = query.site, query.agent
+    if site is None and agent is None:
+        return _everything
+    return lambda t: (site is None or t.site == site) and (agent is None or t.agent == agent)
+
+
+def _agency_filter(query: st.StatsQuery):
+    site = query.site
+    return _everything if site is None else (lambda t: t.site == site)
+
+
+def _read_visits(store: Store, first: date, last: date) -> dict[int, list]:
+    """The visits ended from ``first`` to ``last`` (local days), tallied per day."""
+    start, end = instants(st.StatsQuery(first, last))
+    statement = select(_epoch(store, Visit.created_at), _epoch(store, Visit.arrived_at), _epoch(store, Visit.ended_at),
+                       Visit.reasons, Visit.outcome, Visit.site, Visit.agent_login
+                       ).where(Visit.ended_at.is_not(None), Visit.ended_at >= start, Visit.ended_at < end)
+    with store.engine.connect() as connection:
+        return tally_visits(_fetch(connection, statement))
+
+
+def _read_agency(store: Store, first: date, last: date) -> dict[int, list]:
+    """The agencies' answers from ``first`` to ``last`` (local days), tallied per day."""
+    start, end = instants(st.StatsQuery(first, last))
+    statement = select(AgencyCall.source, AgencyCall.status, AgencyCall.elapsed_ms, _epoch(store, AgencyCall.at),
+                       AgencyCall.cached, AgencyCall.site).where(AgencyCall.at >= start, AgencyCall.at < end)
+    with store.engine.connect() as connection:
+        return tally_agency(_fetch(connection, statement), st.ANSWERED, _bucket)
+
+
+def _others(store: Store, query: st.StatsQuery, scope: str):
+    start, end = instants(query)
     reg_filter = [Registration.created_at >= start, Registration.created_at < end]
     if query.site is not None:
         reg_filter.append(Visit.site == query.site)
@@ -129,19 +165,13 @@ def _others(store: Store, query: st.StatsQuery, scope: str, start: datetime, end
     regs_sql = (select(Registration.kind, Registration.state, func.count())
                 .join(Visit, Visit.id == Registration.visit_id).where(and_(*reg_filter))
                 .group_by(Registration.kind, Registration.state))
-    in_period = [Visit.ended_at.is_not(None), Visit.ended_at >= start, Visit.ended_at < end]
-    pairs: set = set()
-    agency: tuple[tuple, tuple] = ((), ())
     outbox_pending = None
     with store.engine.connect() as connection:
         reg_rows = _fetch(connection, regs_sql)
-        if not unfiltered:  # the sites and agents of the whole period, for the screen's filters
-            pairs = set(_fetch(connection, select(Visit.site, Visit.agent_login).distinct().where(and_(*in_period))))
         if scope == st.ALL:
-            agency = AGENCY_DAYS.figures(store, connection, query, today)
             outbox_pending = connection.execute(
                 select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == "pending")).scalar_one()
-    return reg_rows, pairs, agency, outbox_pending
+    return reg_rows, outbox_pending
 
 
 def _fetch(connection, statement) -> list[tuple]:
@@ -163,49 +193,13 @@ def _fetch(connection, statement) -> list[tuple]:
         cursor.close()
 
 
-class _LocalTime:
-    """Local hour, weekday and Monday of an epoch second, cached per quarter of an hour
-    (every time zone's offset is a whole number of quarters)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[int, tuple[int, int, int, int]] = {}
-
-    def __call__(self, epoch: float) -> tuple[int, int, int, int]:
-        """(hour, weekday, Monday's ordinal, day's ordinal)."""
-        key = int(epoch // 900)
-        found = self.seen.get(key)
-        if found is None:
-            moment = time.localtime(key * 900)
-            day = date(moment.tm_year, moment.tm_mon, moment.tm_mday).toordinal()
-            found = self.seen[key] = (moment.tm_hour, moment.tm_wday, day - moment.tm_wday, day)
-        return found
-
-
-def _visits(rows, desk: FrontDesk, query: st.StatsQuery) -> dict:
-    by_hour = [0] * 24
-    by_weekday = [0] * 7
-    waiting: dict[int, list[float]] = defaultdict(list)  # Monday's ordinal -> seconds
-    handling: dict[int, list[float]] = defaultdict(list)
-    reason_texts: Counter[str] = Counter()
-    outcomes: Counter[str] = Counter()
-    local = _LocalTime()
-    seen = local.seen
-    who: Counter[tuple[str, str]] = Counter()
-    for created, arrived, ended, reason_text, outcome, site, agent in rows:
-        quarter = int(created // 900)
-        when = seen.get(quarter) or local(created)
-        by_hour[when[0]] += 1
-        by_weekday[when[1]] += 1
-        handling[when[2]].append(ended - created if ended > created else 0.0)
-        if arrived is not None:
-            waiting[when[2]].append(created - arrived if created > arrived else 0.0)
-        reason_texts[reason_text] += 1
-        outcomes[outcome] += 1
-        who[site, agent] += 1
+def _visits(totals: VisitTotals, desk: FrontDesk, query: st.StatsQuery) -> dict:
+    by_hour, by_weekday = totals.hours, totals.weekdays
     reasons: Counter[str] = Counter()
-    for text, count in reason_texts.items():
+    for text, count in totals.reasons.items():
         for code in codes(text or ""):
             reasons[code] += count
+    outcomes = Counter(totals.outcomes)
     outcomes.pop(None, None)
     outcomes.pop("", None)
     seen = [h for h in range(24) if by_hour[h]]
@@ -217,29 +211,31 @@ def _visits(rows, desk: FrontDesk, query: st.StatsQuery) -> dict:
     reason_counts += [st.Count(code, code, n) for code, n in sorted(reasons.items())]  # codes no longer listed
     outcome_counts = [st.Count(c.code, c.label, outcomes.pop(c.code, 0)) for c in desk.outcomes]
     outcome_counts += [st.Count(code, code, n) for code, n in sorted(outcomes.items())]
+    waiting, waiting_runs = _weeks(totals.waiting, query)
+    handling, handling_runs = _weeks(totals.handling, query)
     return {
-        "by_hour": hours, "by_weekday": days,
-        "waiting": _weeks(waiting, query), "handling": _weeks(handling, query),
-        "waiting_all": _overall(waiting, query), "handling_all": _overall(handling, query),
+        "by_hour": hours, "by_weekday": days, "waiting": waiting, "handling": handling,
+        "waiting_all": _overall(waiting_runs, query), "handling_all": _overall(handling_runs, query),
         "reasons": tuple(reason_counts), "outcomes": tuple(outcome_counts),
-    }, set(who)
+    }
 
 
-def _weeks(values: dict[int, list[float]], query: st.StatsQuery) -> tuple[st.WeekTimes, ...]:
+def _weeks(values: dict[int, array], query: st.StatsQuery) -> tuple[tuple[st.WeekTimes, ...], list[list[float]]]:
+    """Each week's figures, and its values sorted (for the period's)."""
     first = query.since.toordinal() - query.since.weekday()
     last = query.until.toordinal() - query.until.weekday()
-    result = []
+    result, runs = [], []
     for monday in range(first, last + 1, 7):
-        ordered = values.get(monday, [])
-        ordered.sort()  # in place: _overall then merges the sorted weeks
+        ordered = sorted(values.get(monday, ()))
+        runs.append(ordered)
         result.append(st.WeekTimes(date.fromordinal(monday), len(ordered), _tenth(st.percentile(ordered, 0.5)),
                                    _tenth(st.percentile(ordered, 0.9))))
-    return tuple(result)
+    return tuple(result), runs
 
 
-def _overall(values: dict[int, list[float]], query: st.StatsQuery) -> st.WeekTimes:
-    # The weeks are sorted already (_weeks runs first): sorting their concatenation merges runs.
-    ordered = sorted([v for week in values.values() for v in week])
+def _overall(runs: list[list[float]], query: st.StatsQuery) -> st.WeekTimes:
+    # Sorted weeks one after the other: sorting their concatenation merges runs.
+    ordered = sorted(chain.from_iterable(runs))
     return st.WeekTimes(query.since, len(ordered), _tenth(st.percentile(ordered, 0.5)),
                         _tenth(st.percentile(ordered, 0.9)))
 
@@ -267,19 +263,11 @@ def _registrations(rows) -> tuple[st.RegistrationCount, ...]:
     return tuple(item[-1] for item in sorted(result, key=lambda i: i[:3]))
 
 
-# -- the agencies: per day, cached once the day is over ----------------------------------------
+# -- the agencies: answer rates and latencies -------------------------------------------------
 #
-# A year of dossiers is a few hundred thousand answers: reading them all at every
-# opening of the screen would take most of a second. An ``agency_call`` row is written
-# once, when the agency answers, never later for an earlier day: a day that is over
-# never changes, so its figures are kept (per source and local hour: counts and a
-# histogram of latencies), with their sum for each period asked; only the days not
-# kept yet — today at least — are read.
-# Latency percentiles come from the histograms: buckets of 2 % (BUCKETS_PER_E).
+# Latency percentiles come from histograms (kept per day and hour): buckets of 2 %.
 
 BUCKETS_PER_E = 50  # log-scale buckets: ms -> round(ln(1 + ms) * 50)
-MAX_KEPT_DAYS = 5000
-MAX_KEPT_RANGES = 32
 
 
 def _bucket(ms: float) -> int:
@@ -290,111 +278,20 @@ def _bucket_ms(bucket: int) -> float:
     return math.expm1(bucket / BUCKETS_PER_E)
 
 
-class _Hour:
-    __slots__ = ("calls", "answered", "cached", "latency")
-
-    def __init__(self) -> None:
-        self.calls = self.answered = self.cached = 0
-        self.latency: Counter[int] = Counter()
-
-    def add(self, other: _Hour) -> None:
-        self.calls += other.calls
-        self.answered += other.answered
-        self.cached += other.cached
-        self.latency.update(other.latency)
+def _agency_figures(totals: AgencyTotals) -> tuple[tuple, tuple]:
+    per_source: dict[str, AgencyHour] = defaultdict(AgencyHour)
+    for (source, _), h in totals.hours.items():
+        per_source[source].add(h.calls, h.answered, h.cached, h.latency)
+    return (tuple(_figures(source, None, h) for source, h in sorted(per_source.items())),
+            tuple(_figures(source, hour, h) for (source, hour), h in sorted(totals.hours.items())))
 
 
-class AgencyDays:
-    """The agencies' figures per (store, site filter, local day), days over kept."""
-
-    def __init__(self) -> None:
-        self._days: dict[tuple, dict[tuple[str, int], _Hour]] = {}
-        self._ranges: dict[tuple, dict[tuple[str, int], _Hour]] = {}  # (owner, first, last day) -> sum
-        self._lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._days.clear()
-            self._ranges.clear()
-
-    def figures(self, store: Store, connection, query: st.StatsQuery, today: date) -> tuple[tuple, tuple]:
-        owner = (str(store.url), query.site)
-        first, last = query.since.toordinal(), query.until.toordinal()
-        last_closed = min(last, today.toordinal() - 1)
-        per_hour: dict[tuple[str, int], _Hour] = defaultdict(_Hour)
-        if first <= last_closed:  # the days that are over: kept, and their sum for this range too
-            with self._lock:
-                merged = self._ranges.get((owner, first, last_closed))
-            if merged is None:
-                merged = self._merged(store, connection, query, owner, first, last_closed)
-                with self._lock:
-                    if len(self._ranges) >= MAX_KEPT_RANGES:
-                        self._ranges.pop(next(iter(self._ranges)))
-                    self._ranges[(owner, first, last_closed)] = merged
-            for key, figures in merged.items():
-                per_hour[key].add(figures)
-        if last > last_closed:  # today (and any later day asked): read every time
-            since = max(first, last_closed + 1)
-            for day in self._read(store, connection, query, date.fromordinal(since), query.until).values():
-                for key, figures in day.items():
-                    per_hour[key].add(figures)
-        per_source: dict[str, _Hour] = defaultdict(_Hour)
-        for (source, _), figures in per_hour.items():
-            per_source[source].add(figures)
-        totals = tuple(_figures(source, None, h) for source, h in sorted(per_source.items()))
-        hours = tuple(_figures(source, hour, h) for (source, hour), h in sorted(per_hour.items()))
-        return totals, hours
-
-    def _merged(self, store: Store, connection, query: st.StatsQuery, owner, first: int, last: int) -> dict:
-        with self._lock:
-            kept = {o: self._days.get((owner, o)) for o in range(first, last + 1)}
-        missing = [o for o, day in kept.items() if day is None]
-        if missing:
-            read = self._read(store, connection, query, date.fromordinal(missing[0]), date.fromordinal(missing[-1]))
-            for o in missing:
-                kept[o] = read.get(o, {})
-            with self._lock:
-                if len(self._days) + len(missing) > MAX_KEPT_DAYS:
-                    self._days.clear()
-                self._days.update({(owner, o): kept[o] for o in missing})
-        merged: dict[tuple[str, int], _Hour] = defaultdict(_Hour)
-        for day in kept.values():
-            for key, figures in day.items():
-                merged[key].add(figures)
-        return dict(merged)
-
-    @staticmethod
-    def _read(store: Store, connection, query: st.StatsQuery, first: date, last: date) -> dict[int, dict]:
-        start, end = instants(st.StatsQuery(first, last))
-        where = [AgencyCall.at >= start, AgencyCall.at < end]
-        if query.site is not None:
-            where.append(AgencyCall.site == query.site)
-        rows = _fetch(connection, select(AgencyCall.source, AgencyCall.status, AgencyCall.elapsed_ms,
-                                         _epoch(store, AgencyCall.at), AgencyCall.cached).where(and_(*where)))
-        days: dict[int, dict[tuple[str, int], _Hour]] = defaultdict(dict)
-        local = _LocalTime()
-        answered = st.ANSWERED
-        for source, status, elapsed, at, cached in rows:
-            hour, _, _, day = local(at)
-            figures = days[day].get((source, hour))
-            if figures is None:
-                figures = days[day][(source, hour)] = _Hour()
-            if cached:
-                figures.cached += 1
-                continue
-            figures.calls += 1
-            if status in answered:
-                figures.answered += 1
-            figures.latency[_bucket(elapsed)] += 1
-        return days
-
-
-def _figures(source: str, hour: int | None, h: _Hour) -> st.AgencyFigures:
+def _figures(source: str, hour: int | None, h: AgencyHour) -> st.AgencyFigures:
     return st.AgencyFigures(source, hour, h.calls, h.answered, _quantile(h.latency, 0.5), _quantile(h.latency, 0.9),
                             h.cached)
 
 
-def _quantile(histogram: Counter[int], q: float) -> float | None:
+def _quantile(histogram: dict[int, int], q: float) -> float | None:
     count = sum(histogram.values())
     if not count:
         return None
@@ -407,4 +304,24 @@ def _quantile(histogram: Counter[int], q: float) -> float | None:
     return round(_bucket_ms(max(histogram)), 1)
 
 
-AGENCY_DAYS = AgencyDays()
+VISIT_DAYS = KeptDays(VISITS, VisitTotals)
+AGENCY_DAYS = KeptDays(AGENCY, AgencyTotals)
+
+
+def keep_days(store: Store, today: date, days: int = 366) -> tuple[int, int]:
+    """Keep the tallies of the ``days`` before ``today`` where missing (the service, at
+    its start): (days already kept, days read and kept now), visits and agencies."""
+    first, last = today - timedelta(days=days), today - timedelta(days=1)
+    before = kept_days(store, VISITS) + kept_days(store, AGENCY)
+    VISIT_DAYS.sum(store, first, last, today, read=partial(_read_visits, store), keep=_everything,
+                   filters=(None, None))
+    AGENCY_DAYS.sum(store, first, last, today, read=partial(_read_agency, store), keep=_everything, filters=(None,))
+    after = kept_days(store, VISITS) + kept_days(store, AGENCY)
+    return before, after - before
+
+
+def forget_remembered() -> None:
+    """Forget the sums of kept days this process remembers (tests, benches): the next
+    figures sum the kept rows again."""
+    VISIT_DAYS.forget()
+    AGENCY_DAYS.forget()

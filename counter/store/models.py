@@ -7,7 +7,7 @@ Rows, not domain objects: services turn them into the frozen views of
 import enum
 from datetime import UTC, date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint, event, text
+from sqlalchemy import CheckConstraint, Column, Index, LargeBinary, String, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from counter.store.audit_chain import chain_entries
@@ -301,6 +301,35 @@ class AgencyCall(SQLModel, table=True):
     status: str = Field(max_length=20)
     elapsed_ms: float
     cached: bool = False
+
+
+class StatsDay(SQLModel, table=True):
+    """The statistics' figures of one local day, kept once computed (migration 0011):
+    what a year of visits and agency answers adds up to without reading them again.
+
+    ``kind`` is ``visits`` or ``agency``; ``zone`` the time zone the day was cut in;
+    ``data`` the day's tallies (msgpack, counter.services.stats_days). Triggers on
+    ``visit`` and ``agency_call`` delete the days a write touches, so a row here is
+    always what reading the day afresh would give."""
+
+    __tablename__ = "stats_day"
+    __table_args__ = (UniqueConstraint("day", "kind", "zone", name="ux_stats_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date
+    kind: str = Field(max_length=12)
+    zone: str = Field(max_length=80)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class StatsGeneration(SQLModel, table=True):
+    """Bumped by the same triggers at each write to the days' sources: a tally read
+    before a write is not kept (counter.services.stats_days)."""
+
+    __tablename__ = "stats_generation"
+
+    kind: str = Field(primary_key=True, max_length=12)
+    value: int = 0
 
 
 # One live school registration per child and school year (see migration 0002).

@@ -18,7 +18,7 @@ from sqlalchemy import insert, text
 from counter.domain import statistics as st
 from counter.domain.statistics import StatsQuery
 from counter.services.audit import Actor, Forbidden
-from counter.services.statistics import AGENCY_DAYS, StatisticsError, compute
+from counter.services.statistics import StatisticsError, compute
 from counter.store.models import Visit
 from fixtures.activity import AGENTS, MONTH, load
 from tests.activity import utc  # noqa: F401 — fixture
@@ -67,15 +67,6 @@ def test_the_month_s_figures_agree_with_the_database_counted_another_way(store, 
     assert hours["10"] > hours["12"] < hours["14"] > hours["17"]
     days = [c.count for c in stats.by_weekday]
     assert days[0] > days[1] < days[2] > days[3]
-
-
-def test_the_agencies_kept_for_days_over_say_the_same_as_read_afresh(store, month):
-    first = compute(store, SUPERVISOR, NOVEMBER, today=TODAY)
-    again = compute(store, SUPERVISOR, NOVEMBER, today=TODAY)  # days before the 25th kept
-    AGENCY_DAYS.clear()
-    fresh = compute(store, SUPERVISOR, NOVEMBER, today=date(2027, 1, 1))
-    assert first.agencies == again.agencies == fresh.agencies
-    assert first.agency_hours == fresh.agency_hours
 
 
 def _visit(created: datetime, minutes_: float, wait: float | None, agent: str = "a1", site: str = "mairie",
