@@ -6,8 +6,8 @@ Correctness rests on the database, not on this process:
 - triggers delete the kept days a write to ``visit`` or ``agency_call`` may touch, and
   bump ``stats_generation``;
 - a day is kept only if the generation read *before* its rows is still the same when
-  it is written (in the writing transaction, the generation's row locked): a tally read
-  while someone wrote is used once and not kept;
+  it is written (``KeptDays._keep``): a tally read while someone wrote is used once
+  and not kept;
 - today, and any later day, is never kept: it is read every time.
 A process also remembers the last sums it made of kept days, valid while the kept
 rows' ids are the same (a day deleted and kept again gets a new id).
@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
 import msgspec
-from sqlalchemy import and_, delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from counter.store.engine import Store
@@ -293,8 +293,7 @@ class KeptDays:
         key = (str(store.url), kind, here, first, last, filters)
         with store.engine.connect() as connection:
             # The generation first: rows read after it hold at least what it counts.
-            generation = connection.execute(
-                select(StatsGeneration.value).where(StatsGeneration.kind == kind)).scalar_one()
+            generation = generation_now(connection, kind)
             where = and_(StatsDay.kind == kind, StatsDay.zone == here, StatsDay.day >= first, StatsDay.day <= last)
             ids = tuple(connection.execute(select(StatsDay.id).where(where).order_by(StatsDay.day)).scalars())
             complete = len(ids) == (last - first).days + 1
@@ -324,24 +323,43 @@ class KeptDays:
         return subtotal
 
     def _keep(self, store: Store, generation: int, built: dict[int, list], here: str) -> None:
-        """Keep the days just read, unless a write happened since their rows were read."""
+        """Keep the days just read, unless a write happened since their rows were read.
+
+        SQLite: the check and the insert in one ``BEGIN IMMEDIATE`` transaction, which
+        holds every writer off: exact. PostgreSQL: writers bump a sequence (no lock)
+        then delete the days; the generation is checked before the insert commits and
+        again after: a write that bumped it before the second check is seen (the rows
+        just kept are deleted again), one that bumped it after deletes them itself,
+        its delete reading what committed before it."""
         kind = self.kind
         rows = [{"day": date.fromordinal(o), "kind": kind, "zone": here, "data": _encode(tallies)}
                 for o, tallies in built.items()]
         try:
             with store.write_connection() as connection:
-                current = select(StatsGeneration.value).where(StatsGeneration.kind == kind)
-                if not store.is_sqlite:  # SQLite's BEGIN IMMEDIATE already holds every writer off
-                    current = current.with_for_update()
-                if connection.execute(current).scalar_one() != generation:
+                if generation_now(connection, kind) != generation:
                     return
                 connection.execute(delete(StatsDay).where(StatsDay.kind == kind, StatsDay.zone == here,
                                                           StatsDay.day.in_([r["day"] for r in rows])))
-                connection.execute(insert(StatsDay.__table__), rows)
+                if store.is_sqlite:
+                    connection.execute(insert(StatsDay.__table__), rows)
+                    return
+                ids = connection.execute(insert(StatsDay.__table__).returning(StatsDay.id), rows).scalars().all()
+            with store.write_connection() as connection:
+                if generation_now(connection, kind) != generation:
+                    connection.execute(delete(StatsDay).where(StatsDay.id.in_(ids)))
         except (IntegrityError, OperationalError):
             # Another process kept the same days at the same moment, or the database is
             # busy: the figures just read are right; the days are kept another time.
             return
+
+
+def generation_now(connection, kind: str) -> int:
+    """How many writes the days of ``kind`` have seen (``stats_generation``; on
+    PostgreSQL its sequence, which sees a write as soon as it is made, committed or not)."""
+    if connection.dialect.name == "sqlite":
+        return connection.execute(select(StatsGeneration.value).where(StatsGeneration.kind == kind)).scalar_one()
+    value, called = connection.execute(text(f"SELECT last_value, is_called FROM stats_generation_{kind}")).one()
+    return value if called else 0
 
 
 def kept_days(store: Store, kind: str) -> int:

@@ -3,7 +3,9 @@ kept days instead of read again at each opening of the supervisor's screen.
 
 - ``stats_day``: one row per local day, kind (``visits`` | ``agency``) and time zone,
   holding the day's tallies (counter.services.stats_days);
-- ``stats_generation``: a counter per kind, bumped at each write a day depends on;
+- ``stats_generation``: a counter per kind, bumped at each write a day depends on
+  (on PostgreSQL, sequences ``stats_generation_<kind>`` instead: no row for every
+  writer to queue on; the table stays, unused there);
 - triggers on ``visit`` (insert, delete, and updates of what the statistics read)
   and on ``agency_call`` (insert, delete) delete the kept days the written row may
   fall in — its UTC date and the days either side, which hold its local day in any
@@ -54,7 +56,11 @@ def _sqlite() -> list[str]:
     ]
 
 
-def _pg_function(name: str, kind: str, column: str, guard: str) -> str:
+def _pg_function(name: str, kind: str, column: str) -> str:
+    # The generation is a sequence (no lock: writers never queue on it nor deadlock),
+    # bumped *before* the deletes: a keeper that checked it before the bump sees its
+    # rows deleted by them, each statement of the function reading what committed
+    # before it (READ COMMITTED) — see counter.services.stats_days.KeptDays._keep.
     def forget(row: str) -> str:
         moment = f"({row}.{column} AT TIME ZONE 'UTC')::date"
         return f"DELETE FROM stats_day WHERE kind = '{kind}' AND day BETWEEN {moment} - 1 AND {moment} + 1;"
@@ -62,21 +68,21 @@ def _pg_function(name: str, kind: str, column: str, guard: str) -> str:
     return f"""
 CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF (TG_OP <> 'INSERT' AND OLD.{column} IS NOT NULL) OR (TG_OP <> 'DELETE' AND NEW.{column} IS NOT NULL) THEN
+        PERFORM nextval('stats_generation_{kind}');
+    END IF;
     IF TG_OP <> 'INSERT' AND OLD.{column} IS NOT NULL THEN {forget('OLD')} END IF;
     IF TG_OP <> 'DELETE' AND NEW.{column} IS NOT NULL THEN {forget('NEW')} END IF;
-    IF {guard} THEN
-        UPDATE stats_generation SET value = value + 1 WHERE kind = '{kind}';
-    END IF;
     RETURN NULL;
 END $$"""
 
 
 def _postgresql() -> list[str]:
-    any_ended = ("(TG_OP <> 'INSERT' AND OLD.ended_at IS NOT NULL) "
-                 "OR (TG_OP <> 'DELETE' AND NEW.ended_at IS NOT NULL)")
     return [
-        _pg_function("stats_visit_changed", "visits", "ended_at", any_ended),
-        _pg_function("stats_agency_changed", "agency", "at", "TRUE"),
+        "CREATE SEQUENCE stats_generation_visits",
+        "CREATE SEQUENCE stats_generation_agency",
+        _pg_function("stats_visit_changed", "visits", "ended_at"),
+        _pg_function("stats_agency_changed", "agency", "at"),
         f"CREATE TRIGGER stats_visit_changed AFTER INSERT OR DELETE OR UPDATE OF {VISIT_COLUMNS} ON visit "
         "FOR EACH ROW EXECUTE FUNCTION stats_visit_changed()",
         "CREATE TRIGGER stats_agency_changed AFTER INSERT OR DELETE ON agency_call "
@@ -115,5 +121,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER stats_agency_changed ON agency_call")
         op.execute("DROP FUNCTION stats_visit_changed()")
         op.execute("DROP FUNCTION stats_agency_changed()")
+        op.execute("DROP SEQUENCE stats_generation_visits")
+        op.execute("DROP SEQUENCE stats_generation_agency")
     op.drop_table("stats_generation")
     op.drop_table("stats_day")
