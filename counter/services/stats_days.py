@@ -20,6 +20,7 @@ weekday are cut in this process's time zone (``zone``), which is part of the key
 
 from __future__ import annotations
 
+import logging
 import operator
 import sys
 import threading
@@ -32,11 +33,12 @@ from datetime import date, timedelta
 
 import msgspec
 from sqlalchemy import and_, delete, func, insert, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from counter.store.engine import Store
 from counter.store.models import StatsDay, StatsGeneration
 
+log = logging.getLogger(__name__)
 VISITS, AGENCY = "visits", "agency"
 _BIG_ENDIAN = sys.byteorder == "big"
 MAX_REMEMBERED = 32  # sums of kept days remembered per process (periods x filters)
@@ -347,10 +349,12 @@ class KeptDays:
             with store.write_connection() as connection:
                 if generation_now(connection, kind) != generation:
                     connection.execute(delete(StatsDay).where(StatsDay.id.in_(ids)))
-        except (IntegrityError, OperationalError):
-            # Another process kept the same days at the same moment, or the database is
-            # busy: the figures just read are right; the days are kept another time.
+        except IntegrityError:  # another process kept the same days at the same moment
             return
+        except DBAPIError as exc:
+            # Busy, or an account that may only read: the figures just read are right;
+            # keeping their days must never fail them.
+            log.warning("statistics' days not kept: %s", type(exc.orig).__name__)
 
 
 def generation_now(connection, kind: str) -> int:
