@@ -72,3 +72,16 @@ def test_a_bad_period_names_the_field_to_correct(since, until, message, field):
     with pytest.raises(PeriodError) as refused:
         parse_period(since, until)
     assert (str(refused.value), refused.value.field) == (message, field)
+
+
+def test_a_weeks_bar_says_its_year_when_the_period_runs_over_two_years():
+    from counter.domain import statistics as st
+
+    weeks = (st.WeekTimes(date(2025, 1, 6), 3, 300.0, 600.0), st.WeekTimes(date(2026, 1, 5), 2, 120.0, None))
+    year = st.Statistics(st.StatsQuery(date(2026, 1, 1), date(2026, 12, 31)), st.ALL, 5, waiting=weeks[1:])
+    two = st.Statistics(st.StatsQuery(date(2025, 1, 1), date(2026, 12, 31)), st.ALL, 5, waiting=weeks)
+    [in_year] = [c for c in st.charts(year) if c.title.startswith("Attente")]
+    [over_two] = [c for c in st.charts(two) if c.title.startswith("Attente")]
+    assert in_year.labels == ("05/01",)
+    assert over_two.labels == ("06/01/2025", "05/01/2026")
+    assert over_two.texts == ("5 min (p90 10 min)", "2 min (p90 —)")
