@@ -266,7 +266,7 @@ class TypedPeriod(ModalScreen[tuple[date, date] | None]):
     DEFAULT_CSS = """
     TypedPeriod { align: center middle; }
     TypedPeriod > VerticalScroll {
-        width: 60; max-width: 100%; height: auto; border: thick $primary; background: $surface; padding: 0 1;
+        width: 66; max-width: 100%; height: auto; border: thick $primary; background: $surface; padding: 0 1;
     }
     TypedPeriod Label { width: 100%; }
     TypedPeriod #period-title { text-style: bold; }
