@@ -3,8 +3,10 @@ in the terminal (textual-plotext, loaded when the screen opens), every value wri
 beside its bar. A supervisor sees everyone's figures and filters by site and agent;
 an agent sees their own (the service decides: this screen only hides the agent filter).
 
-Keys: m / s / a — the month, week or year; ← / → — the period before or after;
-l — the site; g — the agent (supervisors); v or 1…9 — the chart; Échap — back.
+Keys: m / s / a — the month, week or year; p — a period typed « du jj/mm/aaaa au
+jj/mm/aaaa » (read by counter.domain.periods); ← / → — the period before or after;
+l — the site; g — the agent (supervisors); v or 1…9 — the chart; ↑ / ↓, PgUp / PgDn,
+Home / End — the chart's rows when they do not all fit; Échap — back.
 """
 
 from __future__ import annotations
@@ -12,21 +14,24 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, Label, Static
 from textual_plotext import PlotextPlot
 
 from counter.domain import statistics as st
+from counter.domain.periods import PeriodError, parse_period
 from screens.base import CounterScreen, service_worker
 from screens.registrations import supervises
-from screens.widgets import StatusLine
+from screens.widgets import SafeInput, StatusLine
 
 if TYPE_CHECKING:
     from counter.domain.statistics import Bars, Statistics
 
-PERIODS = {"month": "mois", "week": "semaine", "year": "année"}
+PERIODS = {"month": "mois", "week": "semaine", "year": "année"}  # and "days": a typed period (TypedPeriod)
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
           "novembre", "décembre")
 
@@ -43,6 +48,12 @@ def period_of(kind: str, anchor: date) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
+def shifted_days(since: date, until: date, step: int) -> tuple[date, date]:
+    """A typed period moved by its own length: the as many days before or after."""
+    length = timedelta(days=(until - since).days + 1) * step
+    return since + length, until + length
+
+
 def shifted(kind: str, anchor: date, step: int) -> date:
     if kind == "week":
         return anchor + timedelta(days=7 * step)
@@ -50,6 +61,15 @@ def shifted(kind: str, anchor: date, step: int) -> date:
         return date(anchor.year + step, 1, 1)
     month = anchor.year * 12 + anchor.month - 1 + step
     return date(month // 12, month % 12 + 1, 1)
+
+
+def period_heading(kind: str, since: date, until: date) -> str:
+    """The status line's period: « Novembre 2026 (du 01/11/2026 au 30/11/2026) », or for a
+    typed one « Du 01/09/2026 au 30/11/2026 (91 jours) » (one line at 80 columns, with the filters)."""
+    if kind == "days":
+        days = (until - since).days + 1
+        return f"Du {st.day_text(since)} au {st.day_text(until)} ({days} jour{'s' if days > 1 else ''})"
+    return f"{period_words(kind, since, until).capitalize()} (du {st.day_text(since)} au {st.day_text(until)})"
 
 
 def period_words(kind: str, since: date, until: date) -> str:
@@ -73,16 +93,27 @@ class StatisticsScreen(CounterScreen[None]):
         Binding("s", "period('week')", "Sem.", id="statistics.week", tooltip="Une semaine (lundi à dimanche).",
                 show=False),
         Binding("a", "period('year')", "Année", id="statistics.year", tooltip="Une année civile.", show=False),
+        # Not in the footer (it would push « Quitter » out at 80 columns): the status line says it.
+        Binding("p", "typed_period", "Dates", id="statistics.dates",
+                tooltip="Saisir une période : du jj/mm/aaaa au jj/mm/aaaa.", show=False),
         Binding("l", "site", "Site", id="statistics.site", tooltip="Tous les sites, ou un seul (à tour de rôle)."),
         Binding("g", "agent", "Agent", id="statistics.agent",
                 tooltip="Tous les agents, ou un seul (à tour de rôle ; superviseur)."),
         *(Binding(str(n), f"chart({n - 1})", str(n), id=f"statistics.chart{n}", show=False) for n in range(1, 10)),
+        # The chart's rows when they do not all fit (a year's 53 weeks at 80x24).
+        Binding("down", "scroll_chart('down')", "Défiler", id="statistics.down", show=False),
+        Binding("up", "scroll_chart('up')", "Défiler", id="statistics.up", show=False),
+        Binding("pagedown", "scroll_chart('page_down')", "Page suiv.", id="statistics.page_down", show=False),
+        Binding("pageup", "scroll_chart('page_up')", "Page préc.", id="statistics.page_up", show=False),
+        Binding("home", "scroll_chart('home')", "Début", id="statistics.top", show=False),
+        Binding("end", "scroll_chart('end')", "Fin", id="statistics.bottom", show=False),
     ]
 
     def __init__(self, today: date | None = None) -> None:
         super().__init__()
         self._kind = "month"
         self._anchor = today
+        self._days: tuple[date, date] | None = None  # the typed period ("days")
         self._site: str | None = None
         self._agent: str | None = None
         self._chart = 0
@@ -94,14 +125,19 @@ class StatisticsScreen(CounterScreen[None]):
         with Horizontal(id="stats-body"):
             with Vertical(id="chart-box"):
                 yield Static("", id="chart-title", markup=False)
-                yield ChartPlot(id="chart")
+                with VerticalScroll(id="chart-scroll", can_focus=False):
+                    yield ChartPlot(id="chart")
             yield Static("", id="summary", markup=False)
 
     def on_mount(self) -> None:
         if self._anchor is None:
             session = self.app.session
             self._anchor = session.today if session is not None else date.today()
+        self.watch(self.query_one("#chart-scroll"), "scroll_y", self._title, init=False)
         self.load()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._title)
 
     # -- filters --------------------------------------------------------------------------
 
@@ -114,11 +150,26 @@ class StatisticsScreen(CounterScreen[None]):
         self.app.pop_screen()
 
     def action_period(self, kind: str) -> None:
+        if self._kind == "days" and self._days is not None:
+            self._anchor = self._days[0]  # the month, week or year the typed period starts in
         self._kind = kind
         self.load()
 
     def action_shift(self, step: int) -> None:
-        self._anchor = shifted(self._kind, self._anchor, step)
+        if self._kind == "days" and self._days is not None:
+            self._days = shifted_days(*self._days, step)
+            self._anchor = self._days[0]
+        else:
+            self._anchor = shifted(self._kind, self._anchor, step)
+        self.load()
+
+    def action_typed_period(self) -> None:
+        self.app.push_screen(TypedPeriod(*self._period()), self._typed)
+
+    def _typed(self, period: tuple[date, date] | None) -> None:
+        if period is None:
+            return  # Échap: the period shown stays
+        self._kind, self._days, self._anchor = "days", period, period[0]
         self.load()
 
     def action_site(self) -> None:
@@ -140,10 +191,18 @@ class StatisticsScreen(CounterScreen[None]):
             self._chart = index
             self._draw()
 
+    def action_scroll_chart(self, where: str) -> None:
+        getattr(self.query_one("#chart-scroll", VerticalScroll), f"scroll_{where}")(animate=False)
+
     # -- the service's figures ------------------------------------------------------------
 
+    def _period(self) -> tuple[date, date]:
+        if self._kind == "days" and self._days is not None:
+            return self._days
+        return period_of(self._kind, self._anchor)
+
     def _query(self) -> st.StatsQuery:
-        since, until = period_of(self._kind, self._anchor)
+        since, until = self._period()
         return st.StatsQuery(since, until, self._site, self._agent)
 
     @service_worker(group="statistics", unreachable="Statistiques indisponibles : service du guichet injoignable.")
@@ -164,8 +223,8 @@ class StatisticsScreen(CounterScreen[None]):
         who = ("vos visites" if stats.scope == st.OWN
                else f"agent {q.agent}" if q.agent else "tous les agents")
         self.query_one(StatusLine).say(
-            f"{period_words(self._kind, q.since, q.until).capitalize()} ({st.period_text(q)}) · {site} · {who}\n"
-            f"m/s/a période · ←/→ avant/après · l site{' · g agent' if stats.scope == st.ALL else ''}"
+            f"{period_heading(self._kind, q.since, q.until)} · {site} · {who}\n"
+            f"m/s/a période · p dates · ←/→ avant/après · l site{' · g agent' if stats.scope == st.ALL else ''}"
             f" · v graphique")
         self.query_one("#summary", Static).update("\n".join(st.summary_lines(stats)))
         self._draw()
@@ -173,9 +232,23 @@ class StatisticsScreen(CounterScreen[None]):
     def _draw(self) -> None:
         if not self._charts:
             return
+        self.query_one(ChartPlot).show(self._charts[self._chart])
+        self.query_one("#chart-scroll", VerticalScroll).scroll_home(animate=False)
+        self._title()
+        self.call_after_refresh(self._title)  # once the chart's new height is laid out
+
+    def _title(self) -> None:
+        """The chart's title, and which of its rows are in view when they do not all fit."""
+        if not self._charts:
+            return
         bars = self._charts[self._chart]
-        self.query_one("#chart-title", Static).update(f"{self._chart + 1}/{len(self._charts)} · {bars.title}")
-        self.query_one(ChartPlot).show(bars)
+        title = f"{self._chart + 1}/{len(self._charts)} · {bars.title}"
+        scroll = self.query_one("#chart-scroll", VerticalScroll)
+        rows, height = len(bars.labels), scroll.scrollable_content_region.height
+        if 0 < height < rows:
+            first = min(round(scroll.scroll_y), rows - height) + 1
+            title += f"\nlignes {first}–{first + height - 1} sur {rows} · ↑/↓ PgUp/PgDn défiler"
+        self.query_one("#chart-title", Static).update(title)
 
 
 def _charts_for(stats: Statistics) -> tuple[Bars, ...]:
@@ -184,6 +257,71 @@ def _charts_for(stats: Statistics) -> tuple[Bars, ...]:
 
 
 
+
+
+class TypedPeriod(ModalScreen[tuple[date, date] | None]):
+    """A period typed « du jj/mm/aaaa au jj/mm/aaaa » (read and checked by
+    counter.domain.periods); Entrée applies it, Échap leaves the period shown as it is."""
+
+    DEFAULT_CSS = """
+    TypedPeriod { align: center middle; }
+    TypedPeriod > VerticalScroll {
+        width: 66; max-width: 100%; height: auto; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    TypedPeriod Label { width: 100%; }
+    TypedPeriod #period-title { text-style: bold; }
+    TypedPeriod #period-fields { height: 1; margin: 1 0; }
+    TypedPeriod #period-fields Label { width: auto; padding: 0 1 0 0; }
+    TypedPeriod #period-fields Input { width: 13; margin: 0 1 0 0; }
+    TypedPeriod #period-error { color: $error; text-style: bold; }
+    """
+    AUTO_FOCUS = "#since"
+    BINDINGS = [
+        # Not a priority binding: in a field, Enter is the field's own (Input.Submitted, below), so
+        # that it comes after the keys typed before it — a priority binding runs as soon as the
+        # app reads the key, before the field has taken a burst of keys (a paste, a fast link).
+        Binding("enter", "apply", "Appliquer", id="stats_period.apply",
+                tooltip="Afficher les statistiques de cette période."),
+        Binding("escape", "cancel", "Annuler", id="stats_period.cancel",
+                tooltip="Revenir sans changer de période."),
+    ]
+
+    def __init__(self, since: date, until: date) -> None:
+        super().__init__()
+        self.since, self.until = since, until
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(can_focus=False):
+            yield Label("Période des statistiques", id="period-title", markup=False)
+            with Horizontal(id="period-fields"):
+                yield Label("du", markup=False)
+                yield SafeInput(st.day_text(self.since), id="since", max_length=10, placeholder="jj/mm/aaaa",
+                                compact=True)
+                yield Label("au", markup=False)
+                yield SafeInput(st.day_text(self.until), id="until", max_length=10, placeholder="jj/mm/aaaa",
+                                compact=True)
+            yield Label(f"Jours jj/mm/aaaa (ou jj/mm/aa), tous deux inclus ; {st.MAX_DAYS} jours au plus.",
+                        markup=False)
+            yield Label("Entrée : appliquer · Tab : l'autre date · Échap : annuler", markup=False)
+            yield Label("", id="period-error", markup=False)
+        yield Footer(compact=True)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_apply()
+
+    def action_apply(self) -> None:
+        try:
+            period = parse_period(self.query_one("#since", SafeInput).value, self.query_one("#until", SafeInput).value)
+        except PeriodError as refused:
+            self.query_one("#period-error", Label).update(f"⚠ {refused}")
+            self.query_one(f"#{refused.field}", SafeInput).focus()
+            return
+        self.dismiss(period)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 def _next(current: str | None, choices: list[str]) -> str | None:

@@ -153,6 +153,12 @@ def period_text(query: StatsQuery) -> str:
     return f"du {day_text(query.since)} au {day_text(query.until)}"
 
 
+def week_label(monday: date, query: StatsQuery) -> str:
+    """A week's bar, by its Monday: « 05/01 », or « 05/01/2026 » when the period runs over
+    two calendar years (a typed period of up to two years would show « 05/01 » twice)."""
+    return monday.strftime("%d/%m") if query.since.year == query.until.year else day_text(monday)
+
+
 def total(counts: Sequence[Count]) -> int:
     return sum(c.count for c in counts)
 
@@ -260,7 +266,7 @@ def charts(stats: Statistics) -> tuple[Bars, ...]:
     ]
     for title, weeks in (("Attente médiane par semaine (min)", stats.waiting),
                          ("Durée médiane de traitement par semaine (min)", stats.handling)):
-        result.append(Bars(title, tuple(w.week.strftime("%d/%m") for w in weeks),
+        result.append(Bars(title, tuple(week_label(w.week, stats.query) for w in weeks),
                            tuple((w.median or 0.0) / 60 for w in weeks),
                            tuple(f"{minutes(w.median)} (p90 {minutes(w.p90)})" for w in weeks)))
     result.append(Bars("Inscriptions par type et état",
