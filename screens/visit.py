@@ -439,6 +439,16 @@ class ConfirmVisit(ModalScreen[bool]):
         self.dismiss(False)
 
 
+class QfInput(SafeInput):
+    """The declared QF's field: its own Enter, shown in the footer, submits it.
+
+    Not a priority binding on the modal: Textual runs those as soon as it reads the
+    key, before the field has taken the digits of a burst typed ahead of it (« 640⏎ »
+    over a fast link), and the field's value as the dialog opened would be kept."""
+
+    BINDINGS = [Binding("enter", "submit", "Valider", id="qf.keep", tooltip="Appliquer ce quotient familial.")]
+
+
 class DeclareQf(ModalScreen[int | None]):
     """The family's own word for its QF, when no agency gives one; Enter keeps it."""
 
@@ -453,8 +463,6 @@ class DeclareQf(ModalScreen[int | None]):
     """
     AUTO_FOCUS = "#qf"
     BINDINGS = [
-        # priority: the input's own Enter (not shown) would hide this one from the footer.
-        Binding("enter", "keep", "Valider", id="qf.keep", priority=True, tooltip="Appliquer ce quotient familial."),
         Binding("escape", "cancel", "Annuler", id="qf.cancel"),
     ]
 
@@ -467,7 +475,7 @@ class DeclareQf(ModalScreen[int | None]):
             yield Label("Quotient familial déclaré", id="qf-title", markup=False)
             yield Label("Celui que la famille indique, sans justificatif de la CAF ; les tarifs le diront "
                         "« déclaré ».", markup=False)
-            yield SafeInput(str(self.current or ""), type="integer", id="qf", placeholder="ex. : 640", compact=True)
+            yield QfInput(str(self.current or ""), type="integer", id="qf", placeholder="ex. : 640", compact=True)
             yield Label("", id="error", markup=False)
         yield Footer(compact=True)
 

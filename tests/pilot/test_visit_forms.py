@@ -209,6 +209,22 @@ async def test_a_declared_qf_is_typed_at_once_and_prices_say_declared(town_store
         assert "Tarif selon QF 640 déclaré" in summary and "plein" not in summary
 
 
+async def test_a_declared_qf_typed_in_one_burst_is_read_whole_before_enter(town_store, make_app):
+    """« 640⏎ » handed over at once (a paste, a fast link): Enter keeps what was typed
+    before it, never the field as the dialog opened."""
+    from textual import events
+
+    app = make_app(town_store, backends="training", knobs={"api_particulier": EmulatorKnobs(down=True)})
+    async with started(app, SIZE) as pilot:
+        visit = await open_visit(app, pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, DeclareQf), "declared QF")
+        for key, char in (("6", "6"), ("4", "4"), ("0", "0"), ("enter", "\r")):  # as the driver posts a burst
+            app.post_message(events.Key(key, char))
+        await until(pilot, lambda: isinstance(app.screen, VisitScreen), "back to the visit")
+        assert (visit.draft.qf_value, visit.draft.qf_source) == (640, "declared")
+
+
 async def test_no_confirmation_before_the_agencies_answer(town_store, make_app):
     """A resumed visit asks the agencies again: until they answer (here: until
     the CAF's deadline), no price is made up and Ctrl+S waits for them."""
