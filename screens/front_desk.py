@@ -248,7 +248,7 @@ class QueueScreen(CounterScreen[None]):
     """Today's waiting list: numbers, reasons, needs, waiting minutes — no names."""
 
     AUTO_FOCUS = "#tickets"
-    SUB_TITLE = "Accueil — file d'attente"
+    SUB_TITLE = "File d'attente"  # with « Guichet unique · <town> — », within the header's 62 columns at 80
     REFRESH_SECONDS = 10.0
     DEFAULT_CSS = """
     QueueScreen #mine { padding: 0 1; height: auto; }
@@ -297,8 +297,8 @@ class QueueScreen(CounterScreen[None]):
         lines = [f"{desk.site} · {view.day:%d/%m/%Y} · {len(waiting)} en attente"
                  + (f" · attente la plus longue : {longest} min" if waiting else "")]
         if view.mine is not None:
-            lines.append(f"Votre ticket : N° {view.mine.number} ({reasons_label(desk, view.mine.reasons)}) — "
-                         "Échap puis F4 sur la famille, ou « f » : terminer sans inscription.")
+            lines += [f"Votre ticket : N° {view.mine.number} ({reasons_label(desk, view.mine.reasons)})",
+                      "Échap puis F4 sur la famille, ou « f » : terminer sans inscription."]
         else:
             lines.append("« a » : appeler le ticket suivant · « t » : émettre un ticket.")
         self.query_one("#mine", Static).update(lines_of(lines))

@@ -9,7 +9,8 @@ from screens.front_desk import EndVisit, IssueTicket, QueueScreen
 from screens.household import HouseholdScreen
 from screens.search import SearchScreen
 from screens.visit import VisitScreen
-from tests.pilot.helpers import started, status_text, table_rows, type_text, until
+from tests.journeys import JOURNEYS, app_for
+from tests.pilot.helpers import screen_lines, started, status_text, table_rows, type_text, until
 from tests.pilot.test_keys_at_start import burst
 
 HOUSEHOLD = 1403  # the DELAUNAY household of the fictional town
@@ -125,3 +126,19 @@ async def test_keys_typed_in_a_burst_in_the_end_of_visit_modal_are_applied_befor
                     "recorded")
     assert rows(town_store, "SELECT reasons, outcome, outcome_detail FROM visit WHERE ended_at IS NOT NULL") == [
         ("identite", "redirected", "caf")]
+
+
+async def test_the_queue_screen_fits_80_columns(town_store, make_app):
+    """The header says the whole title and the lines above the list are not cut or
+    broken mid-sentence at 80x24, the agent serving a ticket."""
+    journey = JOURNEYS["queue"]
+    app = app_for(journey, make_app, town_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await journey.build(town_store)(pilot)
+        lines = screen_lines(app)
+    assert lines[0].strip().endswith("Guichet unique · Bellerive-sur-Loire — File d'attente"), lines[0]
+    assert lines[2:5] == [
+        " mairie · 25/11/2026 · 1 en attente · attente la plus longue : 0 min".ljust(80),
+        " Votre ticket : N° 1 (CAF, CPAM / C2S)".ljust(80),
+        " Échap puis F4 sur la famille, ou « f » : terminer sans inscription.".ljust(80)]
+    assert not any("…" in line for line in lines[:5])
