@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 SITE = "mairie"  # a site's name when the configuration gives none ([service] site)
+PUBLIC_DESK = "Guichet"  # the room's display, for an agent the site's [queue] desks do not name
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +70,13 @@ class FrontDesk:
     desks: tuple[tuple[str, str], ...] = ()
 
     def desk_of(self, login: str | None) -> str:
-        """Where ``login`` receives (the room's display); its login when the site names no desk."""
+        """Where ``login`` receives, for the agents' waiting list: its desk, else its login."""
         return dict(self.desks).get(login or "", login or "")
+
+    def public_desk(self, login: str | None) -> str:
+        """Where ``login`` receives, for the public (the room's display): its desk when the
+        site names it, else « Guichet » — never an agent's login."""
+        return dict(self.desks).get(login or "") or PUBLIC_DESK
 
     def label(self, kind: str, code: str) -> str:
         """The label of ``code`` in the list ``kind`` (reasons, redirections, needs,
@@ -116,7 +122,7 @@ class TicketView:
     issued_at: datetime  # UTC
     waiting_minutes: int  # from its issue to its call (or to now while it waits)
     called_by: str | None = None
-    desk: str = ""  # where it was called (the room's display): [queue] desks, else the agent's login
+    desk: str = ""  # where it was called, for the agents: [queue] desks, else the agent's login
     visit_id: int | None = None
 
 
@@ -228,7 +234,7 @@ class DisplayView:
     how many wait. Numbers and desks only — never a name."""
 
     site: str
-    calls: tuple[tuple[int, str], ...]  # (number, desk), newest first
+    calls: tuple[tuple[int, str], ...]  # (number, public desk: FrontDesk.public_desk), newest first
     waiting: int
 
 

@@ -97,7 +97,7 @@ class FrontDeskService:
                 Ticket.state != GONE).order_by(Ticket.called_at.desc(), Ticket.id.desc()).limit(DISPLAY_CALLS)).all()
             waiting = session.execute(select(func.count()).select_from(Ticket).where(
                 Ticket.site == self.desk.site, Ticket.day == day, Ticket.state == WAITING)).scalar_one()
-        return DisplayView(self.desk.site, tuple((n, self.desk.desk_of(who)) for n, who in calls), int(waiting))
+        return DisplayView(self.desk.site, tuple((n, self.desk.public_desk(who)) for n, who in calls), int(waiting))
 
     # -- the reception ----------------------------------------------------------------------------
 
