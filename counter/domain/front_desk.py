@@ -52,8 +52,10 @@ OUTCOMES = (
     Choice(COME_BACK, "À revenir avec des papiers"),
 )
 
-# A ticket's life.
-WAITING, CALLED, SERVED, GONE = "waiting", "called", "served", "gone"
+# A ticket's life. « expired »: still waiting or called when its day ended (closed at the
+# first queue read of a later day, counter.services.front_desk).
+WAITING, CALLED, SERVED, GONE, EXPIRED = "waiting", "called", "served", "gone", "expired"
+OPEN = (WAITING, CALLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +96,7 @@ def codes(text: str) -> tuple[str, ...]:
 
 # -- what crosses the socket: tickets, the waiting list, the room's display -------------------
 
-TICKET_STATE_LABELS = {WAITING: "en attente", CALLED: "appelé", SERVED: "servi", GONE: "parti"}
+TICKET_STATE_LABELS = {WAITING: "en attente", CALLED: "appelé", SERVED: "servi", GONE: "parti", EXPIRED: "non servi"}
 MAX_REASONS = 9  # chosen with the digits 1 to 9 at the reception
 
 
