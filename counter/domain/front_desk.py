@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 SITE = "mairie"  # a site's name when the configuration gives none ([service] site)
+PUBLIC_DESK = "Guichet"  # the room's display, for an agent the site's [queue] desks do not name
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +52,10 @@ OUTCOMES = (
     Choice(COME_BACK, "À revenir avec des papiers"),
 )
 
-# A ticket's life.
-WAITING, CALLED, SERVED, GONE = "waiting", "called", "served", "gone"
+# A ticket's life. « expired »: still waiting or called when its day ended (closed at the
+# first queue read of a later day, counter.services.front_desk).
+WAITING, CALLED, SERVED, GONE, EXPIRED = "waiting", "called", "served", "gone", "expired"
+OPEN = (WAITING, CALLED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +72,13 @@ class FrontDesk:
     desks: tuple[tuple[str, str], ...] = ()
 
     def desk_of(self, login: str | None) -> str:
-        """Where ``login`` receives (the room's display); its login when the site names no desk."""
+        """Where ``login`` receives, for the agents' waiting list: its desk, else its login."""
         return dict(self.desks).get(login or "", login or "")
+
+    def public_desk(self, login: str | None) -> str:
+        """Where ``login`` receives, for the public (the room's display): its desk when the
+        site names it, else « Guichet » — never an agent's login."""
+        return dict(self.desks).get(login or "") or PUBLIC_DESK
 
     def label(self, kind: str, code: str) -> str:
         """The label of ``code`` in the list ``kind`` (reasons, redirections, needs,
@@ -88,7 +96,7 @@ def codes(text: str) -> tuple[str, ...]:
 
 # -- what crosses the socket: tickets, the waiting list, the room's display -------------------
 
-TICKET_STATE_LABELS = {WAITING: "en attente", CALLED: "appelé", SERVED: "servi", GONE: "parti"}
+TICKET_STATE_LABELS = {WAITING: "en attente", CALLED: "appelé", SERVED: "servi", GONE: "parti", EXPIRED: "non servi"}
 MAX_REASONS = 9  # chosen with the digits 1 to 9 at the reception
 
 
@@ -116,7 +124,7 @@ class TicketView:
     issued_at: datetime  # UTC
     waiting_minutes: int  # from its issue to its call (or to now while it waits)
     called_by: str | None = None
-    desk: str = ""  # where it was called (the room's display): [queue] desks, else the agent's login
+    desk: str = ""  # where it was called, for the agents: [queue] desks, else the agent's login
     visit_id: int | None = None
 
 
@@ -228,7 +236,7 @@ class DisplayView:
     how many wait. Numbers and desks only — never a name."""
 
     site: str
-    calls: tuple[tuple[int, str], ...]  # (number, desk), newest first
+    calls: tuple[tuple[int, str], ...]  # (number, public desk: FrontDesk.public_desk), newest first
     waiting: int
 
 

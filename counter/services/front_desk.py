@@ -14,10 +14,16 @@ Rules, all here (the screens only forward keys):
   (``claim``); the visit's end records its reasons and outcome (``end``), and the
   ticket is then served; a ticket whose family did not come is « parti »;
 - a visit ended without any registration (information only) is counted all the
-  same: state ``ended``.
+  same: state ``ended``;
+- a ticket belongs to its day: the first queue read of a later day (the waiting
+  list, the room's display, a call) closes the earlier days' tickets still
+  waiting or called as ``expired`` (« non servi »). A visit the call opened and no
+  family began is abandoned (as for a family gone); a visit begun keeps its state
+  and its ticket, its end can still be recorded (and is counted then), and the
+  ticket is then served.
 
-Audit entries: ``ticket.issue``, ``ticket.call``, ``ticket.gone``, ``visit.end`` —
-numbers, codes and ids, no personal data.
+Audit entries: ``ticket.issue``, ``ticket.call``, ``ticket.gone``, ``ticket.expire``,
+``visit.end`` — numbers, codes and ids, no personal data.
 """
 
 from __future__ import annotations
@@ -30,8 +36,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select, text, update
 
 from counter.clock import utc_now
-from counter.domain.front_desk import (CALLED, GONE, SERVED, WAITING, Called, DisplayView, FrontDesk, FrontDeskError,
-                                       QueueView, TicketView, VisitEnd, check_end, check_ticket, codes)
+from counter.domain.front_desk import (CALLED, EXPIRED, GONE, OPEN, SERVED, WAITING, Called, DisplayView, FrontDesk,
+                                       FrontDeskError, QueueView, TicketView, VisitEnd, check_end, check_ticket, codes)
 from counter.domain.visits import VisitDraft
 from counter.store.engine import Store
 from counter.store.models import AuditEntry, Ticket, Visit
@@ -79,6 +85,7 @@ class FrontDeskService:
 
     def queue(self) -> QueueView:
         """Today's waiting and called tickets in number order, and the agent's own."""
+        self.expire_earlier_days()
         now, day = self.now(), self.today()
         with self.store.read() as session:
             rows = session.execute(select(Ticket).where(
@@ -90,6 +97,7 @@ class FrontDeskService:
 
     def display(self) -> DisplayView:
         """The room's display: the newest calls of the day (number, desk) and how many wait."""
+        self.expire_earlier_days()
         day = self.today()
         with self.store.read() as session:
             calls = session.execute(select(Ticket.number, Ticket.called_by).where(
@@ -97,7 +105,33 @@ class FrontDeskService:
                 Ticket.state != GONE).order_by(Ticket.called_at.desc(), Ticket.id.desc()).limit(DISPLAY_CALLS)).all()
             waiting = session.execute(select(func.count()).select_from(Ticket).where(
                 Ticket.site == self.desk.site, Ticket.day == day, Ticket.state == WAITING)).scalar_one()
-        return DisplayView(self.desk.site, tuple((n, self.desk.desk_of(who)) for n, who in calls), int(waiting))
+        return DisplayView(self.desk.site, tuple((n, self.desk.public_desk(who)) for n, who in calls), int(waiting))
+
+    def expire_earlier_days(self) -> int:
+        """Close the site's tickets of earlier days still waiting or called (``expired``);
+        how many. A read when there are none (the room's display asks every 2 seconds)."""
+        day = self.today()
+        earlier_open = (Ticket.site == self.desk.site, Ticket.day < day, Ticket.state.in_(OPEN))
+        with self.store.read() as session:
+            if session.execute(select(Ticket.id).where(*earlier_open).limit(1)).first() is None:
+                return 0
+        now = self.now()
+        with self.store.write() as session:  # conditional: two readers at once close each ticket once
+            query = select(Ticket).where(*earlier_open).order_by(Ticket.day, Ticket.number)
+            if not self.store.is_sqlite:
+                query = query.with_for_update()
+            tickets = session.execute(query).scalars().all()
+            numbers: dict[str, list[int]] = {}
+            for ticket in tickets:
+                visit = session.get(Visit, ticket.visit_id, with_for_update=True) if ticket.visit_id else None
+                if visit is not None and visit.state == VISIT_CALLED:  # called, no family began it
+                    visit.state, visit.updated_at = "abandoned", now
+                ticket.state = EXPIRED
+                numbers.setdefault(ticket.day.isoformat(), []).append(ticket.number)
+            if tickets:
+                self._audit(session, "ticket.expire", "queue", self.desk.site,
+                            {"site": self.desk.site, "before": day.isoformat(), "numbers": numbers})
+            return len(tickets)
 
     # -- the reception ----------------------------------------------------------------------------
 
@@ -137,6 +171,7 @@ class FrontDeskService:
         """The oldest waiting ticket (or ticket ``number``) is the agent's; a visit opens on it.
         Exactly one agent gets a ticket, however many call at once."""
         self._require_queue()
+        self.expire_earlier_days()
         day = self.today()
         for _ in range(CALL_ATTEMPTS):
             with self.store.write() as session:
@@ -290,7 +325,7 @@ class FrontDeskService:
                 details["detail"] = end.detail
             if visit.ticket_id is not None:
                 ticket = session.get(Ticket, visit.ticket_id, with_for_update=True)
-                if ticket is not None and ticket.state == CALLED:
+                if ticket is not None and ticket.state in (CALLED, EXPIRED):  # expired: begun on an earlier day
                     ticket.state = SERVED
                     details["ticket"] = ticket.number
             self._audit(session, "visit.end", "visit", visit.id, details)

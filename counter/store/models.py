@@ -281,7 +281,7 @@ class Ticket(SQLModel, table=True):
     reasons: str = Field(default="", max_length=200)  # reason codes, comma-separated
     need: str | None = Field(default=None, max_length=40)  # a need code (language, accessibility)
     appointment: bool = False
-    state: str = Field(default="waiting", max_length=12)  # waiting | called | served | gone
+    state: str = Field(default="waiting", max_length=12)  # waiting | called | served | gone | expired
     called_at: datetime | None = None
     called_by: str | None = Field(default=None, max_length=64)
     visit_id: int | None = Field(default=None, foreign_key="visit.id")

@@ -9,7 +9,9 @@ from screens.front_desk import EndVisit, IssueTicket, QueueScreen
 from screens.household import HouseholdScreen
 from screens.search import SearchScreen
 from screens.visit import VisitScreen
-from tests.pilot.helpers import started, status_text, table_rows, type_text, until
+from tests.journeys import JOURNEYS, app_for
+from tests.pilot.helpers import screen_lines, started, status_text, table_rows, type_text, until
+from tests.pilot.test_keys_at_start import burst
 
 HOUSEHOLD = 1403  # the DELAUNAY household of the fictional town
 
@@ -84,3 +86,59 @@ async def test_a_visit_for_information_from_the_household(town_store, make_app):
                     "recorded")
     assert rows(town_store, "SELECT state, household_id, reasons, outcome, outcome_detail FROM visit "
                             "WHERE ended_at IS NOT NULL") == [("ended", HOUSEHOLD, "identite", "redirected", "cpam")]
+
+
+async def test_keys_pressed_as_the_ticket_modal_opens_issue_the_ticket(town_store, make_app):
+    """Reported: an Enter lost in the just-opened ticket modal. Keys pressed without
+    any pause (the pilot's own pace), then as a terminal delivers a fast typist's
+    burst (over SSH): all at once, « t » included — each ticket is issued with the
+    reasons typed before its Enter."""
+    app = make_app(town_store)
+
+    def issued(number: int) -> bool:
+        return isinstance(app.screen, QueueScreen) and f"Ticket {number} émis" in status_text(app)
+
+    async with started(app, (80, 24)) as pilot:
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.view is not None, "queue")
+        await pilot.press("t", "3", "enter")
+        await until(pilot, lambda: issued(1), "ticket 1")
+        burst(app, ["t", "3", "4", "enter"])
+        await until(pilot, lambda: issued(2), "ticket 2 (typed in a burst)")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, IssueTicket), "ticket modal")
+        burst(app, ["1", "b", "enter"])  # the modal open: its keys in a burst
+        await until(pilot, lambda: issued(3), "ticket 3 (typed in a burst)")
+    assert rows(town_store, "SELECT number, reasons, need, state FROM ticket ORDER BY number") == [
+        (1, "caf", None, "waiting"), (2, "caf,cpam", None, "waiting"), (3, "inscriptions", "interprete", "waiting")]
+
+
+async def test_keys_typed_in_a_burst_in_the_end_of_visit_modal_are_applied_before_its_enter(town_store, make_app):
+    app = make_app(town_store)
+    async with started(app, (80, 24)) as pilot:
+        await type_text(pilot, "delaunay jade 2024")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and app.screen.view is not None, "household")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, EndVisit), "end modal")
+        burst(app, ["6", "o", "enter"])  # identity papers, sent to the CAF (first redirection), recorded
+        await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and "Visite terminée" in status_text(app),
+                    "recorded")
+    assert rows(town_store, "SELECT reasons, outcome, outcome_detail FROM visit WHERE ended_at IS NOT NULL") == [
+        ("identite", "redirected", "caf")]
+
+
+async def test_the_queue_screen_fits_80_columns(town_store, make_app):
+    """The header says the whole title and the lines above the list are not cut or
+    broken mid-sentence at 80x24, the agent serving a ticket."""
+    journey = JOURNEYS["queue"]
+    app = app_for(journey, make_app, town_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await journey.build(town_store)(pilot)
+        lines = screen_lines(app)
+    assert lines[0].strip().endswith("Guichet unique · Bellerive-sur-Loire — File d'attente"), lines[0]
+    assert lines[2:5] == [
+        " mairie · 25/11/2026 · 1 en attente · attente la plus longue : 0 min".ljust(80),
+        " Votre ticket : N° 1 (CAF, CPAM / C2S)".ljust(80),
+        " Échap puis F4 sur la famille, ou « f » : terminer sans inscription.".ljust(80)]
+    assert not any("…" in line for line in lines[:5])

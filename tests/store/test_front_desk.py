@@ -158,7 +158,8 @@ def test_the_queue_survives_a_restart(database_url):
         assert view.mine.number == 1  # the agent still serves ticket 1
         assert desk(again, "accueil").issue(("qf",)).number == 4  # numbers go on
         assert desk(again, "agent2").call().ticket.number == 2
-        assert desk(again).display().calls == ((2, "agent2"), (1, "Guichet 1"))
+        # The room's display: the desk the site names, else « Guichet » — never a login.
+        assert desk(again).display().calls == ((2, "Guichet"), (1, "Guichet 1"))
     finally:
         again.dispose()
 
@@ -217,3 +218,51 @@ def test_calling_a_given_number(store):
     with pytest.raises(FrontDeskError, match="ticket 3 n'est pas en attente"):
         desk(store, "agent2").call(3)
     assert desk(store, "agent2").call().ticket.number == 1
+
+
+def test_tickets_left_open_overnight_are_closed_at_the_first_read_of_the_next_day(store):
+    """Evening: ticket 1 called and begun (a family, a visit typed), 2 called and never
+    begun, 3 waiting. Next morning none shows, none can be called, numbers start at 1
+    again; the open ones are « non servi », the visit begun keeps its ticket and can
+    still be ended (then counted, its ticket served)."""
+    evening = Clock()
+    reception = desk(store, "accueil", clock=evening)
+    for _ in range(3):
+        reception.issue(("caf",))
+    begun = desk(store, "agent1", clock=evening)
+    first = begun.call()
+    assert begun.start(None, None) == first.visit_id  # F4 on a family: the visit is begun
+    second = desk(store, "agent2", clock=evening).call()
+    morning = Clock()
+    morning.at += timedelta(days=1)
+    tomorrow = {agent: desk(store, agent, day=DAY + timedelta(days=1), clock=morning)
+                for agent in ("accueil", "agent1", "agent2")}
+    with store.read() as session:  # nothing is closed before a read of the queue on the next day
+        assert [t.state for t in session.execute(select(Ticket).order_by(Ticket.number)).scalars()] == [
+            "called", "called", "waiting"]
+    assert tomorrow["agent2"].display().calls == () and tomorrow["agent2"].display().waiting == 0
+    view = tomorrow["agent1"].queue()
+    assert (view.tickets, view.mine) == ((), None)
+    with pytest.raises(FrontDeskError, match="Aucun ticket en attente"):
+        tomorrow["agent1"].call()
+    with pytest.raises(FrontDeskError, match="ticket 3 n'est pas en attente aujourd'hui"):
+        tomorrow["agent2"].call(3)
+    with store.read() as session:
+        tickets = session.execute(select(Ticket).order_by(Ticket.number)).scalars().all()
+        assert [(t.number, t.state, t.visit_id) for t in tickets] == [
+            (1, "expired", first.visit_id), (2, "expired", second.visit_id), (3, "expired", None)]
+        assert session.get(Visit, first.visit_id).state == "draft"  # begun: kept for its agent to end
+        assert session.get(Visit, second.visit_id).state == "abandoned"  # opened by the call, no family
+        [entry] = session.execute(select(AuditEntry).where(AuditEntry.action == "ticket.expire")).scalars().all()
+        assert json.loads(entry.details) == {"site": "mairie", "before": "2026-11-26",
+                                             "numbers": {"2026-11-25": [1, 2, 3]}}
+    assert tomorrow["agent1"].expire_earlier_days() == 0  # closed once
+    # The visit begun yesterday is ended today: counted, and its ticket served.
+    tomorrow["agent1"].end(VisitEnd(("caf",), "done"), first.visit_id)
+    with store.read() as session:
+        assert session.get(Visit, first.visit_id).ended_at is not None
+        assert session.get(Ticket, first.ticket.id).state == "served"
+    # The new day's tickets start at 1 and are called as usual.
+    assert tomorrow["accueil"].issue(("qf",)).number == 1
+    assert tomorrow["agent2"].call().ticket.number == 1
+    assert [(t.number, t.state) for t in tomorrow["agent1"].queue().tickets] == [(1, "called")]

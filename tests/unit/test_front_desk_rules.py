@@ -30,13 +30,23 @@ def test_big_digits_are_five_lines_of_equal_width():
 
 
 def test_the_room_screen_fits_and_names_desks_only():
-    view = DisplayView("mairie", ((12, DESK.desk_of("mdupont")), (11, DESK.desk_of("autre"))), 3)
+    view = DisplayView("mairie", ((12, DESK.public_desk("mdupont")), (11, DESK.public_desk("jmartin"))), 3)
     lines = display_lines(view, 80, 24)
     assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
     text = "\n".join(lines)
-    assert "Ticket 12 → Guichet 2" in text and "Ticket   11 → autre" in text
+    assert "Ticket 12 → Guichet 2" in text and "Ticket   11 → Guichet" in text
+    assert "jmartin" not in text and "mdupont" not in text
     assert lines[-1] == "3 personnes attendent."
     assert "Aucun ticket appelé" in "\n".join(display_lines(DisplayView("mairie", (), 0), 40, 12))
+
+
+def test_the_public_never_reads_an_agents_login():
+    """A desk the site names is shown; otherwise « Guichet », with or without [queue] desks."""
+    assert DESK.public_desk("mdupont") == "Guichet 2"
+    for desk in (DESK, FrontDesk(queue=True)):
+        assert [desk.public_desk(login) for login in ("jmartin", "", None)] == ["Guichet"] * 3
+    assert FrontDesk(desks=(("mdupont", ""),)).public_desk("mdupont") == "Guichet"
+    assert DESK.desk_of("jmartin") == "jmartin"  # the agents' own list still says who called
 
 
 def test_the_printed_ticket():
