@@ -27,7 +27,7 @@ class AddressPicker(AddressScreen[bool]):
     AUTO_FOCUS = "#street-filter"
     SUB_TITLE = "Adresse du foyer"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Enregistrer", id="address.save", priority=True,
+        Binding("ctrl+s", "save", "Enregistrer", id="address.save",
                 tooltip="Enregistrer cette adresse comme celle du foyer (modification tracée)."),
         Binding("escape", "cancel", "Annuler", id="address.cancel", tooltip="Revenir au dossier sans rien changer."),
         quit_unshown("address"),

@@ -111,7 +111,7 @@ class FormScreen(ModalScreen[T], Generic[T]):
     }
     """
     BINDINGS = [
-        Binding("ctrl+s", "save", "Enregistrer", id="form.save", priority=True,
+        Binding("ctrl+s", "save", "Enregistrer", id="form.save",
                 tooltip="Vérifier et ajouter à la visite."),
         Binding("escape", "cancel", "Annuler", id="form.cancel", tooltip="Fermer sans rien ajouter."),
     ]

@@ -56,7 +56,7 @@ class NewFamilyScreen(AddressScreen[int | None]):
                 tooltip="Saisir un membre du foyer : identité, naissance, rôle."),
         Binding("delete", "remove_member", "Retirer", id="family.remove",
                 tooltip="Retirer le membre sélectionné dans la liste."),
-        Binding("ctrl+s", "create", "Créer le foyer", id="family.create", priority=True,
+        Binding("ctrl+s", "create", "Créer le foyer", id="family.create",
                 tooltip="Vérifier puis enregistrer le foyer, son adresse et ses membres."),
         Binding("escape", "cancel", "Annuler", id="family.cancel", tooltip="Fermer sans rien enregistrer."),
         quit_unshown("family"),

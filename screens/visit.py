@@ -62,7 +62,7 @@ class VisitScreen(CounterScreen[None]):
         Binding("delete", "remove", "Retirer", id="visit.remove", show=False, tooltip="Retirer la demande sélectionnée."),
         Binding("q", "declare_qf", "QF", id="visit.qf", show=False,
                 tooltip="Saisir un quotient familial déclaré, faute de celui de la CAF."),
-        Binding("ctrl+s", "confirm", "Valider", id="visit.confirm", priority=True,
+        Binding("ctrl+s", "confirm", "Valider", id="visit.confirm",
                 tooltip="Relire le récapitulatif et confirmer la visite."),
         Binding("ctrl+d", "abandon", "Abandon", id="visit.abandon", tooltip="Abandonner cette visite."),
         Binding("t", "end_visit", "Terminer", id="visit.end", show=False,

@@ -207,3 +207,18 @@ async def test_a_house_number_is_required_and_member_errors_show_below_the_fold(
         await pilot.press("ctrl+s")
         await until(pilot, lambda: results, "created")
     assert HouseholdService(town_store).get(results[0]).address.one_line().startswith("7 avenue Louis-Pasteur")
+
+
+async def test_a_member_typed_in_one_burst_is_saved_whole(town_store, make_app):
+    """« 45999⌃S » handed over at once (a paste, a fast link, a typist ahead of a slow
+    terminal): Ctrl+S saves what was typed before it, not a value cut short."""
+    from tests.pilot.test_keys_at_start import burst
+
+    app = make_app(town_store)
+    results: list = []
+    async with started(app, (80, 24)) as pilot:
+        await open_screen(app, pilot, results)
+        await add_member(app, pilot, member_keys(0, "Quenneville", "anouk", "f", "28/02/1990", "", "")[:-1])
+        burst(app, [*"45999", "ctrl+s"])
+        await until(pilot, lambda: isinstance(app.screen, NewFamilyScreen), "back with the member")
+        assert table_rows(app, "#members") == [["1", "Parent", "QUENNEVILLE", "Anouk", "28/02/1990", "45999"]]
