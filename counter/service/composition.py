@@ -59,9 +59,12 @@ def _open_store(runtime: Runtime) -> Store:
 
         return open_training_bus(runtime)
     if runtime.training:
-        from fixtures.training import prepare_training_store
+        from fixtures.training import load_training_activity, prepare_training_store
 
-        return prepare_training_store(runtime.database_url)
+        store = prepare_training_store(runtime.database_url)
+        if runtime.scenario is not None and runtime.scenario.activity:
+            load_training_activity(store, runtime.scenario.day)
+        return store
 
     from counter.store import migrate
     from counter.store.engine import Store

@@ -188,3 +188,17 @@ def test_a_write_between_keeping_and_its_commit_leaves_nothing_stale(store, mont
     assert written and during.visits == month["visits"]  # read before the visit ended
     assert date(2026, 11, 4) not in kept(store)
     assert compute(store, SUPERVISOR, NOVEMBER, today=TODAY).visits == month["visits"] + 1
+
+
+def test_a_training_scenario_s_activity_is_loaded_once_and_makes_no_registration(store):
+    from fixtures.training import load_training_activity
+
+    day = date(2026, 11, 27)
+    assert load_training_activity(store, day) is True
+    assert load_training_activity(store, day) is False  # a second start of the scenario
+    stats = compute(store, SUPERVISOR, NOVEMBER, today=day)
+    with store.engine.connect() as connection:
+        ended = connection.execute(text("SELECT count(*) FROM visit WHERE ended_at IS NOT NULL")).scalar()
+        registrations = connection.execute(text("SELECT count(*) FROM registration")).scalar()
+    assert 2000 < stats.visits < ended  # the 30 days before the 27th: late October's are not November's
+    assert registrations == 0 and stats.outbox_pending == 0
