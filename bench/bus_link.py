@@ -218,7 +218,8 @@ def measure() -> dict:
     town = Store(central_url)
     with town.engine.connect() as connection:
         applied = connection.execute(text("SELECT count(*) FROM tour_applied WHERE kind = 'visit'")).scalar_one()
-        codes = connection.execute(text("SELECT count(DISTINCT code) FROM visit WHERE code IS NOT NULL")).scalar_one()
+        codes, doubled = connection.execute(text(
+            "SELECT count(DISTINCT code), count(code) - count(DISTINCT code) FROM visit WHERE code IS NOT NULL")).one()
     town.dispose()
 
     def p95(values):
@@ -238,6 +239,7 @@ def measure() -> dict:
         "last_visit_failure": why,
         "visits_at_the_town_hall": applied,
         "distinct_codes_at_the_town_hall": codes,
+        "codes_twice_at_the_town_hall": doubled,
         "target_ms": TARGET_MS,
     }
 
