@@ -228,7 +228,8 @@ def summary_lines(stats: Statistics) -> list[str]:
     """The side panel: totals, written out (what the export says too)."""
     lines = [f"Visites : {number(stats.visits)}"]
     if stats.waiting_all is not None and stats.waiting_all.count:
-        lines.append(f"Attente ({number(stats.waiting_all.count)} tickets)")
+        tickets = "ticket" if stats.waiting_all.count < 2 else "tickets"  # French: « 1 ticket »
+        lines.append(f"Attente ({number(stats.waiting_all.count)} {tickets})")
         lines.append(f"  méd. {minutes(stats.waiting_all.median)} · p90 {minutes(stats.waiting_all.p90)}")
     if stats.handling_all is not None and stats.handling_all.count:
         lines.append("Traitement")

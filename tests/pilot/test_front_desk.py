@@ -3,11 +3,14 @@ visit opened on it by F4 on the family, ended with its reasons in one or two key
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import text
 
 from screens.front_desk import EndVisit, IssueTicket, QueueScreen
 from screens.household import HouseholdScreen
 from screens.search import SearchScreen
+from screens.statistics import StatisticsScreen, TypedPeriod
 from screens.visit import VisitScreen
 from tests.journeys import JOURNEYS, app_for
 from tests.pilot.helpers import screen_lines, started, status_text, table_rows, type_text, until
@@ -61,6 +64,27 @@ async def test_ticket_call_visit_reasons(town_store, make_app):
         assert app.screen.chosen == ["caf", "cpam"]
         await pilot.press("p", "enter")
         await until(pilot, lambda: isinstance(app.screen, HouseholdScreen), "back at the household")
+        # The statistics count it: one visit, its ticket's wait, its reasons and outcome.
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen), "search")
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, StatisticsScreen) and app.screen._stats is not None,
+                    "the statistics")
+        # The app's date is fixed (as a training scenario's), its clock's time is not: the
+        # visit ended today, as the wall clock says — typed as the period.
+        opened = app.screen._stats
+        today = datetime.now().strftime("%d/%m/%Y")
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, TypedPeriod), "the period's form")
+        await pilot.press(*today, "tab", *today, "enter")
+        await until(pilot, lambda: isinstance(app.screen, StatisticsScreen) and app.screen._stats is not opened
+                    and not app.screen.workers, "today's figures")
+        stats = app.screen._stats
+        assert stats.visits == 1 and stats.waiting_all.count == 1 and stats.handling_all.count == 1
+        assert {c.key: c.count for c in stats.reasons if c.count} == {"caf": 1, "cpam": 1}
+        assert {c.key: c.count for c in stats.outcomes if c.count} == {"come_back": 1}
+        summary = "\n".join(screen_lines(app))
+        assert "Visites : 1" in summary and "Attente (1 ticket)" in summary
     (visit,) = rows(town_store, "SELECT state, household_id, site, reasons, outcome, outcome_detail, arrived_at, "
                                 "ended_at FROM visit WHERE id = :id", id=visit_id)
     assert visit[:6] == ("ended", HOUSEHOLD, "mairie", "caf,cpam", "come_back", None)
