@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -70,3 +72,11 @@ def peer_pid(path: Path) -> int:
     with socket.socket(socket.AF_UNIX) as probe:
         probe.connect(os.fsencode(path))
         return peer_of(probe).pid
+
+
+@pytest.fixture
+def notify():
+    """A NOTIFY_SOCKET for one test (import this fixture into the test module)."""
+    notified = Notified()
+    yield notified
+    notified.close()

@@ -16,7 +16,8 @@ from counter.domain.front_desk import big_number
 from counter.runtime import os_login
 from counter.store.engine import Store
 from fixtures.agents import ensure_agent
-from tests.service_processes import REPO, Notified, serve
+from tests.service_processes import notify  # noqa: F401 — fixture
+from tests.service_processes import REPO, serve
 
 
 @pytest.fixture
@@ -35,13 +36,6 @@ def production(tmp_path):
     finally:
         store.dispose()
     return config
-
-
-@pytest.fixture
-def notify():
-    notified = Notified()
-    yield notified
-    notified.close()
 
 
 def display_once(sock) -> subprocess.CompletedProcess:

@@ -20,7 +20,8 @@ from counter.cli import main
 from counter.client import locate
 from counter.client.api import CounterClient
 from counter.runtime import os_login
-from tests.service_processes import REPO, Notified, peer_pid, serve, wait_gone
+from tests.service_processes import notify  # noqa: F401 — fixture
+from tests.service_processes import REPO, peer_pid, serve, wait_gone
 
 
 @pytest.fixture
@@ -34,13 +35,6 @@ def production(tmp_path):
     assert main(["--config", str(config), "db", "upgrade"]) == 0
     assert main(["--config", str(config), "agents", "add", os_login(), "--role", "supervisor"]) == 0
     return config
-
-
-@pytest.fixture
-def notify():
-    notified = Notified()
-    yield notified
-    notified.close()
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

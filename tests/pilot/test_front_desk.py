@@ -95,14 +95,19 @@ async def test_ticket_call_visit_reasons(town_store, make_app):
     assert actions == ["ticket.issue", "ticket.issue", "ticket.call", "visit.end"]
 
 
+async def end_of_visit_from_the_household(app, pilot) -> None:
+    """Jade DELAUNAY's household, then « t »: the end of a visit for information."""
+    await type_text(pilot, "delaunay jade 2024")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and app.screen.view is not None, "household")
+    await pilot.press("t")
+    await until(pilot, lambda: isinstance(app.screen, EndVisit), "end modal")
+
+
 async def test_a_visit_for_information_from_the_household(town_store, make_app):
     app = make_app(town_store)
     async with started(app, (80, 24)) as pilot:
-        await type_text(pilot, "delaunay jade 2024")
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and app.screen.view is not None, "household")
-        await pilot.press("t")
-        await until(pilot, lambda: isinstance(app.screen, EndVisit), "end modal")
+        await end_of_visit_from_the_household(app, pilot)
         await pilot.press("enter")  # no reason ticked: refused, nothing written
         assert "au moins un motif" in str(app.screen.query_one("#error").render())
         await pilot.press("6", "o", "o", "enter")  # identity papers; sent to the CPAM (second redirection)
@@ -140,11 +145,7 @@ async def test_keys_pressed_as_the_ticket_modal_opens_issue_the_ticket(town_stor
 async def test_keys_typed_in_a_burst_in_the_end_of_visit_modal_are_applied_before_its_enter(town_store, make_app):
     app = make_app(town_store)
     async with started(app, (80, 24)) as pilot:
-        await type_text(pilot, "delaunay jade 2024")
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and app.screen.view is not None, "household")
-        await pilot.press("t")
-        await until(pilot, lambda: isinstance(app.screen, EndVisit), "end modal")
+        await end_of_visit_from_the_household(app, pilot)
         burst(app, ["6", "o", "enter"])  # identity papers, sent to the CAF (first redirection), recorded
         await until(pilot, lambda: isinstance(app.screen, HouseholdScreen) and "Visite terminée" in status_text(app),
                     "recorded")
