@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import selectors
 import socket
+import struct
 import threading
 import time
 
@@ -150,6 +151,9 @@ class LinkProxy:
             return
         self.accepted += 1
         if self.mode == "reset":
+            # An RST, whatever the client has sent yet: a plain close() sends a FIN when
+            # its bytes have not arrived, and the client would read an empty answer.
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             client.close()
             return
         if self.mode == "blackhole":
