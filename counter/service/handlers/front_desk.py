@@ -33,7 +33,7 @@ def issue(core, actor, args):
         return Issued(ticket, False, "Ticket non imprimé : le répertoire des tickets n'est pas accessible en écriture.")
     printer = (runtime.rules or default_rules()).printer
     if not printer or not printer.strip():  # said shortly: the reception issues tickets all day
-        return Issued(ticket, False, "Non imprimé : aucune imprimante configurée ([printing] printer).")
+        return Issued(ticket, False, "Non imprimé : pas d'imprimante ([printing] printer).")
     printed = print_receipt(path, printer, document="Le ticket", sent="Ticket envoyé")
     return Issued(ticket, printed.ok, printed.message)
 
