@@ -28,9 +28,9 @@ TOOLS = ("useradd", "userdel", "setpriv")
 def require_root() -> None:
     if os.geteuid() != 0:
         missing("runs the command as a throwaway OS account: needs root (CI runs as root)")
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        missing(f"needs {', '.join(missing)} (util-linux, passwd) to run as another account")
+    absent = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if absent:
+        missing(f"needs {', '.join(absent)} (util-linux, passwd) to run as another account")
 
 
 @contextmanager
@@ -81,7 +81,7 @@ def python_for(account: pwd.struct_passwd) -> tuple[list[str], dict[str, str]]:
     candidates = [(sys.executable, [repo]),
                   *((f"{prefix}/bin/python{version}", [repo, *packages]) for prefix in ("/usr", "/usr/local"))]
     probe = "import counter.cli, counter.client.api, tests.file_keyring, msgspec, httpx, pydantic, sqlalchemy"
-    tried = []
+    tried, found = [], None
     for python, path in candidates:
         if not os.path.exists(python):
             continue
@@ -89,10 +89,13 @@ def python_for(account: pwd.struct_passwd) -> tuple[list[str], dict[str, str]]:
         done = subprocess.run(as_account(account, [python, "-c", probe], env=env), env=env, capture_output=True,
                               text=True, timeout=60, cwd="/")
         if done.returncode == 0:
-            return [python], env
+            found = [python], env
+            break
         tried.append(f"{python}: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
-    missing("no Python interpreter another account may run without capabilities "
+    if found is None:
+        missing("no Python interpreter another account may run without capabilities "
                 f"(this one lives under a private directory): {'; '.join(tried)}")
+    return found
 
 
 def as_uid(uid: int, gid: int, *argv: str, env: dict[str, str], timeout: float = 120,
