@@ -256,9 +256,6 @@ def _charts_for(stats: Statistics) -> tuple[Bars, ...]:
     return tuple(c for c in st.charts(stats) if c.labels or not c.title.startswith("Organismes"))
 
 
-
-
-
 class TypedPeriod(ModalScreen[tuple[date, date] | None]):
     """A period typed « du jj/mm/aaaa au jj/mm/aaaa » (read and checked by
     counter.domain.periods); Entrée applies it, Échap leaves the period shown as it is."""

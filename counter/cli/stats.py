@@ -113,10 +113,7 @@ def run(runtime, args: argparse.Namespace) -> int:
         try:
             actor = audit.actor_for(store, runtime.agent_login, runtime.training)
             stats = compute(store, actor, query, runtime.desk(), today=runtime.clock.today())
-        except audit.Forbidden as exc:
-            echo(f"counter: {exc.english()}", err=True)
-            return EXIT_USAGE
-        except StatisticsError as exc:
+        except (audit.Forbidden, StatisticsError) as exc:
             echo(f"counter: {exc.english()}", err=True)
             return EXIT_USAGE
         audit.record(store, actor, "statistics.export", "statistics", "",

@@ -107,16 +107,13 @@ def aggregate(store: Store, query: st.StatsQuery, scope: str, desk: FrontDesk,
                                      keep=_agency_filter(query), filters=(query.site,))
             agency = _agency_figures(totals)
         reg_rows, outbox_pending = others.result()
-    pairs = visits.pairs
-    if query.site is not None or query.agent is not None:  # the screen's filters list the whole period's
-        pairs = VISIT_DAYS.sum(store, query.since, query.until, today, read=partial(_read_visits, store),
-                               keep=_everything, filters=(None, None)).pairs
+    pairs = visits.pairs  # the whole period's, whatever the filters: the screen lists them
     sites = tuple(sorted({site for site, _ in pairs if site}))
     agents = tuple(sorted({agent for _, agent in pairs if agent})) if scope == st.ALL else ()
     return st.Statistics(
         query=query, scope=scope, visits=visits.count, **figures,
         registrations=_registrations(reg_rows), agencies=agency[0], agency_hours=agency[1],
-        outbox_pending=outbox_pending if scope == st.ALL else None, sites=sites, agents=agents,
+        outbox_pending=outbox_pending, sites=sites, agents=agents,
     )
 
 

@@ -184,11 +184,14 @@ class VisitTotals:
         self.outcomes: Counter[str] = Counter()
         self.waiting: dict[int, array] = {}  # Monday's ordinal -> seconds
         self.handling: dict[int, array] = {}
-        self.pairs: set[tuple[str, str]] = set()  # (site, agent) seen
+        # (site, agent) of every tally of the period, filtered out or not: the screen's filters.
+        self.pairs: set[tuple[str, str]] = set()
+
+    def saw(self, t: VisitTally) -> None:
+        self.pairs.add((t.site, t.agent))
 
     def add(self, t: VisitTally) -> None:
         self._add(t.count, t.hours, t.weekdays, t.reasons, t.outcomes, t.waiting, t.handling)
-        self.pairs.add((t.site, t.agent))
 
     def merge(self, other: VisitTotals) -> None:
         self._add(other.count, other.hours, other.weekdays, other.reasons, other.outcomes, other.waiting,
@@ -251,6 +254,9 @@ class AgencyTotals:
             found = self.hours[key] = AgencyHour()
         return found
 
+    def saw(self, t: AgencyTally) -> None:
+        pass  # the sites' list comes from the visits
+
     def add(self, t: AgencyTally) -> None:
         self._hour((t.source, t.hour)).add(t.calls, t.answered, t.cached, t.latency)
 
@@ -276,7 +282,7 @@ class KeptDays:
     def sum(self, store: Store, first: date, last: date, today: date, read: Callable[[date, date], dict[int, list]],
             keep: Callable[[object], bool], filters: tuple):
         """The totals over the days from ``first`` to ``last`` of the tallies ``keep``
-        passes: the days over from their kept rows (kept now when missing), today and
+        passes (every tally ``saw``): the days over from their kept rows (kept now when missing), today and
         later from ``read(first, last)`` — the tallies of those days read afresh, per
         day ordinal. ``filters`` names what ``keep`` keeps (the remembered sums' key)."""
         total = self._totals()
@@ -284,10 +290,7 @@ class KeptDays:
         if first <= closed:
             total.merge(self._closed(store, first, closed, read, keep, filters))
         if last > closed:
-            for tallies in read(max(first, closed + timedelta(days=1)), last).values():
-                for t in tallies:
-                    if keep(t):
-                        total.add(t)
+            _fold(total, read(max(first, closed + timedelta(days=1)), last).values(), keep)
         return total
 
     def _closed(self, store: Store, first: date, last: date, read, keep, filters):
@@ -313,10 +316,7 @@ class KeptDays:
             self._keep(store, generation, built, here)
             days.update(built)
         subtotal = self._totals()
-        for tallies in days.values():
-            for t in tallies:
-                if keep(t):
-                    subtotal.add(t)
+        _fold(subtotal, days.values(), keep)
         if not missing:  # remembered under the ids it was summed from
             with self._lock:
                 if len(self._remembered) >= MAX_REMEMBERED:
@@ -355,6 +355,15 @@ class KeptDays:
             # Busy, or an account that may only read: the figures just read are right;
             # keeping their days must never fail them.
             log.warning("statistics' days not kept: %s", type(exc.orig).__name__)
+
+
+def _fold(total, days: Iterable[list], keep: Callable[[object], bool]) -> None:
+    """Every tally of ``days`` seen by ``total``; those ``keep`` passes added to it."""
+    for tallies in days:
+        for t in tallies:
+            total.saw(t)
+            if keep(t):
+                total.add(t)
 
 
 def generation_now(connection, kind: str) -> int:

@@ -71,7 +71,9 @@ def test_figures_from_kept_days_are_the_figures_read_afresh(store, month):
     for query in (replace(NOVEMBER, site="annexe-nord"), replace(NOVEMBER, agent=AGENTS[2]),
                   replace(NOVEMBER, site="mairie", agent=AGENTS[1])):
         forget_remembered()
-        assert compute(store, SUPERVISOR, query, today=TODAY) == afresh(store, query)
+        filtered = compute(store, SUPERVISOR, query, today=TODAY)
+        assert filtered == afresh(store, query)
+        assert (filtered.sites, filtered.agents) == (fresh.sites, fresh.agents)  # the filters' lists: all
     own = Actor(AGENTS[3], "agent")
     forget_remembered()
     assert compute(store, own, NOVEMBER, today=TODAY) == afresh(store, actor=own)
