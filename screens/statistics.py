@@ -11,7 +11,7 @@ Home / End — the chart's rows when they do not all fit; Échap — back.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -23,62 +23,13 @@ from textual.widgets import Footer, Input, Label, Static
 from textual_plotext import PlotextPlot
 
 from counter.domain import statistics as st
-from counter.domain.periods import PeriodError, parse_period
+from counter.domain.periods import PeriodError, parse_period, period_heading, period_of, shifted, shifted_days
 from screens.base import CounterScreen, service_worker
 from screens.registrations import supervises
 from screens.widgets import SafeInput, StatusLine
 
 if TYPE_CHECKING:
     from counter.domain.statistics import Bars, Statistics
-
-PERIODS = {"month": "mois", "week": "semaine", "year": "année"}  # and "days": a typed period (TypedPeriod)
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre")
-
-
-def period_of(kind: str, anchor: date) -> tuple[date, date]:
-    """The month, week (Monday to Sunday) or calendar year holding ``anchor``."""
-    if kind == "week":
-        monday = anchor - timedelta(days=anchor.weekday())
-        return monday, monday + timedelta(days=6)
-    if kind == "year":
-        return date(anchor.year, 1, 1), date(anchor.year, 12, 31)
-    first = anchor.replace(day=1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return first, following - timedelta(days=1)
-
-
-def shifted_days(since: date, until: date, step: int) -> tuple[date, date]:
-    """A typed period moved by its own length: the as many days before or after."""
-    length = timedelta(days=(until - since).days + 1) * step
-    return since + length, until + length
-
-
-def shifted(kind: str, anchor: date, step: int) -> date:
-    if kind == "week":
-        return anchor + timedelta(days=7 * step)
-    if kind == "year":
-        return date(anchor.year + step, 1, 1)
-    month = anchor.year * 12 + anchor.month - 1 + step
-    return date(month // 12, month % 12 + 1, 1)
-
-
-def period_heading(kind: str, since: date, until: date) -> str:
-    """The status line's period: « Novembre 2026 (du 01/11/2026 au 30/11/2026) », or for a
-    typed one « Du 01/09/2026 au 30/11/2026 (91 jours) » (one line at 80 columns, with the filters)."""
-    if kind == "days":
-        days = (until - since).days + 1
-        return f"Du {st.day_text(since)} au {st.day_text(until)} ({days} jour{'s' if days > 1 else ''})"
-    return f"{period_words(kind, since, until).capitalize()} (du {st.day_text(since)} au {st.day_text(until)})"
-
-
-def period_words(kind: str, since: date, until: date) -> str:
-    if kind == "month":
-        return f"{MONTHS[since.month - 1]} {since.year}"
-    if kind == "year":
-        return str(since.year)
-    return f"semaine du {st.day_text(since)} au {st.day_text(until)}"
-
 
 class StatisticsScreen(CounterScreen[None]):
     CSS_PATH = "statistics.tcss"

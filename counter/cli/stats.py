@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from counter.terminal import echo, first_line
@@ -64,8 +64,9 @@ def check(args: argparse.Namespace):
             return usage(f"invalid --month {args.month!r}: expected YYYY-MM")
         if not args.pdf.strip():
             return usage("--pdf needs a file name")
-        since = date(year, month, 1)
-        until = (since + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        from counter.domain.periods import period_of
+
+        since, until = period_of("month", date(year, month, 1))
     else:
         if args.month:
             return usage("--month goes with --pdf; give --since and --until for the figures")

@@ -1,5 +1,6 @@
-"""A period of days typed by an agent — « du jj/mm/aaaa au jj/mm/aaaa » — read and
-checked without Textual (the statistics screen's typed period, issue 16).
+"""The statistics' periods (issue 16), without Textual: the month, week or year holding
+a day and the one before or after it, their French wording — and a period of days
+typed by an agent, « du jj/mm/aaaa au jj/mm/aaaa », read and checked.
 
 Days are written as agents write them: ``01/11/2026``, ``1/11/2026``, ``01/11/26``
 (a two-digit year is in the 2000s), ``01.11.2026``, ``01-11-2026``, ``01112026``.
@@ -10,8 +11,9 @@ and which names the field at fault (``since`` or ``until``) so the form can focu
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
+from counter.domain.facts_text import MONTHS
 from counter.domain.statistics import MAX_DAYS, day_text
 
 # Years a period of the counter's figures may fall in (the counter has none before).
@@ -62,3 +64,51 @@ def parse_period(since: str, until: str, max_days: int = MAX_DAYS) -> tuple[date
     if days > max_days:
         raise PeriodError(f"Période trop longue : {days} jours ({max_days} au plus).", "until")
     return first, last
+
+
+# -- the month, the week (Monday to Sunday), the calendar year -----------------------------
+
+def period_of(kind: str, anchor: date) -> tuple[date, date]:
+    """The month, week or calendar year (``kind``) holding ``anchor``."""
+    if kind == "week":
+        monday = anchor - timedelta(days=anchor.weekday())
+        return monday, monday + timedelta(days=6)
+    if kind == "year":
+        return date(anchor.year, 1, 1), date(anchor.year, 12, 31)
+    first = anchor.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def shifted(kind: str, anchor: date, step: int) -> date:
+    """A day of the ``kind`` of period ``step`` periods before or after ``anchor``'s."""
+    if kind == "week":
+        return anchor + timedelta(days=7 * step)
+    if kind == "year":
+        return date(anchor.year + step, 1, 1)
+    month = anchor.year * 12 + anchor.month - 1 + step
+    return date(month // 12, month % 12 + 1, 1)
+
+
+def shifted_days(since: date, until: date, step: int) -> tuple[date, date]:
+    """A typed period moved by its own length: as many days before or after."""
+    length = timedelta(days=(until - since).days + 1) * step
+    return since + length, until + length
+
+
+def period_words(kind: str, since: date, until: date) -> str:
+    """« novembre 2026 », « 2026 », « semaine du 23/11/2026 au 29/11/2026 »."""
+    if kind == "month":
+        return f"{MONTHS[since.month - 1]} {since.year}"
+    if kind == "year":
+        return str(since.year)
+    return f"semaine du {day_text(since)} au {day_text(until)}"
+
+
+def period_heading(kind: str, since: date, until: date) -> str:
+    """The status line's period: « Novembre 2026 (du 01/11/2026 au 30/11/2026) », or for a
+    typed one (``days``) « Du 01/09/2026 au 30/11/2026 (91 jours) »."""
+    if kind == "days":
+        days = (until - since).days + 1
+        return f"Du {day_text(since)} au {day_text(until)} ({days} jour{'s' if days > 1 else ''})"
+    return f"{period_words(kind, since, until).capitalize()} (du {day_text(since)} au {day_text(until)})"

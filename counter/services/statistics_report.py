@@ -17,9 +17,9 @@ ROW_H = 5.0  # mm
 
 
 def month_words(query: st.StatsQuery) -> str:
-    months = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-              "novembre", "décembre")
-    return f"{months[query.since.month - 1]} {query.since.year}"
+    from counter.domain.periods import period_words
+
+    return period_words("month", query.since, query.until)
 
 
 def render(stats: st.Statistics, town: str = "", fonts: Sequence[Path] | None = None) -> bytes:

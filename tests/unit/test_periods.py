@@ -85,3 +85,26 @@ def test_a_weeks_bar_says_its_year_when_the_period_runs_over_two_years():
     assert in_year.labels == ("05/01",)
     assert over_two.labels == ("06/01/2025", "05/01/2026")
     assert over_two.texts == ("5 min (p90 10 min)", "2 min (p90 —)")
+
+
+@pytest.mark.parametrize("kind, anchor, period, before, words", [
+    ("month", date(2026, 2, 14), (date(2026, 2, 1), date(2026, 2, 28)), date(2026, 1, 1), "février 2026"),
+    ("month", date(2026, 1, 31), (date(2026, 1, 1), date(2026, 1, 31)), date(2025, 12, 1), "janvier 2026"),
+    ("week", date(2026, 11, 26), (date(2026, 11, 23), date(2026, 11, 29)), date(2026, 11, 19),
+     "semaine du 23/11/2026 au 29/11/2026"),
+    ("year", date(2026, 6, 1), (date(2026, 1, 1), date(2026, 12, 31)), date(2025, 1, 1), "2026"),
+])
+def test_the_month_week_and_year_of_a_day_and_the_one_before(kind, anchor, period, before, words):
+    from counter.domain.periods import period_heading, period_of, period_words, shifted
+
+    assert period_of(kind, anchor) == period
+    assert shifted(kind, anchor, -1) == before and period_of(kind, shifted(kind, before, 1))[0] == period[0]
+    assert period_words(kind, *period) == words
+    assert period_heading(kind, *period).startswith(words[0].upper() + words[1:])
+
+
+def test_a_typed_period_moves_by_its_own_length():
+    from counter.domain.periods import period_heading, shifted_days
+
+    assert shifted_days(date(2026, 11, 10), date(2026, 11, 20), 1) == (date(2026, 11, 21), date(2026, 12, 1))
+    assert period_heading("days", date(2026, 11, 10), date(2026, 11, 10)) == "Du 10/11/2026 au 10/11/2026 (1 jour)"
